@@ -1,0 +1,184 @@
+/**
+ * The reference API: the system under test, and the contract that user APIs follow
+ * (README "API contract"). `buildApp` builds it without a socket so tests can `inject()`;
+ * `api/server.ts` listens.
+ */
+import Fastify, { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import jwt from 'jsonwebtoken';
+import type { ApiConfig } from '../lib/config';
+import { isUnreachable } from '../db/connect';
+import { InstrumentedPool } from './pool';
+import { LedgerService, UnitOutcome, isConnectionBroken } from './ledger';
+import { OPERATIONS, Operation } from './rules';
+import { RetriesExhausted } from './retry';
+
+/** Response headers of the contract. */
+export const HEADERS = {
+  attempts: 'x-serialization-attempts',
+  replayed: 'idempotent-replayed',
+  idempotencyKey: 'idempotency-key',
+} as const;
+
+export const MAX_UNITS = 100_000;
+const KEY_PATTERN = /^[A-Za-z0-9._:-]{1,200}$/;
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface Principal {
+  readonly practitionerId: string | null;
+  readonly organizationId: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+class HttpProblem extends Error {
+  constructor(readonly statusCode: number, readonly error: string, readonly reason: string, message: string) {
+    super(message);
+  }
+}
+
+function problem(reply: FastifyReply, status: number, error: string, reason: string, message: string): FastifyReply {
+  return reply.code(status).send({ error, reason, message });
+}
+
+export interface App {
+  readonly app: FastifyInstance;
+  readonly pool: InstrumentedPool;
+  readonly ledger: LedgerService;
+}
+
+export async function buildApp(config: ApiConfig, opts: { logger?: boolean } = {}): Promise<App> {
+  const pool = new InstrumentedPool(config.databaseUrl, config.poolMax, config.poolAcquireTimeoutMs);
+  const ledger = new LedgerService(pool, {
+    mode: config.mode,
+    maxAttempts: config.maxAttempts,
+    unsafeRaceWindowMs: config.unsafeRaceWindowMs,
+    faultEvery: config.faultEvery,
+  });
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: config.bodyLimitBytes,
+    // Reject unknown properties instead of silently dropping them.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+  });
+  app.addHook('onClose', async () => {
+    await pool.end().catch(() => undefined);
+  });
+
+  app.setNotFoundHandler((req, reply) => problem(reply, 404, 'not_found', 'route_not_found', `no route ${req.method} ${req.url}`));
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err instanceof HttpProblem) return problem(reply, err.statusCode, err.error, err.reason, err.message);
+    if (err.validation) return problem(reply, 400, 'bad_request', 'invalid_body', `${err.validationContext ?? 'body'}: ${err.message}`);
+    if (err.statusCode === 413) return problem(reply, 413, 'payload_too_large', 'body_too_large', `request body exceeds ${config.bodyLimitBytes} bytes`);
+    if (err.statusCode === 415) return problem(reply, 415, 'unsupported_media_type', 'unsupported_media_type', 'send Content-Type: application/json');
+    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+      return problem(reply, err.statusCode, 'bad_request', err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'empty_body' : 'invalid_json', err.message);
+    }
+    if (err instanceof RetriesExhausted) {
+      reply.header(HEADERS.attempts, String(err.attempts));
+      return problem(reply, 409, 'conflict', 'serialization_conflict', err.message);
+    }
+    if (isUnreachable(err) || isConnectionBroken(err) || /timeout exceeded when trying to connect/i.test(err.message)) {
+      return problem(reply, 503, 'unavailable', 'database_unavailable', 'the database is unavailable; retry later');
+    }
+    req.log.error(err);
+    return problem(reply, 500, 'internal_error', 'internal_error', 'unexpected server error');
+  });
+
+  app.get('/health', async (_req, reply) => {
+    try {
+      const client = await pool.connect();
+      try {
+        await client.query('SELECT 1');
+      } finally {
+        client.release();
+      }
+      return reply.send({ status: 'ok', database: 'ok', mode: config.mode, pool: pool.stats() });
+    } catch {
+      return reply.code(503).send({ status: 'unavailable', database: 'unreachable', mode: config.mode, pool: pool.stats() });
+    }
+  });
+
+  /** Pool usage since start (or since the last reset): used by the exact-count ladder. */
+  app.get('/internal/pool', async () => pool.stats());
+  app.post('/internal/pool/reset', async () => {
+    pool.resetStats();
+    return pool.stats();
+  });
+
+  const authenticate = async (req: FastifyRequest): Promise<void> => {
+    const header = req.headers.authorization;
+    if (!header || !header.startsWith('Bearer ')) throw new HttpProblem(401, 'unauthorized', 'missing_token', 'send Authorization: Bearer <JWT>');
+    try {
+      const claims = jwt.verify(header.slice(7), config.jwtSecret, { algorithms: ['HS256'] }) as jwt.JwtPayload;
+      if (typeof claims.org !== 'string') throw new Error('token has no org claim');
+      req.principal = { practitionerId: typeof claims.sub === 'string' ? claims.sub : null, organizationId: claims.org };
+    } catch (err) {
+      const expired = err instanceof jwt.TokenExpiredError;
+      throw new HttpProblem(401, 'unauthorized', expired ? 'token_expired' : 'invalid_token', expired ? 'the token has expired' : 'the token is not valid');
+    }
+  };
+
+  const send = (reply: FastifyReply, outcome: UnitOutcome, id: string): FastifyReply => {
+    switch (outcome.kind) {
+      case 'not_found':
+        return problem(reply, 404, 'not_found', 'authorization_not_found', `authorization ${id} does not exist`);
+      case 'forbidden':
+        return problem(reply, 403, 'forbidden', 'other_organization', `authorization ${id} belongs to another organization`);
+      case 'key_reused':
+        return problem(reply, 422, 'unprocessable', 'idempotency_key_reused', 'this Idempotency-Key was used for a different request');
+      default:
+        if (outcome.kind === 'replayed') reply.header(HEADERS.replayed, 'true');
+        return reply.code(outcome.status).send(outcome.body);
+    }
+  };
+
+  await app.register(async (api) => {
+    api.addHook('onRequest', authenticate);
+
+    api.get<{ Params: { id: string } }>('/api/authorizations/:id', async (req, reply) => {
+      if (!UUID_PATTERN.test(req.params.id)) return send(reply, { kind: 'not_found' }, req.params.id);
+      return send(reply, await ledger.read(req.params.id, req.principal!.organizationId), req.params.id);
+    });
+
+    const bodySchema = {
+      type: 'object',
+      required: ['units'],
+      additionalProperties: false,
+      properties: { units: { type: 'integer', minimum: 1, maximum: MAX_UNITS } },
+    } as const;
+
+    for (const operation of OPERATIONS) {
+      api.post<{ Params: { id: string }; Body: { units: number } }>(
+        `/api/authorizations/:id/${operation}`,
+        { schema: { body: bodySchema } },
+        async (req, reply) => {
+          const id = req.params.id;
+          const rawKey = req.headers[HEADERS.idempotencyKey];
+          const key = typeof rawKey === 'string' ? rawKey : null;
+          if (key !== null && !KEY_PATTERN.test(key)) {
+            return problem(reply, 400, 'bad_request', 'invalid_idempotency_key', 'Idempotency-Key must be 1-200 characters of A-Z a-z 0-9 . _ : -');
+          }
+          if (!UUID_PATTERN.test(id)) return send(reply, { kind: 'not_found' }, id);
+          const { outcome, attempts } = await ledger.run({
+            authorizationId: id,
+            operation: operation as Operation,
+            units: req.body.units,
+            idempotencyKey: key,
+            organizationId: req.principal!.organizationId,
+            practitionerId: req.principal!.practitionerId,
+          });
+          reply.header(HEADERS.attempts, String(attempts));
+          return send(reply, outcome, id);
+        },
+      );
+    }
+  });
+
+  await ledger.prepareMode();
+  return { app, pool, ledger };
+}

@@ -1,0 +1,226 @@
+/**
+ * One unit operation = one database transaction.
+ *
+ * In the default (`safe`) mode the transaction is SERIALIZABLE and is retried from the start on
+ * 40001/40P01. The other modes are negative controls: each breaks exactly one guarantee so that
+ * the verifier can be shown to catch it.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { PoolClient } from 'pg';
+import type { ApiMode } from '../lib/config';
+import { Balance, Operation, balanceFromLedger, decide } from './rules';
+import { withRetries } from './retry';
+import type { InstrumentedPool } from './pool';
+
+export interface UnitRequest {
+  readonly authorizationId: string;
+  readonly operation: Operation;
+  readonly units: number;
+  /** Client key, or null: the API then makes one up and the request cannot be replayed. */
+  readonly idempotencyKey: string | null;
+  readonly organizationId: string;
+  readonly practitionerId: string | null;
+}
+
+export type UnitOutcome =
+  | { readonly kind: 'applied' | 'rejected' | 'replayed'; readonly status: number; readonly body: Record<string, unknown> }
+  | { readonly kind: 'not_found' }
+  | { readonly kind: 'forbidden' }
+  | { readonly kind: 'key_reused' };
+
+export interface LedgerOptions {
+  readonly mode: ApiMode;
+  readonly maxAttempts: number;
+  readonly unsafeRaceWindowMs: number;
+  readonly faultEvery: number;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+export function requestHash(r: Pick<UnitRequest, 'authorizationId' | 'operation' | 'units'>): string {
+  return createHash('sha256').update(`${r.operation}:${r.authorizationId}:${r.units}`).digest('hex').slice(0, 32);
+}
+
+function balanceBody(b: Balance): Record<string, number> {
+  return { capacityUnits: b.capacity, reservedUnits: b.reserved, consumedUnits: b.consumed, availableUnits: b.available };
+}
+
+export class LedgerService {
+  /** Successful operations seen, to pick which ones a fault mode breaks. */
+  private successes = 0;
+
+  constructor(private readonly pool: InstrumentedPool, private readonly opts: LedgerOptions) {}
+
+  private isolationLevel(): string {
+    return this.opts.mode === 'unsafe-read-committed' ? 'READ COMMITTED' : 'SERIALIZABLE';
+  }
+
+  /** Schema changes a fault mode needs (double-apply needs duplicates to be storable). */
+  async prepareMode(): Promise<void> {
+    if (this.opts.mode !== 'double-apply') return;
+    const client = await this.pool.connect();
+    try {
+      await client.query('ALTER TABLE unit_ledger DROP CONSTRAINT IF EXISTS unit_ledger_idempotency_key_unique');
+    } finally {
+      client.release();
+    }
+  }
+
+  async run(req: UnitRequest): Promise<{ outcome: UnitOutcome; attempts: number }> {
+    const key = req.idempotencyKey ?? `server-${randomUUID()}`;
+    const hash = requestHash(req);
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      let afterDuplicate = false;
+      const { value, attempts } = await withRetries(() => this.attempt(client, req, key, hash, afterDuplicate), {
+        maxAttempts: this.opts.maxAttempts,
+        // The key was used before (or by a concurrent request): the next attempt replays it.
+        again: (err) => (afterDuplicate = (err as { code?: string }).code === UNIQUE_VIOLATION && req.idempotencyKey !== null),
+      });
+      return { outcome: value, attempts };
+    } catch (err) {
+      broken = isConnectionBroken(err);
+      throw err;
+    } finally {
+      client.release(broken ? true : undefined);
+    }
+  }
+
+  private async lookupReplay(client: PoolClient, key: string, hash: string): Promise<UnitOutcome | null> {
+    const prior = await client.query<{ request_hash: string; status_code: number; response_body: Record<string, unknown> }>(
+      'SELECT request_hash, status_code, response_body FROM idempotency_keys WHERE idempotency_key = $1',
+      [key],
+    );
+    const row = prior.rows[0];
+    if (!row) return null;
+    if (row.request_hash !== hash) return { kind: 'key_reused' };
+    return { kind: 'replayed', status: row.status_code, body: row.response_body };
+  }
+
+  private async attempt(client: PoolClient, req: UnitRequest, key: string, hash: string, afterDuplicate: boolean): Promise<UnitOutcome> {
+    const mode = this.opts.mode;
+    // A repeated key is detected by the unique constraints at INSERT (23505), not by a lookup
+    // inside the SERIALIZABLE transaction: a lookup there would take a predicate lock on
+    // idempotency_keys, which every request writes. After a 23505 the next attempt replays
+    // the stored outcome of the request that won.
+    if (afterDuplicate) {
+      const replay = await this.lookupReplay(client, key, hash);
+      if (replay) return replay;
+    }
+
+    await client.query(`BEGIN ISOLATION LEVEL ${this.isolationLevel()}`);
+    let open = true;
+    const finish = async (sql: 'COMMIT' | 'ROLLBACK'): Promise<void> => {
+      open = false;
+      await client.query(sql);
+    };
+    try {
+      // The capacity check reads an aggregate over the ledger: only SERIALIZABLE makes it safe.
+      const res = await client.query<{ organization_id: string; capacity_units: number; reserve: number; release: number; consume: number }>(
+        `SELECT a.organization_id, a.capacity_units,
+                COALESCE(SUM(l.units) FILTER (WHERE l.operation = 'reserve'), 0)::int AS reserve,
+                COALESCE(SUM(l.units) FILTER (WHERE l.operation = 'release'), 0)::int AS release,
+                COALESCE(SUM(l.units) FILTER (WHERE l.operation = 'consume'), 0)::int AS consume
+           FROM authorizations a
+           LEFT JOIN unit_ledger l ON l.authorization_id = a.id
+          WHERE a.id = $1
+          GROUP BY a.id`,
+        [req.authorizationId],
+      );
+      const row = res.rows[0];
+      if (!row) {
+        await finish('ROLLBACK');
+        return { kind: 'not_found' };
+      }
+      if (row.organization_id !== req.organizationId) {
+        await finish('ROLLBACK');
+        return { kind: 'forbidden' };
+      }
+      const balance = balanceFromLedger(row.capacity_units, row);
+      if (mode === 'unsafe-read-committed' && this.opts.unsafeRaceWindowMs > 0) {
+        // Negative control only: widen the read-then-write window so the race shows reliably.
+        await new Promise((r) => setTimeout(r, this.opts.unsafeRaceWindowMs));
+      }
+      const decision = decide(req.operation, req.units, balance);
+      const common = { authorizationId: req.authorizationId, operation: req.operation, units: req.units, idempotencyKey: key };
+      const onConflict = mode === 'double-apply' ? ' ON CONFLICT (idempotency_key) DO NOTHING' : '';
+      let status: number;
+      let body: Record<string, unknown>;
+      if (decision.ok) {
+        status = 200;
+        body = { ...common, status: 'applied', balance: balanceBody(decision.next) };
+        // One round trip for the three writes of an applied operation.
+        await client.query(
+          `WITH ledger AS (
+             INSERT INTO unit_ledger (authorization_id, operation, units, idempotency_key, practitioner_id)
+             VALUES ($1, $2, $3, $4, $5)),
+           balances AS (
+             UPDATE authorizations SET reserved_units = reserved_units + $6, consumed_units = consumed_units + $7 WHERE id = $1)
+           INSERT INTO idempotency_keys (idempotency_key, authorization_id, operation, request_hash, status_code, response_body)
+           VALUES ($4, $1, $2, $8, $9, $10)${onConflict}`,
+          [req.authorizationId, req.operation, req.units, key, req.practitionerId, decision.delta.reserved, decision.delta.consumed, hash, status, body],
+        );
+      } else {
+        status = 409;
+        body = {
+          ...common,
+          error: 'conflict',
+          reason: decision.reason,
+          message: `${req.operation} of ${req.units} units needs ${decision.needed}, only ${decision.have} ${req.operation === 'reserve' ? 'available' : 'reserved'}`,
+          balance: balanceBody(balance),
+        };
+        await client.query(
+          `INSERT INTO idempotency_keys (idempotency_key, authorization_id, operation, request_hash, status_code, response_body)
+           VALUES ($1, $2, $3, $4, $5, $6)${onConflict}`,
+          [key, req.authorizationId, req.operation, hash, status, body],
+        );
+      }
+
+      const injectFault = decision.ok && (mode === 'lost-ack' || mode === 'phantom-409') && ++this.successes % this.opts.faultEvery === 0;
+      if (injectFault && mode === 'lost-ack') {
+        // Negative control: acknowledge a write that is then rolled back.
+        await finish('ROLLBACK');
+        return { kind: 'applied', status, body };
+      }
+      await finish('COMMIT');
+      if (injectFault && mode === 'phantom-409') {
+        // Negative control: the write committed, but the client is told it was rejected.
+        return {
+          kind: 'rejected',
+          status: 409,
+          body: { ...common, error: 'conflict', reason: 'insufficient_units', message: 'rejected (phantom-409 fault mode)', balance: balanceBody(balance) },
+        };
+      }
+      return { kind: decision.ok ? 'applied' : 'rejected', status, body };
+    } catch (err) {
+      if (open) await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async read(authorizationId: string, organizationId: string): Promise<UnitOutcome> {
+    const client = await this.pool.connect();
+    try {
+      const res = await client.query<{ organization_id: string; capacity_units: number; reserved_units: number; consumed_units: number }>(
+        'SELECT organization_id, capacity_units, reserved_units, consumed_units FROM authorizations WHERE id = $1',
+        [authorizationId],
+      );
+      const row = res.rows[0];
+      if (!row) return { kind: 'not_found' };
+      if (row.organization_id !== organizationId) return { kind: 'forbidden' };
+      const b = { capacity: row.capacity_units, reserved: row.reserved_units, consumed: row.consumed_units, available: row.capacity_units - row.reserved_units - row.consumed_units };
+      return { kind: 'applied', status: 200, body: { authorizationId, organizationId: row.organization_id, balance: balanceBody(b) } };
+    } finally {
+      client.release();
+    }
+  }
+}
+
+export function isConnectionBroken(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return (
+    (e?.code !== undefined && /^(57P0[1-3]|08\d\d\d|ECONNRESET|ECONNREFUSED|EPIPE)$/.test(e.code)) ||
+    /Connection terminated|connection timeout|Client has encountered a connection error/i.test(e?.message ?? '')
+  );
+}

@@ -1,0 +1,72 @@
+/**
+ * The API's connection pool, instrumented: how many checkouts had to wait, how many timed out,
+ * and the most connections in use at once. The exact-count ladder asserts on these.
+ */
+import type { Pool, PoolClient } from 'pg';
+import { createPool } from '../db/connect';
+
+export interface PoolStats {
+  readonly max: number;
+  readonly acquired: number;
+  readonly waits: number;
+  readonly timeouts: number;
+  readonly errors: number;
+  readonly maxInUse: number;
+  readonly inUse: number;
+  readonly waiting: number;
+}
+
+export class InstrumentedPool {
+  readonly pool: Pool;
+  private acquired = 0;
+  private waits = 0;
+  private timeouts = 0;
+  private errors = 0;
+  private maxInUse = 0;
+
+  constructor(readonly url: string, readonly max: number, acquireTimeoutMs: number) {
+    this.pool = createPool({
+      connectionString: url,
+      max,
+      connectionTimeoutMillis: acquireTimeoutMs,
+      idleTimeoutMillis: 30_000,
+      statement_timeout: 10_000,
+    });
+  }
+
+  async connect(): Promise<PoolClient> {
+    if (this.pool.idleCount === 0 && this.pool.totalCount >= this.max) this.waits++;
+    try {
+      const client = await this.pool.connect();
+      this.acquired++;
+      const inUse = this.pool.totalCount - this.pool.idleCount;
+      if (inUse > this.maxInUse) this.maxInUse = inUse;
+      return client;
+    } catch (err) {
+      if (/timeout exceeded when trying to connect/i.test((err as Error).message)) this.timeouts++;
+      else this.errors++;
+      throw err;
+    }
+  }
+
+  stats(): PoolStats {
+    return {
+      max: this.max,
+      acquired: this.acquired,
+      waits: this.waits,
+      timeouts: this.timeouts,
+      errors: this.errors,
+      maxInUse: this.maxInUse,
+      inUse: this.pool.totalCount - this.pool.idleCount,
+      waiting: this.pool.waitingCount,
+    };
+  }
+
+  resetStats(): void {
+    this.acquired = this.waits = this.timeouts = this.errors = this.maxInUse = 0;
+  }
+
+  end(): Promise<void> {
+    return this.pool.end();
+  }
+}

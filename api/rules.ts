@@ -1,0 +1,44 @@
+/**
+ * The unit rules of an authorization, as pure functions. The reference API applies them inside
+ * one database transaction; tests and the verifier use them without a database.
+ */
+export const OPERATIONS = ['reserve', 'release', 'consume'] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+export interface Balance {
+  readonly capacity: number;
+  readonly reserved: number;
+  readonly consumed: number;
+  readonly available: number;
+}
+
+/** Sums of the ledger rows of one authorization, per operation. */
+export interface LedgerSums {
+  readonly reserve: number;
+  readonly release: number;
+  readonly consume: number;
+}
+
+export function balanceFromLedger(capacity: number, sums: LedgerSums): Balance {
+  const reserved = sums.reserve - sums.release - sums.consume;
+  const consumed = sums.consume;
+  return { capacity, reserved, consumed, available: capacity - reserved - consumed };
+}
+
+export type Decision =
+  | { readonly ok: true; readonly next: Balance; readonly delta: { readonly reserved: number; readonly consumed: number } }
+  | { readonly ok: false; readonly reason: 'insufficient_units'; readonly needed: number; readonly have: number };
+
+/**
+ *   reserve n : needs available >= n; reserved += n
+ *   release n : needs reserved  >= n; reserved -= n
+ *   consume n : needs reserved  >= n; reserved -= n, consumed += n
+ */
+export function decide(op: Operation, units: number, b: Balance): Decision {
+  const have = op === 'reserve' ? b.available : b.reserved;
+  if (have < units) return { ok: false, reason: 'insufficient_units', needed: units, have };
+  const delta = op === 'reserve' ? { reserved: units, consumed: 0 } : op === 'release' ? { reserved: -units, consumed: 0 } : { reserved: -units, consumed: units };
+  const reserved = b.reserved + delta.reserved;
+  const consumed = b.consumed + delta.consumed;
+  return { ok: true, delta, next: { capacity: b.capacity, reserved, consumed, available: b.capacity - reserved - consumed } };
+}

@@ -1,0 +1,124 @@
+/**
+ * Creates the dedicated load-test database and applies db/migrations/*.sql in order.
+ * Running it again converges: applied migrations are skipped, and a changed one is refused.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createHash } from 'node:crypto';
+import { Client } from 'pg';
+import { PackError } from '../lib/errors';
+import { connect, withClient, withDatabase } from './connect';
+
+export interface Migration {
+  readonly version: string;
+  readonly name: string;
+  readonly sql: string;
+  readonly checksum: string;
+}
+
+export const MIGRATIONS_DIR = path.join(__dirname, '..', '..', 'db', 'migrations');
+
+export function loadMigrations(dir: string = resolveMigrationsDir()): Migration[] {
+  return fs
+    .readdirSync(dir)
+    .filter((f) => /^\d{3}_[a-z0-9_]+\.sql$/.test(f))
+    .sort()
+    .map((file) => {
+      const sql = fs.readFileSync(path.join(dir, file), 'utf8');
+      return { version: file.slice(0, 3), name: file.replace(/\.sql$/, ''), sql, checksum: createHash('sha256').update(sql).digest('hex') };
+    });
+}
+
+function resolveMigrationsDir(): string {
+  // Compiled: dist/db/migrate.js -> ../../db/migrations; under ts-jest: db/migrate.ts -> ./migrations
+  const candidates = [MIGRATIONS_DIR, path.join(__dirname, 'migrations')];
+  return candidates.find((d) => fs.existsSync(d)) ?? MIGRATIONS_DIR;
+}
+
+export interface SetupResult {
+  created: boolean;
+  dropped: boolean;
+  applied: string[];
+  skipped: string[];
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Creates (or with recreate: drops and recreates) the database named in url. */
+export async function ensureDatabase(url: string, database: string, recreate: boolean): Promise<{ created: boolean; dropped: boolean }> {
+  const adminUrl = withDatabase(url, 'postgres');
+  return withClient(adminUrl, async (admin) => {
+    let dropped = false;
+    if (recreate) {
+      await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(database)} WITH (FORCE)`);
+      dropped = true;
+    }
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (exists.rowCount === 0) {
+      await admin.query(`CREATE DATABASE ${quoteIdent(database)}`);
+      return { created: true, dropped };
+    }
+    return { created: false, dropped };
+  });
+}
+
+export async function applyMigrations(client: Client, migrations: Migration[]): Promise<{ applied: string[]; skipped: string[] }> {
+  await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version text PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  const done = new Map<string, string>();
+  for (const row of (await client.query<{ version: string; checksum: string }>('SELECT version, checksum FROM schema_migrations')).rows) {
+    done.set(row.version, row.checksum);
+  }
+  const applied: string[] = [];
+  const skipped: string[] = [];
+  for (const m of migrations) {
+    const prior = done.get(m.version);
+    if (prior !== undefined) {
+      if (prior !== m.checksum) {
+        throw new PackError('LT_DB_NOT_SET_UP', `migration ${m.name} changed after it was applied`, {
+          hint: 'run `npm run load-test:setup -- --recreate` to rebuild the load-test database',
+        });
+      }
+      skipped.push(m.name);
+      continue;
+    }
+    await client.query('BEGIN');
+    try {
+      await client.query(m.sql);
+      await client.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [m.version, m.name, m.checksum]);
+      await client.query('COMMIT');
+      applied.push(m.name);
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+  return { applied, skipped };
+}
+
+export async function setupDatabase(url: string, database: string, opts: { recreate: boolean }): Promise<SetupResult> {
+  const { created, dropped } = await ensureDatabase(url, database, opts.recreate);
+  const client = await connect(url);
+  try {
+    const { applied, skipped } = await applyMigrations(client, loadMigrations());
+    return { created, dropped, applied, skipped };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Throws LT_DB_NOT_SET_UP unless every migration is applied. */
+export async function assertSchemaReady(client: Client): Promise<void> {
+  const wanted = loadMigrations().map((m) => m.version);
+  const res = await client
+    .query<{ version: string }>('SELECT version FROM schema_migrations')
+    .catch((err: { code?: string }) => {
+      if (err.code === '42P01') return { rows: [] as { version: string }[] };
+      throw err;
+    });
+  const have = new Set(res.rows.map((r) => r.version));
+  const missing = wanted.filter((v) => !have.has(v));
+  if (missing.length > 0) throw new PackError('LT_DB_NOT_SET_UP', `the load-test database lacks migrations ${missing.join(', ')}`);
+}

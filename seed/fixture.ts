@@ -1,0 +1,83 @@
+/**
+ * fixtures/test-data.json: what the scenarios need to address the API under test. Written by the
+ * seeder (atomically), read by processors and the runner. A user aiming the pack at their own API
+ * writes the same format by hand (README "Fixture format").
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PackError } from '../lib/errors';
+
+export type Tier = 'contention' | 'standard' | 'bulk';
+
+export interface FixtureAuthorization {
+  readonly id: string;
+  readonly organizationId: string;
+  readonly capacityUnits: number;
+  readonly tier: Tier;
+}
+
+export interface Fixture {
+  readonly version: 1;
+  readonly generatedAt: string;
+  readonly seed: number | null;
+  readonly tokensExpireAt: string | null;
+  readonly organizations: readonly { id: string; code: string }[];
+  readonly authorizations: readonly FixtureAuthorization[];
+  /** Every authorization ID (the plan's field). */
+  readonly authorizationIds: readonly string[];
+  /** The 50-unit contention targets (the plan's field). */
+  readonly highContentionAuthIds: readonly string[];
+  /** Every practitioner token (the plan's field). */
+  readonly practitionerTokens: readonly string[];
+  /** Tokens that may act on an organization's authorizations. */
+  readonly tokensByOrganization: Readonly<Record<string, readonly string[]>>;
+}
+
+export function writeFixtureAtomic(file: string, fixture: Fixture): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, `${JSON.stringify(fixture, null, 2)}\n`, { mode: 0o600 });
+  fs.renameSync(tmp, file);
+}
+
+/** Every problem of a fixture, or an empty list. */
+export function fixtureProblems(value: unknown): string[] {
+  const p: string[] = [];
+  const f = value as Partial<Fixture>;
+  if (typeof f !== 'object' || f === null) return ['it is not a JSON object'];
+  if (f.version !== 1) p.push('version must be 1');
+  if (!Array.isArray(f.authorizations) || f.authorizations.length === 0) p.push('authorizations must be a non-empty array');
+  if (typeof f.tokensByOrganization !== 'object' || f.tokensByOrganization === null) p.push('tokensByOrganization must be an object');
+  if (p.length > 0) return p;
+  const tiers = new Set(['contention', 'standard', 'bulk']);
+  f.authorizations!.forEach((a, i) => {
+    if (typeof a?.id !== 'string' || typeof a.organizationId !== 'string') p.push(`authorizations[${i}] needs string id and organizationId`);
+    else if (!Number.isInteger(a.capacityUnits) || a.capacityUnits <= 0) p.push(`authorizations[${i}].capacityUnits must be a positive integer`);
+    else if (!tiers.has(a.tier)) p.push(`authorizations[${i}].tier must be contention, standard or bulk`);
+    else if (!(f.tokensByOrganization![a.organizationId]?.length)) p.push(`no token in tokensByOrganization for organization ${a.organizationId}`);
+  });
+  return p.slice(0, 5);
+}
+
+export function loadFixture(file: string): Fixture {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new PackError('LT_FIXTURE_MISSING', `no fixture at ${file}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new PackError('LT_FIXTURE_INVALID', `${file} is not valid JSON (${(err as Error).message})`);
+  }
+  const problems = fixtureProblems(value);
+  if (problems.length > 0) throw new PackError('LT_FIXTURE_INVALID', `${file}: ${problems.join('; ')}`);
+  return value as Fixture;
+}
+
+/** Seconds until the fixture's tokens expire (Infinity when unknown). */
+export function secondsUntilTokensExpire(f: Fixture, now: number = Date.now()): number {
+  return f.tokensExpireAt ? (Date.parse(f.tokensExpireAt) - now) / 1000 : Infinity;
+}

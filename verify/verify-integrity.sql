@@ -1,0 +1,49 @@
+-- === Authorization Unit Integrity Check ===
+--
+-- Returns one row per violation; ZERO ROWS IS THE PASS.
+-- Adapt the three CTE lines marked "ADAPT" to your own schema and keep the output columns:
+--   authorization_id, violation, capacity_units, ledger_reserved, ledger_consumed,
+--   stored_reserved, stored_consumed, excess_units
+--
+-- violation is one of:
+--   overbooked        reserved + consumed (from the ledger) exceeds the capacity
+--   negative_balance  the ledger's reserved or consumed units are below zero
+--   counter_mismatch  stored balance columns disagree with the ledger sums
+WITH ledger AS (
+  SELECT authorization_id,                                                            -- ADAPT
+         COALESCE(SUM(units) FILTER (WHERE operation = 'reserve'), 0)
+       - COALESCE(SUM(units) FILTER (WHERE operation = 'release'), 0)
+       - COALESCE(SUM(units) FILTER (WHERE operation = 'consume'), 0) AS reserved,
+         COALESCE(SUM(units) FILTER (WHERE operation = 'consume'), 0) AS consumed
+    FROM unit_ledger                                                                  -- ADAPT
+   GROUP BY authorization_id
+),
+balances AS (
+  SELECT a.id AS authorization_id,
+         a.capacity_units,
+         COALESCE(l.reserved, 0) AS ledger_reserved,
+         COALESCE(l.consumed, 0) AS ledger_consumed,
+         a.reserved_units AS stored_reserved,                                         -- ADAPT (NULL if none)
+         a.consumed_units AS stored_consumed
+    FROM authorizations a
+    LEFT JOIN ledger l ON l.authorization_id = a.id
+)
+SELECT authorization_id, violation, capacity_units, ledger_reserved, ledger_consumed,
+       stored_reserved, stored_consumed, excess_units
+  FROM (
+    SELECT b.*, 'overbooked' AS violation,
+           (ledger_reserved + ledger_consumed - capacity_units) AS excess_units
+      FROM balances b
+     WHERE ledger_reserved + ledger_consumed > capacity_units
+    UNION ALL
+    SELECT b.*, 'negative_balance', LEAST(ledger_reserved, ledger_consumed)
+      FROM balances b
+     WHERE ledger_reserved < 0 OR ledger_consumed < 0
+    UNION ALL
+    SELECT b.*, 'counter_mismatch',
+           COALESCE(stored_reserved - ledger_reserved, 0) + COALESCE(stored_consumed - ledger_consumed, 0)
+      FROM balances b
+     WHERE (stored_reserved IS NOT NULL AND stored_reserved <> ledger_reserved)
+        OR (stored_consumed IS NOT NULL AND stored_consumed <> ledger_consumed)
+  ) v
+ ORDER BY violation, authorization_id;
