@@ -97,6 +97,24 @@ async function handleLeftover(dataDir: string, log: Log): Promise<'none' | 'shar
   return 'none';
 }
 
+/** As root, PostgreSQL runs as the `postgres` user, which must be able to enter every parent folder. */
+function assertTraversableByOthers(dir: string): void {
+  for (let d = path.dirname(dir); ; d = path.dirname(d)) {
+    let mode: number;
+    try {
+      mode = fs.statSync(d).mode;
+    } catch {
+      mode = 0o755;
+    }
+    if ((mode & 0o001) === 0) {
+      throw new PackError('LT_EMBEDDED_PG_FAILED', `PostgreSQL runs as the postgres user, which cannot enter ${d} (mode ${(mode & 0o777).toString(8)})`, {
+        hint: `set EMBEDDED_PG_DIR to a folder whose parents are world-searchable (the default is under ${os.tmpdir()}), or \`chmod o+x ${d}\``,
+      });
+    }
+    if (path.dirname(d) === d) return;
+  }
+}
+
 export async function startDatabaseServer(db: DatabaseConfig, log: Log): Promise<DatabaseServer> {
   if (db.mode === 'external') {
     return { url: db.url, owned: false, stop: async () => undefined };
@@ -104,6 +122,7 @@ export async function startDatabaseServer(db: DatabaseConfig, log: Log): Promise
   const { port, dir } = db.embedded;
   const dataDir = path.join(dir, 'data');
   fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  if (os.userInfo().uid === 0) assertTraversableByOthers(dataDir);
 
   if ((await handleLeftover(dataDir, log)) === 'shared') {
     log(`using the embedded PostgreSQL another pack command started on port ${port}`);

@@ -27,7 +27,9 @@ export interface Classified {
 
 function headerValue(headers: Record<string, unknown> | undefined, name: string): string | undefined {
   if (!headers) return undefined;
-  const v = headers[name] ?? headers[name.toLowerCase()];
+  const wanted = name.toLowerCase();
+  const k = Object.keys(headers).find((h) => h.toLowerCase() === wanted);
+  const v = k === undefined ? undefined : headers[k];
   if (Array.isArray(v)) return String(v[0]);
   return v === undefined || v === null ? undefined : String(v);
 }

@@ -1,0 +1,74 @@
+/**
+ * The embedded default and process hygiene: with no DATABASE_URL the pack starts its own
+ * PostgreSQL and stops it; Ctrl-C during a run stops Artillery, the API and PostgreSQL.
+ */
+import { execFileSync } from 'node:child_process';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { tempDir } from '../support/db';
+import { runCli } from '../support/cli';
+
+jest.setTimeout(180_000);
+
+function processesMentioning(text: string): string[] {
+  const out = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
+  return out.split('\n').filter((l) => l.includes(text) && !l.includes('ps -eo'));
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+}
+
+describe('embedded PostgreSQL and clean shutdown', () => {
+  const dir = tempDir('e2e-embedded');
+  const env = {
+    DATABASE_URL: undefined,
+    PGHOST: undefined,
+    PGPORT: undefined,
+    PGUSER: undefined,
+    PGDATABASE: undefined,
+    EMBEDDED_PG_DIR: path.join(dir, 'pg'),
+    EMBEDDED_PG_PORT: '55977',
+    API_PORT: '3393',
+    REPORTS_DIR: path.join(dir, 'reports'),
+    FIXTURE_PATH: path.join(dir, 'fixtures', 'test-data.json'),
+    JWT_SECRET_FILE: path.join(dir, 'fixtures', '.jwt-secret'),
+  };
+
+  it('setup, seed and verify work on their own against the embedded server, which they stop', async () => {
+    const s = await runCli('setup', [], env);
+    expect(s.code).toBe(0);
+    expect(s.stdout).toContain('load-test database authz_load_test created');
+    expect((await runCli('seed', [], env)).code).toBe(0);
+    const v = await runCli('verify', [], env);
+    expect(v.code).toBe(0);
+    expect(v.stdout).toContain('(0 rows)');
+    expect(processesMentioning(env.EMBEDDED_PG_DIR)).toEqual([]);
+    expect(await listening(55977)).toBe(false);
+  });
+
+  it('Ctrl-C during a run exits 130 and leaves no PostgreSQL, API or Artillery behind', async () => {
+    let sent = false;
+    const r = await runCli('run', ['scenario1', '--profile', 'quick'], env, {
+      timeoutMs: 120_000,
+      onStdout: (out, child) => {
+        if (!sent && out.includes('▶ scenario 1')) {
+          sent = true;
+          setTimeout(() => child.kill('SIGINT'), 3000);
+        }
+      },
+    });
+    expect(sent).toBe(true);
+    expect(r.code).toBe(130);
+    await new Promise((res) => setTimeout(res, 500));
+    expect(processesMentioning(env.EMBEDDED_PG_DIR)).toEqual([]);
+    expect(processesMentioning('dist/api/main.js').filter((l) => l.includes(''))).toEqual([]);
+    expect(processesMentioning('artillery/bin/run')).toEqual([]);
+    expect(await listening(3393)).toBe(false);
+    expect(await listening(55977)).toBe(false);
+  });
+});

@@ -1,0 +1,44 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Client } from 'pg';
+import { setupDatabase } from '../../db/migrate';
+import { withDatabase } from '../../db/connect';
+import { seed } from '../../seed/seed';
+import { loadFixture } from '../../seed/fixture';
+import { tempDir, testServerUrl } from '../support/db';
+
+describe('setup and seed against a real PostgreSQL', () => {
+  const url = withDatabase(testServerUrl(), 'it_setup_seed');
+
+  it('creates the database, applies migrations, converges, and recreates on request', async () => {
+    const first = await setupDatabase(url, 'it_setup_seed', { recreate: true });
+    expect(first.applied).toEqual(['001_ledger_schema']);
+    const again = await setupDatabase(url, 'it_setup_seed', { recreate: false });
+    expect(again).toMatchObject({ created: false, applied: [], skipped: ['001_ledger_schema'] });
+    const recreated = await setupDatabase(url, 'it_setup_seed', { recreate: true });
+    expect(recreated).toMatchObject({ dropped: true, created: true, applied: ['001_ledger_schema'] });
+  });
+
+  it('seeds exactly the plan and writes the fixture atomically (twice gives the same IDs)', async () => {
+    const dir = tempDir('fixture');
+    const opts = { databaseUrl: url, fixturePath: path.join(dir, 'test-data.json'), secretPath: path.join(dir, '.jwt-secret'), tokenTtlSeconds: 600 };
+    const a = await seed(opts);
+    const b = await seed(opts);
+    expect(b.fixture.authorizationIds).toEqual(a.fixture.authorizationIds);
+    expect(fs.readdirSync(dir).sort()).toEqual(['.jwt-secret', 'test-data.json']);
+    expect((fs.statSync(opts.secretPath).mode & 0o777).toString(8)).toBe('600');
+    expect(loadFixture(opts.fixturePath).highContentionAuthIds).toHaveLength(10);
+    const c = new Client({ connectionString: url });
+    await c.connect();
+    try {
+      const r = await c.query(`SELECT o.code, count(DISTINCT p.id)::int AS patients, count(DISTINCT pr.id)::int AS practitioners, count(DISTINCT a.id)::int AS auths,
+          sum(DISTINCT a.capacity_units) AS _ FROM organizations o JOIN patients p ON p.organization_id = o.id JOIN practitioners pr ON pr.organization_id = o.id
+          JOIN authorizations a ON a.organization_id = o.id GROUP BY o.code ORDER BY o.code`);
+      expect(r.rows.map((x) => [x.code, x.patients, x.practitioners, x.auths])).toEqual([['A', 10, 4, 30], ['B', 5, 3, 15], ['C', 5, 3, 10]]);
+      const caps = await c.query('SELECT capacity_units, count(*)::int AS n FROM authorizations GROUP BY 1 ORDER BY 1');
+      expect(caps.rows).toEqual([{ capacity_units: 50, n: 10 }, { capacity_units: 200, n: 20 }, { capacity_units: 1000, n: 25 }]);
+    } finally {
+      await c.end();
+    }
+  });
+});

@@ -1,0 +1,24 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { setupDatabase } from '../../db/migrate';
+import { withDatabase } from '../../db/connect';
+
+export function testServerUrl(): string {
+  const url = process.env.TEST_PG_URL;
+  if (!url) throw new Error('TEST_PG_URL is not set: the integration tests need jest globalSetup');
+  return url;
+}
+
+/** A fresh database with every migration applied, named after the test file. */
+export async function freshDatabase(name: string): Promise<string> {
+  const url = withDatabase(testServerUrl(), name);
+  await setupDatabase(url, name, { recreate: true });
+  return url;
+}
+
+export function tempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+  fs.chmodSync(dir, 0o755); // the embedded PostgreSQL runs as the postgres user when we are root
+  return dir;
+}

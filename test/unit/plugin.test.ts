@@ -1,0 +1,115 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { COUNTERS, IsolationRecorder, METRICS, Plugin, classifyError, classifyResponse, parseRequest, readConfig } from 'artillery-plugin-isolation';
+
+class StubEE {
+  readonly counters: Record<string, number> = {};
+  readonly histograms: Record<string, number[]> = {};
+  emit(event: string, name: string, value: number): boolean {
+    if (event === 'counter') this.counters[name] = (this.counters[name] ?? 0) + value;
+    if (event === 'histogram') (this.histograms[name] ??= []).push(value);
+    return true;
+  }
+}
+
+const url = 'http://127.0.0.1:3300/api/authorizations/0b0e5f0e-0000-4000-8000-000000000001/reserve';
+const req = (key = 'k-1') => ({ url, json: { units: 10 }, headers: { 'Idempotency-Key': key } });
+const res = (status: number, body: unknown, headers: Record<string, string> = {}) => ({ statusCode: status, headers, body: JSON.stringify(body), timings: { phases: { firstByte: 12 } } });
+
+describe('classification', () => {
+  it('parses the contract route, units and key', () => {
+    expect(parseRequest(url, { units: 10 }, { 'idempotency-key': 'a' })).toEqual({ operation: 'reserve', authorizationId: '0b0e5f0e-0000-4000-8000-000000000001', units: 10, idempotencyKey: 'a' });
+    expect(parseRequest('http://x/health', undefined, {})).toBeNull();
+  });
+
+  it('splits 409s by reason and counts retries from the header', () => {
+    const info = parseRequest(url, { units: 10 }, {})!;
+    const c = classifyResponse(info, 409, { 'x-serialization-attempts': '3' }, { reason: 'serialization_conflict' });
+    expect(c.outcome).toBe('fail');
+    expect(c.counters).toMatchObject({ [METRICS.conflictSerialization]: 1, [METRICS.conflicts.reserve]: 1, [METRICS.retries]: 2 });
+    expect(classifyResponse(info, 409, {}, '{"reason":"insufficient_units"}').counters[METRICS.conflictInsufficient]).toBe(1);
+  });
+
+  it('treats 5xx and resets as unknown outcomes, refused connections as failures', () => {
+    const info = parseRequest(url, { units: 10 }, {})!;
+    expect(classifyResponse(info, 503, {}, '').outcome).toBe('info');
+    expect(classifyResponse(info, 400, {}, '').outcome).toBe('fail');
+    expect(classifyError('ETIMEDOUT').outcome).toBe('info');
+    expect(classifyError('ECONNREFUSED').outcome).toBe('fail');
+  });
+});
+
+describe('IsolationRecorder (worker role, stub event emitter)', () => {
+  it('seeds every counter with 0 before the first response', () => {
+    const ee = new StubEE();
+    const r = new IsolationRecorder(readConfig({}, {}));
+    r.beforeRequest(req(), ee);
+    for (const name of COUNTERS) expect(ee.counters[name]).toBe(0);
+  });
+
+  it('emits ok, units, attempts and per-operation latency; failed for non-409 errors', () => {
+    const ee = new StubEE();
+    const r = new IsolationRecorder(readConfig({}, {}));
+    r.afterResponse(req(), res(200, { status: 'applied' }, { 'x-serialization-attempts': '2' }), ee);
+    r.afterResponse(req(), res(409, { reason: 'insufficient_units' }), ee);
+    r.afterResponse(req(), res(500, { reason: 'internal_error' }), ee);
+    r.onError({ code: 'ECONNRESET' }, req(), ee);
+    expect(ee.counters).toMatchObject({
+      [METRICS.requests]: 4,
+      [METRICS.ok.reserve]: 1,
+      [METRICS.units.reserve]: 10,
+      [METRICS.conflictInsufficient]: 1,
+      [METRICS.status5xx]: 1,
+      [METRICS.networkErrors]: 1,
+      [METRICS.failed]: 2,
+      [METRICS.retries]: 1,
+    });
+    expect(ee.histograms[METRICS.attempts]).toEqual([2]);
+    expect(ee.histograms[METRICS.responseTime.reserve]).toEqual([12, 12, 12]);
+  });
+
+  it('appends invoke and completion events to its history file', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hist-'));
+    const r = new IsolationRecorder(readConfig({ historyDir: dir }, {}));
+    const ee = new StubEE();
+    r.beforeRequest(req('key-a'), ee);
+    r.afterResponse(req('key-a'), res(200, {}), ee);
+    r.close();
+    const [file] = fs.readdirSync(dir);
+    const events = fs.readFileSync(path.join(dir, file!), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(events.map((e) => [e.type, e.key, e.op, e.units])).toEqual([
+      ['invoke', 'key-a', 'reserve', 10],
+      ['ok', 'key-a', 'reserve', 10],
+    ]);
+  });
+});
+
+describe('configuration and expectations (main role)', () => {
+  it('rejects invalid expectations at load, naming each problem', () => {
+    expect(() => readConfig({ expect: [{ metric: 'isolation.reserve.ok' }, { name: 'x' }] }, {})).toThrow(
+      /expect\[0\] needs exactly one of equals.*expect\[1\] needs metric/,
+    );
+  });
+
+  it('sets the exit code when an exact expectation is missed, and names limit and measured value', async () => {
+    const logs: string[] = [];
+    let beforeExit: ((e: { report: unknown }) => Promise<void>) | undefined;
+    const g = global as unknown as { artillery: Record<string, unknown> };
+    g.artillery = { version: '2.0.21', log: (m: string) => logs.push(m), ext: (e: { method: typeof beforeExit }) => (beforeExit = e.method) };
+    const saved = process.env.LOCAL_WORKER_ID;
+    delete process.env.LOCAL_WORKER_ID;
+    try {
+      new Plugin({ config: { plugins: { isolation: { expect: [{ name: 'exactly 50', metric: 'isolation.reserve.ok', equals: 50 }] } } }, scenarios: [] }, null);
+      await beforeExit!({ report: { counters: { 'isolation.reserve.ok': 51 } } });
+      expect(g.artillery.suggestedExitCode).toBe(1);
+      expect(logs).toEqual(['isolation FAIL exactly 50: limit = 50, measured 51']);
+      g.artillery.suggestedExitCode = undefined;
+      await beforeExit!({ report: { counters: { 'isolation.reserve.ok': 50 } } });
+      expect(g.artillery.suggestedExitCode).toBeUndefined();
+    } finally {
+      if (saved !== undefined) process.env.LOCAL_WORKER_ID = saved;
+      delete (global as { artillery?: unknown }).artillery;
+    }
+  });
+});

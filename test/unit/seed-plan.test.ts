@@ -1,0 +1,42 @@
+import jwt from 'jsonwebtoken';
+import { PLAN, buildSeedData, totals } from '../../seed/plan';
+import { buildFixture } from '../../seed/seed';
+import { fixtureProblems } from '../../seed/fixture';
+
+describe('seed plan', () => {
+  const data = buildSeedData();
+
+  it('has exactly the plan\'s organizations, people and 55 authorizations', () => {
+    const byOrg = (code: string) => data.organizations.find((o) => o.code === code)!.id;
+    const count = <T extends { organizationId: string }>(rows: T[], code: string) => rows.filter((r) => r.organizationId === byOrg(code)).length;
+    expect([count(data.patients, 'A'), count(data.practitioners, 'A'), count(data.authorizations, 'A')]).toEqual([10, 4, 30]);
+    expect([count(data.patients, 'B'), count(data.practitioners, 'B'), count(data.authorizations, 'B')]).toEqual([5, 3, 15]);
+    expect([count(data.patients, 'C'), count(data.practitioners, 'C'), count(data.authorizations, 'C')]).toEqual([5, 3, 10]);
+    expect(totals(data)).toEqual({ contention: { count: 10, units: 500 }, standard: { count: 20, units: 4000 }, bulk: { count: 25, units: 25_000 } });
+    expect(PLAN).toHaveLength(3);
+  });
+
+  it('is repeatable for a seed and different for another', () => {
+    expect(buildSeedData()).toEqual(data);
+    expect(buildSeedData(1).authorizations[0]!.id).not.toBe(data.authorizations[0]!.id);
+  });
+
+  it('writes a fixture whose tokens carry the organization and expire', () => {
+    const secret = 's'.repeat(48);
+    const f = buildFixture(data, secret, 600, new Date('2026-01-01T00:00:00Z'));
+    expect(fixtureProblems(f)).toEqual([]);
+    expect(f.highContentionAuthIds).toHaveLength(10);
+    expect(f.practitionerTokens).toHaveLength(10);
+    const claims = jwt.verify(f.tokensByOrganization[data.organizations[1]!.id]![0]!, secret, { ignoreExpiration: true }) as jwt.JwtPayload;
+    expect(claims.org).toBe(data.organizations[1]!.id);
+    expect(claims.exp! - claims.iat!).toBe(600);
+    expect(f.tokensExpireAt).toBe('2026-01-01T00:10:00.000Z');
+  });
+
+  it('names what is wrong with a hand-written fixture', () => {
+    expect(fixtureProblems({ version: 1, authorizations: [{ id: 'x', organizationId: 'o', capacityUnits: 0, tier: 'bulk' }], tokensByOrganization: {} })).toEqual([
+      'authorizations[0].capacityUnits must be a positive integer',
+    ]);
+    expect(fixtureProblems('nope')).toEqual(['it is not a JSON object']);
+  });
+});
