@@ -146,7 +146,9 @@ export async function startDatabaseServer(db: DatabaseConfig, log: Log): Promise
     // user (creating it if needed) and hands it the data directory.
     createPostgresUser: isRoot,
     initdbFlags: ['--encoding=UTF8'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+    // More predicate locks before PostgreSQL promotes them to page and relation locks, which under
+    // SERIALIZABLE turn unrelated writes into false conflicts (PostgreSQL docs, "Serializable Isolation Level").
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200', '-c', 'max_pred_locks_per_transaction=1024'],
     onLog: (m: string) => output.push(m),
     onError: (m: unknown) => output.push(String(m)),
   });

@@ -40,6 +40,8 @@ export interface SetupResult {
   dropped: boolean;
   applied: string[];
   skipped: string[];
+  /** What ensureInvariants had to put back, if anything. */
+  repaired: string | null;
 }
 
 function quoteIdent(name: string): string {
@@ -98,15 +100,36 @@ export async function applyMigrations(client: Client, migrations: Migration[]): 
   return { applied, skipped };
 }
 
-export async function setupDatabase(url: string, database: string, opts: { recreate: boolean }): Promise<SetupResult> {
+export async function setupDatabase(url: string, database: string, opts: { recreate: boolean; repair?: boolean }): Promise<SetupResult> {
   const { created, dropped } = await ensureDatabase(url, database, opts.recreate);
   const client = await connect(url);
   try {
     const { applied, skipped } = await applyMigrations(client, loadMigrations());
-    return { created, dropped, applied, skipped };
+    const repaired = await ensureInvariants(client, opts.repair ?? false);
+    return { created, dropped, applied, skipped, repaired };
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/**
+ * The ledger's unique idempotency key is dropped by the double-apply negative control. Put it
+ * back; if duplicates stop that, clear the ledger only when the caller reseeds anyway (repair).
+ */
+export async function ensureInvariants(client: Client, repair: boolean): Promise<string | null> {
+  const has = await client.query(`SELECT 1 FROM pg_constraint WHERE conname = 'unit_ledger_idempotency_key_unique'`);
+  if (has.rowCount) return null;
+  const dups = await client.query(`SELECT count(*)::int AS n FROM (SELECT 1 FROM unit_ledger GROUP BY idempotency_key HAVING count(*) > 1) d`);
+  if (dups.rows[0].n > 0) {
+    if (!repair) {
+      throw new PackError('LT_DB_NOT_SET_UP', `the ledger holds ${dups.rows[0].n} duplicated idempotency keys and has lost its unique constraint (left by the double-apply negative control)`, {
+        hint: 'run `npm run load-test:setup -- --recreate`, or any load-test run (it reseeds)',
+      });
+    }
+    await client.query('TRUNCATE idempotency_keys, unit_ledger');
+  }
+  await client.query('ALTER TABLE unit_ledger ADD CONSTRAINT unit_ledger_idempotency_key_unique UNIQUE (idempotency_key)');
+  return dups.rows[0].n > 0 ? 'cleared a ledger with duplicated keys and restored its unique constraint' : 'restored the unique constraint on idempotency keys';
 }
 
 /** Throws LT_DB_NOT_SET_UP unless every migration is applied. */

@@ -38,6 +38,7 @@ export interface PackConfig {
   readonly secretPath: string;
   readonly reportsDir: string;
   readonly verifySqlPath: string;
+  readonly scenariosDir: string;
   readonly tokenTtlSeconds: number;
 }
 
@@ -176,6 +177,7 @@ export function loadPackConfig(env: Env = process.env): PackConfig {
     secretPath: path.resolve(root, env.JWT_SECRET_FILE || 'fixtures/.jwt-secret'),
     reportsDir: path.resolve(root, env.REPORTS_DIR || 'reports'),
     verifySqlPath: path.resolve(root, env.VERIFY_SQL || 'verify/verify-integrity.sql'),
+    scenariosDir: path.resolve(root, env.SCENARIOS_DIR || 'scenarios'),
     tokenTtlSeconds,
   });
 }

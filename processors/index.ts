@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { loadPackConfig } from '../lib/config';
 import { Fixture, loadFixture } from '../seed/fixture';
-import { WaveTracker, barrierDelay, contentionTargets, targetForWave, tokenFor } from './selection';
+import { PLAN_MIX, WaveTracker, barrierDelay, contentionTargets, pickMixed, pickUniform, spreadTargets, targetForWave, tokenFor } from './selection';
 
 interface Context {
   vars: Record<string, unknown>;
@@ -46,6 +46,63 @@ export async function joinContentionWave(context: Context): Promise<void> {
   context.vars.token = tokenFor(f, target, counter++);
   context.vars.idempotencyKey = newIdempotencyKey();
   context.vars.wave = wave;
+  const delay = barrierDelay(now, waveStart, num(context.vars, 'waveBarrierMs', 1100));
+  if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+}
+
+/**
+ * Scenario 2. Picks an authorization outside the contention targets (uniformly over all of
+ * them, in all organizations) for one reserve-then-release journey, with one key per request.
+ */
+export function pickThroughputTarget(context: Context, _events: unknown, done: () => void): void {
+  const f = getFixture();
+  const target = pickUniform(spreadTargets(f), Math.random);
+  context.vars.authorizationId = target.id;
+  context.vars.token = tokenFor(f, target, counter++);
+  context.vars.reserveKey = newIdempotencyKey();
+  context.vars.releaseKey = newIdempotencyKey();
+  done();
+}
+
+/**
+ * Scenario 3. Draws one request of the mix: operation 70/20/10 (reserve 5, release 5,
+ * consume 3), target 80 % spread / 20 % the shared authorization. Variables: sharedShare,
+ * retryShare (the share of requests sent twice with the same key, as a client retry).
+ */
+export function pickMixedOperation(context: Context, _events: unknown, done: () => void): void {
+  const f = getFixture();
+  const mix = { ...PLAN_MIX, sharedShare: num(context.vars, 'sharedShare', PLAN_MIX.sharedShare) };
+  const { target, operation, units } = pickMixed(f, mix, Math.random);
+  context.vars.authorizationId = target.id;
+  context.vars.token = tokenFor(f, target, counter++);
+  context.vars.operation = operation;
+  context.vars.units = units;
+  context.vars.idempotencyKey = newIdempotencyKey();
+  context.vars.retrySend = Math.random() < num(context.vars, 'retryShare', 0);
+  done();
+}
+
+/** beforeRequest hook: sends {"units": <units>} as a JSON number (a template would send a string). */
+export function setUnitsBody(requestParams: { json?: unknown }, context: Context, _events: unknown, next: () => void): void {
+  requestParams.json = { units: Number(context.vars.units) };
+  next();
+}
+
+/**
+ * The exact-count ladder. Every VU claims 1 unit of the ladder authorization whose stock is the
+ * `stock` variable (10, 20 or 50), all at the same moment (a barrier, as in scenario 1).
+ */
+export async function joinLadderWave(context: Context): Promise<void> {
+  const f = getFixture();
+  const stock = num(context.vars, 'stock', 10);
+  const target = f.authorizations.find((a) => a.tier === 'ladder' && a.capacityUnits === stock);
+  if (!target) throw new Error(`the fixture has no ladder authorization with stock ${stock} (seed profile "ladder")`);
+  waves ??= new WaveTracker(num(context.vars, 'waveGapMs', 400));
+  const now = Date.now();
+  const { waveStart } = waves.arrive(now);
+  context.vars.authorizationId = target.id;
+  context.vars.token = tokenFor(f, target, counter++);
+  context.vars.idempotencyKey = newIdempotencyKey();
   const delay = barrierDelay(now, waveStart, num(context.vars, 'waveBarrierMs', 1100));
   if (delay > 0) await new Promise((r) => setTimeout(r, delay));
 }

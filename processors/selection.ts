@@ -47,3 +47,45 @@ export function tokenFor(f: Fixture, a: FixtureAuthorization, n: number): string
 export function barrierDelay(now: number, waveStart: number, barrierMs: number): number {
   return Math.max(0, waveStart + barrierMs - now);
 }
+
+/** Authorizations outside the contention targets and the shared hot spot. */
+export function spreadTargets(f: Fixture): FixtureAuthorization[] {
+  return f.authorizations.filter((a) => a.tier === 'standard' || a.tier === 'bulk');
+}
+
+export function sharedTarget(f: Fixture): FixtureAuthorization | null {
+  return f.authorizations.find((a) => a.tier === 'shared') ?? null;
+}
+
+export function pickUniform<T>(items: readonly T[], rng: () => number): T {
+  if (items.length === 0) throw new Error('nothing to pick from');
+  return items[Math.min(items.length - 1, Math.floor(rng() * items.length))]!;
+}
+
+export type MixedOperation = 'reserve' | 'release' | 'consume';
+
+export interface MixWeights {
+  /** Share of requests aimed at the one shared authorization (the plan: 0.2). */
+  readonly sharedShare: number;
+  /** Operation weights (the plan: 70 / 20 / 10). */
+  readonly reserve: number;
+  readonly release: number;
+  readonly consume: number;
+  /** Units per operation (the plan: reserve 5, release 5, consume 3). */
+  readonly reserveUnits: number;
+  readonly releaseUnits: number;
+  readonly consumeUnits: number;
+}
+
+export const PLAN_MIX: MixWeights = { sharedShare: 0.2, reserve: 70, release: 20, consume: 10, reserveUnits: 5, releaseUnits: 5, consumeUnits: 3 };
+
+/** Scenario 3: one request of the 70/20/10 mix, 80 % spread and 20 % on the shared authorization. */
+export function pickMixed(f: Fixture, mix: MixWeights, rng: () => number): { target: FixtureAuthorization; operation: MixedOperation; units: number } {
+  const shared = sharedTarget(f);
+  const target = shared && rng() < mix.sharedShare ? shared : pickUniform(spreadTargets(f), rng);
+  const total = mix.reserve + mix.release + mix.consume;
+  const r = rng() * total;
+  const operation: MixedOperation = r < mix.reserve ? 'reserve' : r < mix.reserve + mix.release ? 'release' : 'consume';
+  const units = operation === 'reserve' ? mix.reserveUnits : operation === 'release' ? mix.releaseUnits : mix.consumeUnits;
+  return { target, operation, units };
+}

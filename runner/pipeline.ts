@@ -10,14 +10,19 @@ import { evaluate } from 'artillery-plugin-isolation';
 import type { ApiMode, PackConfig } from '../lib/config';
 import { startDatabaseServer } from '../db/embedded';
 import { setupDatabase } from '../db/migrate';
-import { seed } from '../seed/seed';
+import { buildFixture, seed } from '../seed/seed';
+import { buildSeedData } from '../seed/plan';
+import { PackError } from '../lib/errors';
+import { describeLine, formatPreflight } from './preflight';
+import { formatProgress, parseProgressLine } from './progress';
 import { ensureSecret } from '../seed/secret';
 import { Fixture, loadFixture } from '../seed/fixture';
 import { IntegrityResult, formatIntegrity, judgeIntegrity, runIntegritySql } from '../verify/integrity';
+import { ReconciliationResult, formatReconciliation, reconcileRun } from '../verify/reconciliation';
 import { runArtillery } from './artillery';
 import { CheckRow, Decision, criterionRow, decide } from './judge';
 import { RunningApi, startReferenceApi, waitForHealthy } from './reference-api';
-import { loadScenario, plannedSeconds } from './scenario-config';
+import { loadScenario } from './scenario-config';
 import type { ScenarioDef } from './scenarios';
 import { formatSummary } from './summary';
 
@@ -39,6 +44,8 @@ export interface ScenarioOutcome {
   readonly endedAt: string;
   readonly rows: readonly CheckRow[];
   readonly integrity: IntegrityResult;
+  readonly reconciliation: ReconciliationResult;
+  readonly historyDir: string;
 }
 
 export interface PlanOutcome {
@@ -59,24 +66,22 @@ function runIdFor(profile: string, now: Date): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-')}-${profile}`;
 }
 
-const ECHO = /^(ok|fail): |^isolation (PASS|FAIL)|^\[isolation\]|^Error|^error|WARNING/;
+const ECHO = /^(ok|fail): |^isolation (PASS|FAIL)|^Error|^error|WARNING/;
 
-export async function runPlan(config: PackConfig, opts: RunOptions): Promise<PlanOutcome> {
+export interface Environment {
+  readonly server: { readonly url: string; stop(): Promise<void> };
+  readonly api: RunningApi | null;
+  readonly target: string;
+  stop(): Promise<void>;
+}
+
+/** PostgreSQL (embedded unless configured), setup, and the API under test, ready to take load. */
+export async function startEnvironment(config: PackConfig, opts: { apiMode: ApiMode; runDir: string; out: (line: string) => void }): Promise<Environment> {
   const out = opts.out;
-  const startedAt = new Date();
-  const runId = runIdFor(opts.profile, startedAt);
-  const runDir = path.join(config.reportsDir, runId);
-  fs.mkdirSync(runDir, { recursive: true });
-  out(`run ${runId}: ${opts.scenarios.length} scenario(s), profile ${opts.profile}; output in ${path.relative(process.cwd(), runDir) || runDir}`);
-
-  // Validate every scenario file and profile before starting anything.
-  const loaded = opts.scenarios.map((def) => ({ def, scenario: loadScenario(def.file, opts.profile) }));
-
   const server = await startDatabaseServer(config.db, (l) => out(`  db: ${l}`));
-  const setup = await setupDatabase(server.url, config.db.database, { recreate: false });
-  out(`  db: ${config.db.displayUrl} ready${setup.applied.length ? ` (applied ${setup.applied.join(', ')})` : ''}`);
+  const setup = await setupDatabase(server.url, config.db.database, { recreate: false, repair: true });
+  out(`  db: ${config.db.displayUrl} ready${setup.applied.length ? ` (applied ${setup.applied.join(', ')})` : ''}${setup.repaired ? ` (${setup.repaired})` : ''}`);
   const secret = ensureSecret(config.secretPath);
-
   let api: RunningApi | null = null;
   let target: string;
   if (config.target) {
@@ -89,26 +94,65 @@ export async function runPlan(config: PackConfig, opts: RunOptions): Promise<Pla
       jwtSecret: secret,
       port: config.apiPort,
       mode: opts.apiMode,
-      logFile: path.join(runDir, 'api.log'),
+      logFile: path.join(opts.runDir, 'api.log'),
     });
     target = api.url;
     out(`  api: reference API on ${target} (mode ${opts.apiMode})`);
   }
   await waitForHealthy(target);
+  return {
+    server,
+    api,
+    target,
+    stop: async () => {
+      if (api) await api.stop();
+      await server.stop();
+    },
+  };
+}
+
+export async function runPlan(config: PackConfig, opts: RunOptions): Promise<PlanOutcome> {
+  const out = opts.out;
+  const startedAt = new Date();
+  const runId = runIdFor(opts.profile, startedAt);
+  const runDir = path.join(config.reportsDir, runId);
+
+  // Validate every scenario and its capacity before starting anything (and writing anything).
+  const loaded = opts.scenarios.map((def) => ({ def, scenario: loadScenario(def.file, opts.profile) }));
+  const refused: string[] = [];
+  for (const { def, scenario } of loaded) {
+    const data = opts.seed ? buildFixture(buildSeedData(undefined, def.seedProfile), 'preflight-only-secret-not-used-for-signing', 60, startedAt) : loadFixture(config.fixturePath);
+    const pf = def.preflight(scenario, data);
+    out(`${def.id} preflight (${opts.seed ? `seed profile ${def.seedProfile}` : 'existing fixture'}):`);
+    out(formatPreflight(pf));
+    for (const l of pf.lines.filter((x) => !x.ok)) refused.push(`${def.id}: ${describeLine(l)}`);
+  }
+  if (refused.length > 0) {
+    throw new PackError('LT_PREFLIGHT_REFUSED', `the ${opts.profile} profile would exhaust capacity the scenario does not mean to: ${refused.join('; ')}`);
+  }
+
+  fs.mkdirSync(runDir, { recursive: true });
+  out(`run ${runId}: ${opts.scenarios.length} scenario(s), profile ${opts.profile}; output in ${path.relative(process.cwd(), runDir) || runDir}`);
+
+  const env = await startEnvironment(config, { apiMode: opts.apiMode, runDir, out });
+  const { server, api, target } = env;
 
   const crashes: string[] = [];
   const scenarios: ScenarioOutcome[] = [];
   for (const [k, { def, scenario }] of loaded.entries()) {
     out('');
-    out(`▶ scenario ${k + 1} of ${loaded.length}: ${def.id} ${def.title} — ${scenario.config.phases.length} phases, about ${plannedSeconds(scenario.config.phases)} s of load`);
+    const expected = def.expectedSeconds(scenario);
+    out(`▶ scenario ${k + 1} of ${loaded.length}: ${def.id} ${def.title} — ${scenario.config.phases.length} phases, about ${Math.round(expected)} s`);
     let fixture: Fixture;
     if (opts.seed) {
-      fixture = (await seed({ databaseUrl: server.url, fixturePath: config.fixturePath, secretPath: config.secretPath, tokenTtlSeconds: config.tokenTtlSeconds })).fixture;
-      out(`  seeded ${fixture.authorizations.length} authorizations; fixture ${path.relative(process.cwd(), config.fixturePath)}`);
+      fixture = (await seed({ databaseUrl: server.url, fixturePath: config.fixturePath, secretPath: config.secretPath, tokenTtlSeconds: config.tokenTtlSeconds, profile: def.seedProfile })).fixture;
+      out(`  seeded profile ${def.seedProfile}: ${fixture.authorizations.length} authorizations; fixture ${path.relative(process.cwd(), config.fixturePath)}`);
     } else {
       fixture = loadFixture(config.fixturePath);
     }
     const reportFile = path.join(runDir, `${def.slug}.json`);
+    const historyDir = path.join(runDir, `${def.slug}.history`);
+    const scenarioStart = Date.now();
     const run = await runArtillery({
       root: config.root,
       scenarioFile: def.file,
@@ -116,9 +160,11 @@ export async function runPlan(config: PackConfig, opts: RunOptions): Promise<Pla
       target,
       reportFile,
       logFile: path.join(runDir, `${def.slug}.artillery.log`),
-      env: { FIXTURE_PATH: config.fixturePath, ISOLATION_HISTORY_DIR: path.join(runDir, `${def.slug}.history`) },
+      env: { FIXTURE_PATH: config.fixturePath, ISOLATION_HISTORY_DIR: historyDir, ISOLATION_PROGRESS: '1' },
       onLine: (line) => {
-        if (ECHO.test(line)) out(`  ${line}`);
+        const progress = parseProgressLine(line);
+        if (progress) out(`  ${formatProgress(progress, { index: k + 1, of: loaded.length, elapsedSeconds: (Date.now() - scenarioStart) / 1000, expectedSeconds: expected })}`);
+        else if (ECHO.test(line)) out(`  ${line}`);
       },
     });
     if (run.exitCode !== 0 && run.exitCode !== 1) crashes.push(`${def.id}: artillery exited with code ${run.exitCode}`);
@@ -126,7 +172,7 @@ export async function runPlan(config: PackConfig, opts: RunOptions): Promise<Pla
 
     const rows: CheckRow[] = evaluate(run.report.aggregate, scenario.criteria).map((r) => criterionRow(def.id, r));
     try {
-      rows.push(...(await def.postChecks({ target, fixture })));
+      rows.push(...(await def.postChecks({ target, fixture, report: run.report, scenario })));
     } catch (err) {
       rows.push({ scenario: def.id, name: 'post-run checks through the API', limit: 'answered', measured: (err as Error).message, pass: false, kind: 'correctness', overBy: null });
     }
@@ -142,6 +188,21 @@ export async function runPlan(config: PackConfig, opts: RunOptions): Promise<Pla
       overBy: null,
     });
     out(formatIntegrity(integrity).split('\n').map((l) => `  ${l}`).join('\n'));
+    const reconciliation = await reconcileRun({ databaseUrl: server.url, historyDir, report: run.report, fixture });
+    const c = reconciliation.counts;
+    rows.push({
+      scenario: def.id,
+      name: 'no lost, duplicated or unexpected writes (reconciliation)',
+      limit: '0 / 0 / 0',
+      measured:
+        reconciliation.mode === 'history'
+          ? `${c.lost ?? 0} / ${c.duplicated ?? 0} / ${c.unexpected ?? 0}${c.bounds ? `, ${c.bounds} out of bounds` : ''}${c.unattributed ? `, ${c.unattributed} unattributed` : ''}`
+          : `${reconciliation.verdict.valid} (${reconciliation.mode} mode)`,
+      pass: reconciliation.verdict.valid === true,
+      kind: 'correctness',
+      overBy: null,
+    });
+    out(formatReconciliation(reconciliation).split('\n').map((l) => `  ${l}`).join('\n'));
     scenarios.push({
       id: def.id,
       title: def.title,
@@ -151,11 +212,12 @@ export async function runPlan(config: PackConfig, opts: RunOptions): Promise<Pla
       endedAt: run.endedAt.toISOString(),
       rows,
       integrity,
+      reconciliation,
+      historyDir,
     });
   }
 
-  if (api) await api.stop();
-  await server.stop();
+  await env.stop();
 
   const { decision, reasons } = decide(
     scenarios.flatMap((s) => s.rows),

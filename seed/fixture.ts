@@ -7,19 +7,23 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PackError } from '../lib/errors';
 
-export type Tier = 'contention' | 'standard' | 'bulk';
+export type Tier = 'contention' | 'standard' | 'bulk' | 'shared' | 'ladder';
 
 export interface FixtureAuthorization {
   readonly id: string;
   readonly organizationId: string;
   readonly capacityUnits: number;
   readonly tier: Tier;
+  /** Units already reserved when the scenario starts (0 when absent). */
+  readonly preReservedUnits?: number;
 }
 
 export interface Fixture {
   readonly version: 1;
   readonly generatedAt: string;
   readonly seed: number | null;
+  /** Which seed profile built the data (seed/plan.ts), or null for a hand-written fixture. */
+  readonly seedProfile?: string | null;
   readonly tokensExpireAt: string | null;
   readonly organizations: readonly { id: string; code: string }[];
   readonly authorizations: readonly FixtureAuthorization[];
@@ -49,11 +53,11 @@ export function fixtureProblems(value: unknown): string[] {
   if (!Array.isArray(f.authorizations) || f.authorizations.length === 0) p.push('authorizations must be a non-empty array');
   if (typeof f.tokensByOrganization !== 'object' || f.tokensByOrganization === null) p.push('tokensByOrganization must be an object');
   if (p.length > 0) return p;
-  const tiers = new Set(['contention', 'standard', 'bulk']);
+  const tiers = new Set(['contention', 'standard', 'bulk', 'shared', 'ladder']);
   f.authorizations!.forEach((a, i) => {
     if (typeof a?.id !== 'string' || typeof a.organizationId !== 'string') p.push(`authorizations[${i}] needs string id and organizationId`);
     else if (!Number.isInteger(a.capacityUnits) || a.capacityUnits <= 0) p.push(`authorizations[${i}].capacityUnits must be a positive integer`);
-    else if (!tiers.has(a.tier)) p.push(`authorizations[${i}].tier must be contention, standard or bulk`);
+    else if (!tiers.has(a.tier)) p.push(`authorizations[${i}].tier must be contention, standard, bulk, shared or ladder`);
     else if (!(f.tokensByOrganization![a.organizationId]?.length)) p.push(`no token in tokensByOrganization for organization ${a.organizationId}`);
   });
   return p.slice(0, 5);

@@ -12,14 +12,14 @@ import { Faker, en } from '@faker-js/faker';
 
 export const DEFAULT_SEED = 20_261_122;
 
-export type Tier = 'contention' | 'standard' | 'bulk';
-export const TIER_CAPACITY: Readonly<Record<Tier, number>> = { contention: 50, standard: 200, bulk: 1000 };
+export type Tier = 'contention' | 'standard' | 'bulk' | 'shared' | 'ladder';
+export const TIER_CAPACITY: Readonly<Record<'contention' | 'standard' | 'bulk', number>> = { contention: 50, standard: 200, bulk: 1000 };
 
 export interface OrgSpec {
   readonly code: string;
   readonly patients: number;
   readonly practitioners: number;
-  readonly authorizations: Readonly<Record<Tier, number>>;
+  readonly authorizations: Readonly<Record<'contention' | 'standard' | 'bulk', number>>;
 }
 
 export const PLAN: readonly OrgSpec[] = [
@@ -30,18 +30,40 @@ export const PLAN: readonly OrgSpec[] = [
 
 export interface SeedData {
   readonly seed: number;
+  readonly profile: SeedProfile;
   readonly organizations: { id: string; code: string; name: string }[];
   readonly patients: { id: string; organizationId: string; fullName: string }[];
   readonly practitioners: { id: string; organizationId: string; fullName: string; email: string }[];
   readonly authorizations: { id: string; organizationId: string; patientId: string; serviceCode: string; capacityUnits: number; tier: Tier }[];
+  /** Units already reserved when the scenario starts (ledger rows keyed seed-<id>). */
+  readonly preReserved: { authorizationId: string; units: number }[];
 }
+
+/**
+ * Each scenario starts from a known state, built from the plan's data set:
+ *   plan        exactly the plan (scenario 1, and `npm run load-test:seed`)
+ *   throughput  the plan + 15 more 1000-unit authorizations (5 per organization), so that 60
+ *               authorizations exist outside the contention targets (scenario 2 wants >= 50)
+ *   mixed       the plan with capacities calibrated for a steady 10-20 % conflict rate
+ *               (scenario 3): 39 spread authorizations of 3000 units (100 reserved), 6 of 1000 units that are
+ *               already fully reserved (waitlisted), and one shared authorization of 4000
+ *               units with 3950 reserved (the hot spot)
+ *   ladder      the plan + three authorizations of 10, 20 and 50 units (organization A), the
+ *               stock of the exact-count ladder (seeds/003: 100/200/500 claims)
+ */
+export const SEED_PROFILES = ['plan', 'throughput', 'mixed', 'ladder'] as const;
+export type SeedProfile = (typeof SEED_PROFILES)[number];
+
+export const LADDER_STOCKS = [10, 20, 50] as const;
+
+export const MIXED = { spreadCapacity: 3000, spreadPreReserved: 100, saturatedPerOrg: 2, saturatedCapacity: 1000, sharedCapacity: 4000, sharedPreReserved: 3950 } as const;
 
 const SERVICE_CODES = ['97153', '97155', '97156', '97151', '90837'];
 
-export function buildSeedData(seed: number = DEFAULT_SEED, plan: readonly OrgSpec[] = PLAN): SeedData {
+export function buildSeedData(seed: number = DEFAULT_SEED, profile: SeedProfile = 'plan', plan: readonly OrgSpec[] = PLAN): SeedData {
   const faker = new Faker({ locale: [en] });
   faker.seed(seed);
-  const data: SeedData = { seed, organizations: [], patients: [], practitioners: [], authorizations: [] };
+  const data: SeedData = { seed, profile, organizations: [], patients: [], practitioners: [], authorizations: [], preReserved: [] };
   for (const spec of plan) {
     const org = { id: faker.string.uuid(), code: spec.code, name: `${faker.company.name()} (Org ${spec.code})` };
     data.organizations.push(org);
@@ -70,11 +92,55 @@ export function buildSeedData(seed: number = DEFAULT_SEED, plan: readonly OrgSpe
       }
     }
   }
+  // Profiles only add rows or change capacities after the plan's rows are drawn, so the plan's
+  // IDs are the same in every profile.
+  const extra = new Faker({ locale: [en] });
+  extra.seed(seed + 1);
+  if (profile === 'throughput') {
+    for (const org of data.organizations) {
+      const patients = data.patients.filter((p) => p.organizationId === org.id);
+      for (let i = 0; i < 5; i++) {
+        data.authorizations.push({ id: extra.string.uuid(), organizationId: org.id, patientId: patients[i % patients.length]!.id, serviceCode: '97153', capacityUnits: TIER_CAPACITY.bulk, tier: 'bulk' });
+      }
+    }
+  }
+  if (profile === 'ladder') {
+    const orgA = data.organizations[0]!;
+    for (const stock of LADDER_STOCKS) {
+      data.authorizations.push({ id: extra.string.uuid(), organizationId: orgA.id, patientId: data.patients[1]!.id, serviceCode: '97151', capacityUnits: stock, tier: 'ladder' });
+    }
+  }
+  if (profile === 'mixed') {
+    for (const org of data.organizations) {
+      const spread = data.authorizations.filter((a) => a.organizationId === org.id && a.tier !== 'contention');
+      spread.forEach((a, i) => {
+        if (i < MIXED.saturatedPerOrg) {
+          a.capacityUnits = MIXED.saturatedCapacity;
+          data.preReserved.push({ authorizationId: a.id, units: MIXED.saturatedCapacity });
+        } else {
+          // Some units already reserved, so that releases and consumes do not fail just because
+          // the run has only begun (that would pile conflicts up at the start).
+          a.capacityUnits = MIXED.spreadCapacity;
+          data.preReserved.push({ authorizationId: a.id, units: MIXED.spreadPreReserved });
+        }
+      });
+    }
+    const orgA = data.organizations[0]!;
+    const shared = { id: extra.string.uuid(), organizationId: orgA.id, patientId: data.patients[0]!.id, serviceCode: '97155', capacityUnits: MIXED.sharedCapacity, tier: 'shared' as const };
+    data.authorizations.push(shared);
+    data.preReserved.push({ authorizationId: shared.id, units: MIXED.sharedPreReserved });
+  }
   return data;
 }
 
 export function totals(data: SeedData): Record<Tier, { count: number; units: number }> {
-  const t: Record<Tier, { count: number; units: number }> = { contention: { count: 0, units: 0 }, standard: { count: 0, units: 0 }, bulk: { count: 0, units: 0 } };
+  const t: Record<Tier, { count: number; units: number }> = {
+    contention: { count: 0, units: 0 },
+    standard: { count: 0, units: 0 },
+    bulk: { count: 0, units: 0 },
+    shared: { count: 0, units: 0 },
+    ladder: { count: 0, units: 0 },
+  };
   for (const a of data.authorizations) {
     t[a.tier].count++;
     t[a.tier].units += a.capacityUnits;

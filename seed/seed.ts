@@ -7,7 +7,7 @@ import type { Client } from 'pg';
 import { assertSchemaReady } from '../db/migrate';
 import { withClient } from '../db/connect';
 import { Fixture, writeFixtureAtomic } from './fixture';
-import { SeedData, buildSeedData } from './plan';
+import { SeedData, SeedProfile, buildSeedData } from './plan';
 import { ensureSecret } from './secret';
 
 export interface SeedOptions {
@@ -16,6 +16,7 @@ export interface SeedOptions {
   readonly secretPath: string;
   readonly tokenTtlSeconds: number;
   readonly seed?: number;
+  readonly profile?: SeedProfile;
   readonly now?: Date;
 }
 
@@ -41,11 +42,23 @@ export async function writeSeedData(c: Client, data: SeedData): Promise<void> {
       ['id', 'organization_id', 'patient_id', 'service_code', 'capacity_units'],
       data.authorizations.map((a) => [a.id, a.organizationId, a.patientId, a.serviceCode, a.capacityUnits]),
     );
+    if (data.preReserved.length > 0) {
+      await insertRows(c, 'unit_ledger', ['authorization_id', 'operation', 'units', 'idempotency_key'], data.preReserved.map((r) => [r.authorizationId, 'reserve', r.units, `seed-${r.authorizationId}`]));
+      for (const r of data.preReserved) await c.query('UPDATE authorizations SET reserved_units = reserved_units + $2 WHERE id = $1', [r.authorizationId, r.units]);
+    }
     await c.query('COMMIT');
   } catch (err) {
     await c.query('ROLLBACK').catch(() => undefined);
     throw err;
   }
+}
+
+/** The authorizations as the fixture lists them (capacity, tier, units already reserved). */
+export function fixtureAuthorizations(data: SeedData): Fixture['authorizations'] {
+  return data.authorizations.map((a) => {
+    const pre = data.preReserved.filter((r) => r.authorizationId === a.id).reduce((n, r) => n + r.units, 0);
+    return { id: a.id, organizationId: a.organizationId, capacityUnits: a.capacityUnits, tier: a.tier, ...(pre > 0 ? { preReservedUnits: pre } : {}) };
+  });
 }
 
 export function buildFixture(data: SeedData, secret: string, ttlSeconds: number, now: Date): Fixture {
@@ -59,9 +72,10 @@ export function buildFixture(data: SeedData, secret: string, ttlSeconds: number,
     version: 1,
     generatedAt: now.toISOString(),
     seed: data.seed,
+    seedProfile: data.profile,
     tokensExpireAt: new Date((iat + ttlSeconds) * 1000).toISOString(),
     organizations: data.organizations.map((o) => ({ id: o.id, code: o.code })),
-    authorizations: data.authorizations.map((a) => ({ id: a.id, organizationId: a.organizationId, capacityUnits: a.capacityUnits, tier: a.tier })),
+    authorizations: fixtureAuthorizations(data),
     authorizationIds: data.authorizations.map((a) => a.id),
     highContentionAuthIds: data.authorizations.filter((a) => a.tier === 'contention').map((a) => a.id),
     practitionerTokens: Object.values(tokensByOrganization).flat(),
@@ -70,7 +84,7 @@ export function buildFixture(data: SeedData, secret: string, ttlSeconds: number,
 }
 
 export async function seed(opts: SeedOptions): Promise<{ data: SeedData; fixture: Fixture }> {
-  const data = buildSeedData(opts.seed);
+  const data = buildSeedData(opts.seed, opts.profile);
   await withClient(opts.databaseUrl, async (c) => {
     await assertSchemaReady(c);
     await writeSeedData(c, data);

@@ -77,6 +77,7 @@ export function classifyResponse(req: RequestInfo, status: number, headers: Reco
   if (status === 409) {
     const reason = bodyReason(body);
     counters[METRICS.conflicts[req.operation]] = 1;
+    counters[METRICS.conflictsTotal] = 1;
     if (reason === 'insufficient_units') counters[METRICS.conflictInsufficient] = 1;
     else if (reason === 'serialization_conflict') counters[METRICS.conflictSerialization] = 1;
     else counters[METRICS.conflictOther] = 1;

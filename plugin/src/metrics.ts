@@ -12,6 +12,8 @@ export const METRICS = {
   requests: `${PREFIX}.requests`,
   ok: { reserve: `${PREFIX}.reserve.ok`, release: `${PREFIX}.release.ok`, consume: `${PREFIX}.consume.ok` },
   conflicts: { reserve: `${PREFIX}.reserve.conflict`, release: `${PREFIX}.release.conflict`, consume: `${PREFIX}.consume.conflict` },
+  /** Every 409, whatever the operation and reason. */
+  conflictsTotal: `${PREFIX}.conflicts`,
   conflictInsufficient: `${PREFIX}.conflict.insufficient_units`,
   conflictSerialization: `${PREFIX}.conflict.serialization`,
   conflictOther: `${PREFIX}.conflict.other`,
@@ -36,6 +38,7 @@ export const COUNTERS: readonly string[] = [
   METRICS.requests,
   ...Object.values(METRICS.ok),
   ...Object.values(METRICS.conflicts),
+  METRICS.conflictsTotal,
   METRICS.conflictInsufficient,
   METRICS.conflictSerialization,
   METRICS.conflictOther,

@@ -23,6 +23,29 @@ import { COUNTERS, METRICS } from './metrics';
 
 declare const global: { artillery?: ArtilleryGlobal };
 
+interface PeriodStats {
+  period?: number | string;
+  counters?: Record<string, number>;
+  rates?: Record<string, number>;
+  summaries?: Record<string, Record<string, number>>;
+}
+interface StatsEvents {
+  on?: (event: 'stats', fn: (stats: PeriodStats) => void) => void;
+}
+
+/** The figures of one period that the progress line shows. */
+export function progressOf(stats: PeriodStats): { period: number | null; rps: number | null; p95: number | null; requests: number; conflicts: number; failed: number } {
+  const c = stats.counters ?? {};
+  return {
+    period: stats.period === undefined ? null : Number(stats.period),
+    rps: stats.rates?.['http.request_rate'] ?? null,
+    p95: stats.summaries?.['http.response_time']?.p95 ?? null,
+    requests: c[METRICS.requests] ?? c['http.requests'] ?? 0,
+    conflicts: c[METRICS.conflictsTotal] ?? 0,
+    failed: c[METRICS.failed] ?? 0,
+  };
+}
+
 export interface IsolationConfig {
   readonly route: RegExp;
   readonly historyDir: string | null;
@@ -53,6 +76,11 @@ export function readConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): 
   return { route, historyDir, expect };
 }
 
+/** Replaces {{ name }} with context variables (what Artillery will send), leaving others as they are. */
+export function renderVars(text: string, vars: Record<string, unknown>): string {
+  return text.replace(/\{\{\s*([A-Za-z_$][\w$]*)\s*\}\}/g, (whole, name: string) => (vars[name] === undefined ? whole : String(vars[name])));
+}
+
 function asList(v: string | string[] | undefined): string[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
 }
@@ -72,13 +100,20 @@ export class IsolationRecorder {
     for (const name of COUNTERS) ee.emit('counter', name, 0);
   }
 
-  private info(req: RequestParams): RequestInfo | null {
+  private info(req: RequestParams, vars?: Record<string, unknown>): RequestInfo | null {
+    if (vars) {
+      // beforeRequest hooks see the request before Artillery templates it.
+      const url = renderVars(String(req.url ?? ''), vars);
+      const headers = Object.fromEntries(Object.entries(req.headers ?? {}).map(([k, v]) => [k, typeof v === 'string' ? renderVars(v, vars) : v]));
+      if (/\{\{/.test(url) || /\{\{/.test(String(headers['Idempotency-Key'] ?? headers['idempotency-key'] ?? ''))) return null;
+      return parseRequest(url, req.json, headers, this.config.route);
+    }
     return parseRequest(String(req.url ?? ''), req.json, req.headers, this.config.route);
   }
 
-  beforeRequest(req: RequestParams, ee: ScenarioEvents): void {
+  beforeRequest(req: RequestParams, ee: ScenarioEvents, vars: Record<string, unknown> = {}): void {
     this.seed(ee);
-    const info = this.info(req);
+    const info = this.info(req, vars);
     if (info && this.history && info.idempotencyKey) {
       this.history.write({ type: 'invoke', time: Date.now(), key: info.idempotencyKey, op: info.operation, auth: info.authorizationId, units: info.units });
     }
@@ -129,21 +164,35 @@ export class IsolationRecorder {
 export class Plugin {
   private recorder: IsolationRecorder | null = null;
 
-  constructor(script: Script, _events: unknown) {
+  constructor(script: Script, events: unknown) {
     // Invalid configuration is rejected at load, in both roles.
     const config = readConfig(script.config.plugins?.isolation);
     const artillery = global.artillery;
     if (!artillery) return;
     if (process.env.LOCAL_WORKER_ID !== undefined) this.installWorkerHooks(script, config);
-    else this.installMainChecks(artillery, config);
+    else {
+      this.installMainChecks(artillery, config);
+      if (process.env.ISOLATION_PROGRESS === '1') this.installProgress(artillery, events as StatsEvents);
+    }
+  }
+
+  /** One machine-readable line per reporting period, for the pack's live progress display. */
+  private installProgress(artillery: ArtilleryGlobal, events: StatsEvents): void {
+    events?.on?.('stats', (stats: PeriodStats) => {
+      try {
+        artillery.log(`[isolation] ${JSON.stringify(progressOf(stats))}`);
+      } catch {
+        /* never throw from a hook */
+      }
+    });
   }
 
   private installWorkerHooks(script: Script, config: IsolationConfig): void {
     const recorder = new IsolationRecorder(config);
     this.recorder = recorder;
     const processor = (script.config.processor ??= {});
-    processor.isolation_beforeRequest = (req: RequestParams, _ctx: VuContext, ee: ScenarioEvents, next: Next) => {
-      recorder.beforeRequest(req, ee);
+    processor.isolation_beforeRequest = (req: RequestParams, ctx: VuContext, ee: ScenarioEvents, next: Next) => {
+      recorder.beforeRequest(req, ee, ctx.vars);
       next();
     };
     processor.isolation_afterResponse = (req: RequestParams, res: HttpResponse, _ctx: VuContext, ee: ScenarioEvents, next: Next) => {

@@ -69,11 +69,16 @@ describe('IsolationRecorder (worker role, stub event emitter)', () => {
     expect(ee.histograms[METRICS.responseTime.reserve]).toEqual([12, 12, 12]);
   });
 
-  it('appends invoke and completion events to its history file', () => {
+  it('appends invoke and completion events to its history file, templating the request first', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hist-'));
     const r = new IsolationRecorder(readConfig({ historyDir: dir }, {}));
     const ee = new StubEE();
-    r.beforeRequest(req('key-a'), ee);
+    // beforeRequest sees the request before Artillery renders its templates.
+    r.beforeRequest(
+      { url: 'http://127.0.0.1:3300/api/authorizations/{{ authorizationId }}/{{ operation }}', json: { units: 10 }, headers: { 'Idempotency-Key': '{{ key }}' } },
+      ee,
+      { authorizationId: '0b0e5f0e-0000-4000-8000-000000000001', operation: 'reserve', key: 'key-a' },
+    );
     r.afterResponse(req('key-a'), res(200, {}), ee);
     r.close();
     const [file] = fs.readdirSync(dir);

@@ -12,8 +12,19 @@ describe('seed plan', () => {
     expect([count(data.patients, 'A'), count(data.practitioners, 'A'), count(data.authorizations, 'A')]).toEqual([10, 4, 30]);
     expect([count(data.patients, 'B'), count(data.practitioners, 'B'), count(data.authorizations, 'B')]).toEqual([5, 3, 15]);
     expect([count(data.patients, 'C'), count(data.practitioners, 'C'), count(data.authorizations, 'C')]).toEqual([5, 3, 10]);
-    expect(totals(data)).toEqual({ contention: { count: 10, units: 500 }, standard: { count: 20, units: 4000 }, bulk: { count: 25, units: 25_000 } });
+    expect(totals(data)).toEqual({ contention: { count: 10, units: 500 }, standard: { count: 20, units: 4000 }, bulk: { count: 25, units: 25_000 }, shared: { count: 0, units: 0 }, ladder: { count: 0, units: 0 } });
     expect(PLAN).toHaveLength(3);
+  });
+
+  it('builds the scenario profiles from the plan without changing the plan\'s IDs', () => {
+    const throughput = buildSeedData(undefined, 'throughput');
+    const mixed = buildSeedData(undefined, 'mixed');
+    expect(throughput.authorizations.slice(0, 55).map((a) => a.id)).toEqual(data.authorizations.map((a) => a.id));
+    expect(throughput.authorizations.filter((a) => a.tier !== 'contention')).toHaveLength(60);
+    expect(mixed.authorizations.filter((a) => a.tier === 'shared')).toHaveLength(1);
+    expect(mixed.preReserved.filter((r) => r.units >= 1000).map((r) => r.units).sort((a, b) => a - b)).toEqual([1000, 1000, 1000, 1000, 1000, 1000, 3950]);
+    expect(mixed.preReserved.filter((r) => r.units === 100)).toHaveLength(39);
+    expect(mixed.authorizations.filter((a) => a.tier === 'contention').every((a) => a.capacityUnits === 50)).toBe(true);
   });
 
   it('is repeatable for a seed and different for another', () => {

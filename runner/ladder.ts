@@ -1,0 +1,184 @@
+/**
+ * The exact-count ladder (seeds/003): 100, 200 and 500 concurrent claims against a stock of 10,
+ * 20 and 50. Each step starts from a fresh seed and must end with exactly `stock` successes,
+ * the rest refused, remaining stock exactly 0, and no request failed for want of a connection.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ApiMode, PackConfig } from '../lib/config';
+import { seed } from '../seed/seed';
+import { readHistoryDir } from '../verify/history';
+import { formatIntegrity, judgeIntegrity, runIntegritySql } from '../verify/integrity';
+import { formatReconciliation, reconcileRun } from '../verify/reconciliation';
+import { readBalance } from './api-client';
+import { runArtillery } from './artillery';
+import { CheckRow, Decision, decide } from './judge';
+import { startEnvironment } from './pipeline';
+import { table } from './summary';
+
+export const LADDER_STEPS = [
+  { claims: 100, stock: 10 },
+  { claims: 200, stock: 20 },
+  { claims: 500, stock: 50 },
+] as const;
+
+export interface PoolStats {
+  readonly max: number;
+  readonly waits: number;
+  readonly timeouts: number;
+  readonly errors: number;
+  readonly maxInUse: number;
+}
+
+export interface LadderStepResult {
+  readonly claims: number;
+  readonly stock: number;
+  readonly succeeded: number;
+  readonly rejected: number;
+  readonly failed: number;
+  readonly remaining: number | null;
+  /** First claim sent to last answer received, from the operation history (ms). */
+  readonly burstMs: number | null;
+  readonly maxLatencyMs: number | null;
+  readonly pool: PoolStats | null;
+  readonly rows: readonly CheckRow[];
+}
+
+/** Pure: first invoke to last completion in a history folder. */
+export function burstMillis(historyDir: string): number | null {
+  const h = readHistoryDir(historyDir);
+  if (!h) return null;
+  let first = Infinity;
+  let last = -Infinity;
+  for (const f of h.files) {
+    for (const line of fs.readFileSync(f, 'utf8').split('\n')) {
+      if (!line) continue;
+      try {
+        const e = JSON.parse(line) as { type: string; time: number };
+        if (e.type === 'invoke') first = Math.min(first, e.time);
+        else last = Math.max(last, e.time);
+      } catch {
+        /* a torn last line */
+      }
+    }
+  }
+  return Number.isFinite(first) && Number.isFinite(last) ? last - first : null;
+}
+
+async function poolStats(target: string, method: 'GET' | 'POST'): Promise<PoolStats | null> {
+  try {
+    const res = await fetch(`${target}/internal/pool${method === 'POST' ? '/reset' : ''}`, { method, signal: AbortSignal.timeout(3000) });
+    return res.ok ? ((await res.json()) as PoolStats) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function ladderRows(r: Omit<LadderStepResult, 'rows'>): CheckRow[] {
+  const scenario = `ladder ${r.claims}`;
+  const row = (name: string, limit: string, measured: string, pass: boolean): CheckRow => ({ scenario, name, limit, measured, pass, kind: 'correctness', overBy: null });
+  return [
+    row('claims that succeed', `= ${r.stock}`, String(r.succeeded), r.succeeded === r.stock),
+    row('claims refused with 409', `= ${r.claims - r.stock}`, String(r.rejected), r.rejected === r.claims - r.stock),
+    row('requests that failed otherwise', '= 0', String(r.failed), r.failed === 0),
+    row('remaining stock', '= 0', r.remaining === null ? 'missing' : String(r.remaining), r.remaining === 0),
+    row(
+      'requests failed for want of a pooled connection',
+      '= 0',
+      r.pool ? `${r.pool.timeouts} (max in use ${r.pool.maxInUse}/${r.pool.max}, ${r.pool.waits} waited)` : 'not measured (target has no /internal/pool)',
+      r.pool === null || (r.pool.timeouts === 0 && r.pool.errors === 0),
+    ),
+  ];
+}
+
+export async function runLadder(
+  config: PackConfig,
+  opts: { steps: readonly number[]; apiMode: ApiMode; out: (line: string) => void },
+): Promise<{ runDir: string; steps: LadderStepResult[]; decision: Decision; reasons: string[] }> {
+  const out = opts.out;
+  const startedAt = new Date();
+  const runDir = path.join(config.reportsDir, `${startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-')}-ladder`);
+  fs.mkdirSync(runDir, { recursive: true });
+  out(`ladder: steps ${opts.steps.join(', ')}; output in ${path.relative(process.cwd(), runDir) || runDir}`);
+  const env = await startEnvironment(config, { apiMode: opts.apiMode, runDir, out });
+  const results: LadderStepResult[] = [];
+  for (const claims of opts.steps) {
+    const step = LADDER_STEPS.find((s) => s.claims === claims)!;
+    out('');
+    out(`▶ ladder step: ${step.claims} concurrent claims against a stock of ${step.stock}`);
+    const { fixture } = await seed({ databaseUrl: env.server.url, fixturePath: config.fixturePath, secretPath: config.secretPath, tokenTtlSeconds: config.tokenTtlSeconds, profile: 'ladder' });
+    if (env.api) await poolStats(env.target, 'POST');
+    const slug = `ladder-${step.claims}`;
+    const historyDir = path.join(runDir, `${slug}.history`);
+    const run = await runArtillery({
+      root: config.root,
+      scenarioFile: path.join(config.scenariosDir, 'ladder.yml'),
+      profile: `step${step.claims}`,
+      target: env.target,
+      reportFile: path.join(runDir, `${slug}.json`),
+      logFile: path.join(runDir, `${slug}.artillery.log`),
+      env: { FIXTURE_PATH: config.fixturePath, ISOLATION_HISTORY_DIR: historyDir },
+    });
+    const c = run.report.aggregate.counters;
+    const pool = env.api ? await poolStats(env.target, 'GET') : null;
+    const auth = fixture.authorizations.find((a) => a.tier === 'ladder' && a.capacityUnits === step.stock)!;
+    const balance = await readBalance(env.target, fixture.tokensByOrganization[auth.organizationId]![0]!, auth.id).catch(() => null);
+    const partial = {
+      claims: step.claims,
+      stock: step.stock,
+      succeeded: c['isolation.reserve.ok'] ?? 0,
+      rejected: c['isolation.reserve.conflict'] ?? 0,
+      failed: c['isolation.failed'] ?? 0,
+      remaining: balance ? balance.availableUnits : null,
+      burstMs: burstMillis(historyDir),
+      maxLatencyMs: run.report.aggregate.summaries['http.response_time']?.max ?? null,
+      pool,
+    };
+    const rows = ladderRows(partial);
+    const integrity = await runIntegritySql(env.server.url, config.verifySqlPath);
+    rows.push({ scenario: `ladder ${step.claims}`, name: 'integrity check returns 0 rows', limit: '0 rows', measured: `${integrity.rows.length} rows`, pass: judgeIntegrity(integrity).valid === true, kind: 'correctness', overBy: null });
+    const recon = await reconcileRun({ databaseUrl: env.server.url, historyDir, report: run.report, fixture });
+    rows.push({
+      scenario: `ladder ${step.claims}`,
+      name: 'no lost, duplicated or unexpected writes',
+      limit: '0 / 0 / 0',
+      measured: `${recon.counts.lost ?? '?'} / ${recon.counts.duplicated ?? '?'} / ${recon.counts.unexpected ?? '?'}`,
+      pass: recon.verdict.valid === true,
+      kind: 'correctness',
+      overBy: null,
+    });
+    if (!rows.every((r) => r.pass)) {
+      out(formatIntegrity(integrity).split('\n').map((l) => `  ${l}`).join('\n'));
+      out(formatReconciliation(recon).split('\n').map((l) => `  ${l}`).join('\n'));
+    }
+    results.push({ ...partial, rows });
+    out(`  ${partial.succeeded} succeeded, ${partial.rejected} refused, remaining ${partial.remaining}, burst ${partial.burstMs} ms${pool ? `, pool max in use ${pool.maxInUse}/${pool.max}, ${pool.waits} waits, ${pool.timeouts} timeouts` : ''}`);
+  }
+  await env.stop();
+
+  const { decision, reasons } = decide(results.flatMap((r) => r.rows), []);
+  out('');
+  out('=== Exact-count ladder ===');
+  out(
+    table(
+      ['claims', 'stock', 'succeeded', 'refused', 'remaining', 'burst ms', 'max latency ms', 'pool in use / waits / timeouts', 'result'],
+      results.map((r) => [
+        String(r.claims),
+        String(r.stock),
+        String(r.succeeded),
+        String(r.rejected),
+        r.remaining === null ? '?' : String(r.remaining),
+        r.burstMs === null ? '?' : String(r.burstMs),
+        r.maxLatencyMs === null ? '?' : String(Math.round(r.maxLatencyMs)),
+        r.pool ? `${r.pool.maxInUse}/${r.pool.max} / ${r.pool.waits} / ${r.pool.timeouts}` : 'not measured',
+        r.rows.every((x) => x.pass) ? 'PASS' : 'FAIL',
+      ]),
+    ),
+  );
+  if (reasons.length) out(['why:', ...reasons.map((r) => `  - ${r}`)].join('\n'));
+  out(`VERDICT: ${decision === 'GO' ? 'PASS: every step exact' : 'FAIL'}`);
+  const tmp = path.join(runDir, `.ladder.json.${process.pid}`);
+  fs.writeFileSync(tmp, `${JSON.stringify({ steps: results, decision, reasons }, null, 2)}\n`);
+  fs.renameSync(tmp, path.join(runDir, 'ladder.json'));
+  return { runDir, steps: results, decision, reasons };
+}

@@ -1,0 +1,121 @@
+/**
+ * Capacity preflight: before any load is sent, compare what the chosen profile will ask of the
+ * seeded data with what the data holds, and refuse a run that would exhaust capacity in a way
+ * the scenario does not intend. Pure functions of (scenario config, authorizations).
+ */
+import type { FixtureAuthorization } from '../seed/fixture';
+import { PLAN_MIX } from '../processors/selection';
+import { Phase, ScenarioConfig, plannedArrivals } from './scenario-config';
+
+export interface PreflightLine {
+  readonly what: string;
+  readonly needs: number;
+  readonly has: number;
+  readonly ok: boolean;
+  /** How needs and has compare: "<=" means needs must not exceed has. */
+  readonly rule: '<=' | '>=';
+}
+
+export interface PreflightReport {
+  readonly scenario: string;
+  readonly lines: readonly PreflightLine[];
+  readonly ok: boolean;
+}
+
+function line(what: string, needs: number, rule: '<=' | '>=', has: number): PreflightLine {
+  const n = Math.round(needs);
+  const h = Math.round(has);
+  return { what, needs: n, has: h, rule, ok: rule === '<=' ? n <= h : n >= h };
+}
+
+function report(scenario: string, lines: PreflightLine[]): PreflightReport {
+  return { scenario, lines, ok: lines.every((l) => l.ok) };
+}
+
+const free = (a: FixtureAuthorization): number => a.capacityUnits - (a.preReservedUnits ?? 0);
+const variable = (s: ScenarioConfig, name: string, def: number): number => {
+  const v = Number(s.config.variables?.[name]);
+  return Number.isFinite(v) ? v : def;
+};
+
+/** The first literal `json.units` in the scenario's flow (scenario 1 and 2 send a fixed amount). */
+export function flowUnits(s: ScenarioConfig, def: number): number {
+  let found: number | null = null;
+  const walk = (v: unknown): void => {
+    if (found !== null || typeof v !== 'object' || v === null) return;
+    const units = (v as { json?: { units?: unknown } }).json?.units;
+    if (typeof units === 'number' && units > 0) {
+      found = units;
+      return;
+    }
+    for (const x of Object.values(v)) walk(x);
+  };
+  walk(s.scenarios);
+  return found ?? def;
+}
+
+const arrivalPhases = (phases: readonly Phase[]): Phase[] => phases.filter((p) => p.pause === undefined);
+
+/** Scenario 1: one wave per contention target, and each wave must be able to fill its target. */
+export function preflightContention(s: ScenarioConfig, auths: readonly FixtureAuthorization[]): PreflightReport {
+  const targets = auths.filter((a) => a.tier === 'contention');
+  const waves = arrivalPhases(s.config.phases);
+  const units = flowUnits(s, 10);
+  const smallest = Math.min(...waves.map((p) => p.arrivalCount ?? 0));
+  const biggestTarget = Math.max(0, ...targets.map(free));
+  return report('scenario1', [
+    line('contention targets, one per wave', waves.length, '<=', targets.length),
+    line(`units a wave asks for (${smallest} VUs × ${units}), at least a target's capacity`, smallest * units, '>=', biggestTarget),
+  ]);
+}
+
+/** Scenario 2: enough authorizations, and capacity for what the journeys hold or keep. */
+export function preflightThroughput(s: ScenarioConfig, auths: readonly FixtureAuthorization[]): PreflightReport {
+  const spread = auths.filter((a) => a.tier === 'standard' || a.tier === 'bulk');
+  const units = flowUnits(s, 5);
+  const loops = variable(s, 'loops', 1);
+  const release = s.config.variables?.releaseAfterReserve !== false;
+  const available = spread.reduce((n, a) => n + free(a), 0);
+  const maxVusers = Math.max(...s.config.phases.map((p) => p.maxVusers ?? 0));
+  const lines = [
+    line('authorizations outside the contention targets', 50, '<=', spread.length),
+    line('organizations covered', 3, '<=', new Set(spread.map((a) => a.organizationId)).size),
+  ];
+  if (release) {
+    // Each journey releases what it reserved: at most maxVusers × units are held at once.
+    lines.push(line(`units held at once at the peak (${maxVusers} VUs × ${units}), within half the free units`, maxVusers * units, '<=', available / 2));
+  } else {
+    lines.push(line(`units reserved by ${Math.round(plannedArrivals(s.config.phases) * loops)} reserve-only requests × ${units}`, plannedArrivals(s.config.phases) * loops * units, '<=', available));
+  }
+  return report('scenario2', lines);
+}
+
+/** Scenario 3: the shared and the spread authorizations must last the whole run. */
+export function preflightMixed(s: ScenarioConfig, auths: readonly FixtureAuthorization[]): PreflightReport {
+  const shared = auths.find((a) => a.tier === 'shared');
+  const spread = auths.filter((a) => a.tier === 'standard' || a.tier === 'bulk');
+  const roomy = spread.filter((a) => (a.preReservedUnits ?? 0) < a.capacityUnits);
+  const requests = plannedArrivals(s.config.phases) * variable(s, 'loops', 1);
+  const share = variable(s, 'sharedShare', PLAN_MIX.sharedShare);
+  const total = PLAN_MIX.reserve + PLAN_MIX.release + PLAN_MIX.consume;
+  const consumeUnits = (PLAN_MIX.consume / total) * PLAN_MIX.consumeUnits;
+  const netGrowth = (PLAN_MIX.reserve / total) * PLAN_MIX.reserveUnits - (PLAN_MIX.release / total) * PLAN_MIX.releaseUnits;
+  const lines = [line('a shared authorization', 1, '<=', shared ? 1 : 0)];
+  if (shared) {
+    // Consumes move reserved units to consumed for good: if they ran out, releases and consumes
+    // on the shared authorization would fail too and conflicts would pile up at the end.
+    lines.push(line(`units consumed on the shared authorization (${Math.round(requests * share)} requests × 10 % × 3), within its reserved units`, requests * share * consumeUnits, '<=', shared.preReservedUnits ?? 0));
+  }
+  const perAuth = roomy.length ? (requests * (1 - share)) / spread.length : 0;
+  const smallestRoom = roomy.length ? Math.min(...roomy.map(free)) : 0;
+  lines.push(line(`units one spread authorization gains (${Math.round(perAuth)} requests × ${netGrowth.toFixed(1)}), within 80 % of its free units`, perAuth * netGrowth, '<=', smallestRoom * 0.8));
+  return report('scenario3', lines);
+}
+
+export function formatPreflight(r: PreflightReport): string {
+  return r.lines.map((l) => `  preflight ${l.ok ? 'ok  ' : 'FAIL'} ${describeLine(l)}`).join('\n');
+}
+
+export function describeLine(l: PreflightLine): string {
+  return l.rule === '<=' ? `${l.what}: needs ${l.needs}, has ${l.has}` : `${l.what}: ${l.needs}, must be at least ${l.has}`;
+}
