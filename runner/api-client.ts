@@ -18,3 +18,22 @@ export async function readBalance(target: string, token: string, id: string): Pr
   if (!body.balance) throw new Error(`GET /api/authorizations/${id} has no balance in its body`);
   return body.balance;
 }
+
+/** Connection-pool usage the reference API reports (GET /internal/pool); null for other targets. */
+export interface PoolStats {
+  readonly max: number;
+  readonly acquired?: number;
+  readonly waits: number;
+  readonly timeouts: number;
+  readonly errors: number;
+  readonly maxInUse: number;
+}
+
+export async function poolStats(target: string, action: 'read' | 'reset'): Promise<PoolStats | null> {
+  try {
+    const res = await fetch(`${target}/internal/pool${action === 'reset' ? '/reset' : ''}`, { method: action === 'reset' ? 'POST' : 'GET', signal: AbortSignal.timeout(3000) });
+    return res.ok ? ((await res.json()) as PoolStats) : null;
+  } catch {
+    return null;
+  }
+}

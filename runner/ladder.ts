@@ -10,7 +10,7 @@ import { seed } from '../seed/seed';
 import { readHistoryDir } from '../verify/history';
 import { formatIntegrity, judgeIntegrity, runIntegritySql } from '../verify/integrity';
 import { formatReconciliation, reconcileRun } from '../verify/reconciliation';
-import { readBalance } from './api-client';
+import { PoolStats, poolStats, readBalance } from './api-client';
 import { runArtillery } from './artillery';
 import { CheckRow, Decision, decide } from './judge';
 import { startEnvironment } from './pipeline';
@@ -21,14 +21,6 @@ export const LADDER_STEPS = [
   { claims: 200, stock: 20 },
   { claims: 500, stock: 50 },
 ] as const;
-
-export interface PoolStats {
-  readonly max: number;
-  readonly waits: number;
-  readonly timeouts: number;
-  readonly errors: number;
-  readonly maxInUse: number;
-}
 
 export interface LadderStepResult {
   readonly claims: number;
@@ -65,15 +57,6 @@ export function burstMillis(historyDir: string): number | null {
   return Number.isFinite(first) && Number.isFinite(last) ? last - first : null;
 }
 
-async function poolStats(target: string, method: 'GET' | 'POST'): Promise<PoolStats | null> {
-  try {
-    const res = await fetch(`${target}/internal/pool${method === 'POST' ? '/reset' : ''}`, { method, signal: AbortSignal.timeout(3000) });
-    return res.ok ? ((await res.json()) as PoolStats) : null;
-  } catch {
-    return null;
-  }
-}
-
 export function ladderRows(r: Omit<LadderStepResult, 'rows'>): CheckRow[] {
   const scenario = `ladder ${r.claims}`;
   const row = (name: string, limit: string, measured: string, pass: boolean): CheckRow => ({ scenario, name, limit, measured, pass, kind: 'correctness', overBy: null });
@@ -107,7 +90,7 @@ export async function runLadder(
     out('');
     out(`▶ ladder step: ${step.claims} concurrent claims against a stock of ${step.stock}`);
     const { fixture } = await seed({ databaseUrl: env.server.url, fixturePath: config.fixturePath, secretPath: config.secretPath, tokenTtlSeconds: config.tokenTtlSeconds, profile: 'ladder' });
-    if (env.api) await poolStats(env.target, 'POST');
+    if (env.api) await poolStats(env.target, 'reset');
     const slug = `ladder-${step.claims}`;
     const historyDir = path.join(runDir, `${slug}.history`);
     const run = await runArtillery({
@@ -120,7 +103,7 @@ export async function runLadder(
       env: { FIXTURE_PATH: config.fixturePath, ISOLATION_HISTORY_DIR: historyDir },
     });
     const c = run.report.aggregate.counters;
-    const pool = env.api ? await poolStats(env.target, 'GET') : null;
+    const pool = env.api ? await poolStats(env.target, 'read') : null;
     const auth = fixture.authorizations.find((a) => a.tier === 'ladder' && a.capacityUnits === step.stock)!;
     const balance = await readBalance(env.target, fixture.tokensByOrganization[auth.organizationId]![0]!, auth.id).catch(() => null);
     const partial = {

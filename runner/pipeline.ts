@@ -4,12 +4,15 @@
  *   for each scenario: seed, run Artillery, check, verify → summary and GO/NO-GO.
  * Everything started is stopped at the end, on failure and on Ctrl-C (lib/lifecycle).
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { evaluate } from 'artillery-plugin-isolation';
 import type { ApiMode, PackConfig } from '../lib/config';
 import { startDatabaseServer } from '../db/embedded';
 import { setupDatabase } from '../db/migrate';
+import { withClient } from '../db/connect';
+import { PoolStats, poolStats } from './api-client';
 import { buildFixture, seed } from '../seed/seed';
 import { buildSeedData } from '../seed/plan';
 import { PackError } from '../lib/errors';
@@ -25,6 +28,7 @@ import { RunningApi, startReferenceApi, waitForHealthy } from './reference-api';
 import { loadScenario } from './scenario-config';
 import type { ScenarioDef } from './scenarios';
 import { formatSummary } from './summary';
+import { writeRunReports } from '../report/write';
 
 export interface RunOptions {
   readonly profile: string;
@@ -38,6 +42,10 @@ export interface RunOptions {
 export interface ScenarioOutcome {
   readonly id: string;
   readonly title: string;
+  readonly seedProfile: string;
+  readonly authorizations: number;
+  readonly capacityUnits: number;
+  readonly pool: PoolStats | null;
   readonly reportFile: string;
   readonly artilleryExitCode: number | null;
   readonly startedAt: string;
@@ -48,7 +56,18 @@ export interface ScenarioOutcome {
   readonly historyDir: string;
 }
 
+export interface RunMeta {
+  readonly commit: string | null;
+  readonly node: string;
+  readonly artillery: string;
+  readonly plugin: string;
+  readonly postgres: string | null;
+  readonly database: string;
+  readonly apiPoolMax: number | null;
+}
+
 export interface PlanOutcome {
+  readonly meta: RunMeta;
   readonly runId: string;
   readonly runDir: string;
   readonly profile: string;
@@ -70,7 +89,9 @@ const ECHO = /^(ok|fail): |^isolation (PASS|FAIL)|^Error|^error|WARNING/;
 
 export interface Environment {
   readonly server: { readonly url: string; stop(): Promise<void> };
+  readonly postgresVersion: string | null;
   readonly api: RunningApi | null;
+  readonly apiPoolMax: number | null;
   readonly target: string;
   stop(): Promise<void>;
 }
@@ -99,15 +120,55 @@ export async function startEnvironment(config: PackConfig, opts: { apiMode: ApiM
     target = api.url;
     out(`  api: reference API on ${target} (mode ${opts.apiMode})`);
   }
-  await waitForHealthy(target);
+  const health = await waitForHealthy(target);
+  const postgresVersion = await withClient(server.url, async (c) => (await c.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version).catch(() => null);
   return {
     server,
+    postgresVersion,
+    apiPoolMax: typeof (health.pool as { max?: unknown } | undefined)?.max === 'number' ? ((health.pool as { max: number }).max) : null,
     api,
     target,
     stop: async () => {
       if (api) await api.stop();
       await server.stop();
     },
+  };
+}
+
+/** reports/latest → the newest run (best effort: a symlink). */
+function pointLatest(reportsDir: string, runDir: string): void {
+  const link = path.join(reportsDir, 'latest');
+  try {
+    fs.rmSync(link, { force: true });
+    fs.symlinkSync(path.basename(runDir), link, 'dir');
+  } catch {
+    /* a file system without symlinks: the run folder is printed anyway */
+  }
+}
+
+function packageVersion(name: string): string {
+  try {
+    return (require(`${name}/package.json`) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function runMeta(config: PackConfig, env: Environment): RunMeta {
+  let commit: string | null = null;
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: config.root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
+  } catch {
+    commit = null;
+  }
+  return {
+    commit,
+    node: process.version,
+    artillery: packageVersion('artillery'),
+    plugin: packageVersion('artillery-plugin-isolation'),
+    postgres: env.postgresVersion,
+    database: config.db.mode === 'embedded' ? `embedded (${config.db.displayUrl})` : config.db.displayUrl,
+    apiPoolMax: env.apiPoolMax,
   };
 }
 
@@ -152,6 +213,7 @@ export async function runPlan(config: PackConfig, opts: RunOptions): Promise<Pla
     }
     const reportFile = path.join(runDir, `${def.slug}.json`);
     const historyDir = path.join(runDir, `${def.slug}.history`);
+    if (api) await poolStats(target, 'reset');
     const scenarioStart = Date.now();
     const run = await runArtillery({
       root: config.root,
@@ -170,6 +232,7 @@ export async function runPlan(config: PackConfig, opts: RunOptions): Promise<Pla
     if (run.exitCode !== 0 && run.exitCode !== 1) crashes.push(`${def.id}: artillery exited with code ${run.exitCode}`);
     if (api && api.child.process.exitCode !== null) crashes.push(`${def.id}: the reference API exited with code ${api.child.process.exitCode}`);
 
+    const pool = api ? await poolStats(target, 'read') : null;
     const rows: CheckRow[] = evaluate(run.report.aggregate, scenario.criteria).map((r) => criterionRow(def.id, r));
     try {
       rows.push(...(await def.postChecks({ target, fixture, report: run.report, scenario })));
@@ -206,6 +269,10 @@ export async function runPlan(config: PackConfig, opts: RunOptions): Promise<Pla
     scenarios.push({
       id: def.id,
       title: def.title,
+      seedProfile: opts.seed ? def.seedProfile : 'existing fixture',
+      authorizations: fixture.authorizations.length,
+      capacityUnits: fixture.authorizations.reduce((n, a) => n + a.capacityUnits, 0),
+      pool,
       reportFile,
       artilleryExitCode: run.exitCode,
       startedAt: run.startedAt.toISOString(),
@@ -224,6 +291,7 @@ export async function runPlan(config: PackConfig, opts: RunOptions): Promise<Pla
     crashes,
   );
   const outcome: PlanOutcome = {
+    meta: runMeta(config, env),
     runId,
     runDir,
     profile: opts.profile,
@@ -241,5 +309,17 @@ export async function runPlan(config: PackConfig, opts: RunOptions): Promise<Pla
   fs.renameSync(tmp, path.join(runDir, 'summary.json'));
   out('');
   out(formatSummary(outcome));
+  pointLatest(config.reportsDir, runDir);
+  try {
+    const written = writeRunReports(runDir);
+    out('');
+    out('reports (open in a browser; they work offline):');
+    out(`  index:   ${written.index}`);
+    for (const p of written.pages) out(`  report:  ${p}`);
+    if (written.results) out(`  results: ${written.results}`);
+  } catch (err) {
+    // The verdict above stands; the reports can be written again with `npm run load-test:report`.
+    out(`warning: could not write the HTML reports: ${(err as Error).message}`);
+  }
   return outcome;
 }

@@ -6,28 +6,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readArtilleryReport } from '../../report/artillery-json';
-import { withDatabase } from '../../db/connect';
-import { tempDir, testServerUrl } from '../support/db';
+import { runEnv, tempDir } from '../support/db';
 import { runCli } from '../support/cli';
 import { scenariosWith } from '../support/scenario-copy';
+import { browserMissing, checkPage, launch } from '../support/browser';
 
 jest.setTimeout(420_000);
 
-function envFor(name: string, port: number, extra: Record<string, string> = {}) {
-  const dir = tempDir(name);
-  return {
-    DATABASE_URL: withDatabase(testServerUrl(), name),
-    API_PORT: String(port),
-    REPORTS_DIR: path.join(dir, 'reports'),
-    FIXTURE_PATH: path.join(dir, 'fixtures', 'test-data.json'),
-    JWT_SECRET_FILE: path.join(dir, 'fixtures', '.jwt-secret'),
-    ...extra,
-  };
-}
-
 describe('load-test:all, quick profile, real Artillery', () => {
   it('runs the three scenarios from a known state each: exact counts, conflict band, integrity', async () => {
-    const env = envFor('e2e_all', 3394);
+    const env = runEnv('e2e_all', 3394);
     const r = await runCli('run', ['all', '--profile', 'quick'], env, { timeoutMs: 400_000 });
     const [runName] = fs.readdirSync(env.REPORTS_DIR);
     const runDir = path.join(env.REPORTS_DIR, runName!);
@@ -58,13 +46,58 @@ describe('load-test:all, quick profile, real Artillery', () => {
     expect(r.stdout).toMatch(/VERDICT: (GO|CONDITIONAL|NO-GO)/);
     expect(r.code).toBe(summary.decision === 'GO' ? 0 : 1);
 
-    const v = await runCli('verify', [], { DATABASE_URL: env.DATABASE_URL });
+    // Reconciliation ran after every scenario and found nothing lost, duplicated or unexpected.
+    for (const s of summary.scenarios) {
+      expect([s.id, s.reconciliation.mode, s.reconciliation.counts.lost, s.reconciliation.counts.duplicated, s.reconciliation.counts.unexpected]).toEqual([s.id, 'history', 0, 0, 0]);
+    }
+    expect(r.stdout).toMatch(/lost 0, duplicated 0, unexpected 0/);
+
+    // Reports: written at the end of the run, paths printed, readable offline in a real browser.
+    expect(r.stdout).toContain(`index:   ${path.join(runDir, 'index.html')}`);
+    const md = fs.readFileSync(path.join(runDir, 'PERFORMANCE_TEST_RESULTS.md'), 'utf8');
+    expect(md).toContain('## GO/NO-GO recommendation');
+    const missing = browserMissing();
+    if (missing) process.stderr.write(`browser check skipped: ${missing}\n`);
+    else {
+      const browser = await launch();
+      try {
+        for (const slug of ['contention', 'throughput', 'mixed']) {
+          const c = await checkPage(browser, path.join(runDir, `${slug}.html`), ['#verdict', '#integrity', '#reconciliation', '#criteria'], path.join(runDir, `${slug}.png`));
+          expect([slug, c.consoleErrors, c.blockedRequests]).toEqual([slug, [], []]);
+          expect(c.canvases.length).toBeGreaterThanOrEqual(7);
+          for (const cv of c.canvases) expect([slug, cv.id, cv.drawn > 500]).toEqual([slug, cv.id, true]);
+          expect(Object.values(c.visible).every(Boolean)).toBe(true);
+          expect(c.text).toMatch(/0 rows/);
+        }
+        const index = await checkPage(browser, path.join(runDir, 'index.html'), ['#verdict', '#scenarios']);
+        expect(index.consoleErrors).toEqual([]);
+        expect(index.text).toMatch(/scenario3 Mixed operations/);
+      } finally {
+        await browser.close();
+      }
+    }
+
+    const v = await runCli('verify', [], { DATABASE_URL: env.DATABASE_URL, REPORTS_DIR: env.REPORTS_DIR, FIXTURE_PATH: env.FIXTURE_PATH });
+    expect(v.stdout).toContain('=== Reconciliation (history mode');
     expect(v.code).toBe(0);
+  });
+
+  it('compares two runs: a table of deltas and an HTML version', async () => {
+    const dir = tempDir('compare');
+    for (const run of ['runA', 'runB']) {
+      fs.mkdirSync(path.join(dir, run));
+      fs.copyFileSync(path.join(__dirname, '..', 'fixtures', 'artillery-plain.json'), path.join(dir, run, 'throughput.json'));
+    }
+    const r = await runCli('compare', ['runA', 'runB'], { REPORTS_DIR: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/throughput +p95 latency +[\d.]+ ms +[\d.]+ ms +\+0\.0 ms/);
+    expect(fs.existsSync(path.join(dir, 'compare-runA-vs-runB.html'))).toBe(true);
+    expect((await runCli('compare', ['runA'], { REPORTS_DIR: dir })).code).toBe(254);
   });
 
   it('a deliberately failing threshold gives exit 1 and names the criterion, its limit and the measured value', async () => {
     const dir = scenariosWith('high-contention.yml', (y) => y.replace('http.response_time.p95: 200', 'http.response_time.p95: 1'));
-    const env = envFor('e2e_threshold', 3395, { SCENARIOS_DIR: dir });
+    const env = runEnv('e2e_threshold', 3395, { SCENARIOS_DIR: dir });
     const r = await runCli('run', ['scenario1', '--profile', 'quick'], env, { timeoutMs: 200_000 });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/scenario1 +http\.response_time\.p95 < 1 +< 1 ms +[\d.]+ ms +FAIL/);
@@ -74,7 +107,7 @@ describe('load-test:all, quick profile, real Artillery', () => {
 
   it('the preflight refuses an impossible plan before sending load (exit 3), and writes nothing', async () => {
     const dir = scenariosWith('high-throughput.yml', (y) => y.replace('releaseAfterReserve: true', 'releaseAfterReserve: false'));
-    const env = envFor('e2e_preflight', 3396, { SCENARIOS_DIR: dir });
+    const env = runEnv('e2e_preflight', 3396, { SCENARIOS_DIR: dir });
     const r = await runCli('run', ['scenario2'], env, { timeoutMs: 60_000 });
     expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/preflight FAIL units reserved by \d+ reserve-only requests × 5: needs 90000, has 44000/);

@@ -7,25 +7,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { readArtilleryReport } from '../../report/artillery-json';
-import { withDatabase } from '../../db/connect';
-import { tempDir, testServerUrl } from '../support/db';
+import { runEnv } from '../support/db';
 import { runCli } from '../support/cli';
 
 jest.setTimeout(240_000);
-
-function envFor(name: string, port: number) {
-  const dir = tempDir(name);
-  return {
-    dir,
-    env: {
-      DATABASE_URL: withDatabase(testServerUrl(), name),
-      API_PORT: String(port),
-      REPORTS_DIR: path.join(dir, 'reports'),
-      FIXTURE_PATH: path.join(dir, 'fixtures', 'test-data.json'),
-      JWT_SECRET_FILE: path.join(dir, 'fixtures', '.jwt-secret'),
-    },
-  };
-}
 
 function onlyRun(reportsDir: string): string {
   const runs = fs.readdirSync(reportsDir);
@@ -50,7 +35,7 @@ async function contentionUse(url: string): Promise<number[]> {
 describe('scenario 1 (high contention), quick profile, real Artillery: negative control', () => {
   // The SERIALIZABLE run of scenario 1 is asserted in plan.test.ts (load-test:all).
   it('negative control: READ COMMITTED overbooks, the run says NO-GO (exit 1), the verifier reports the rows (exit 1)', async () => {
-    const { env } = envFor('e2e_s1_unsafe', 3392);
+    const env = runEnv('e2e_s1_unsafe', 3392);
     const r = await runCli('run', ['scenario1', '--profile', 'quick', '--api-mode', 'unsafe-read-committed'], env, { timeoutMs: 200_000 });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('VERDICT: NO-GO');

@@ -22,3 +22,16 @@ export function tempDir(prefix: string): string {
   fs.chmodSync(dir, 0o755); // the embedded PostgreSQL runs as the postgres user when we are root
   return dir;
 }
+
+/** Environment for one CLI run on its own database, port, reports and fixture folders. */
+export function runEnv(name: string, port: number, extra: Record<string, string> = {}): Record<string, string> & { DATABASE_URL: string; REPORTS_DIR: string; FIXTURE_PATH: string } {
+  const dir = tempDir(name.replace(/_/g, '-'));
+  return {
+    DATABASE_URL: withDatabase(testServerUrl(), name),
+    API_PORT: String(port),
+    REPORTS_DIR: path.join(dir, 'reports'),
+    FIXTURE_PATH: path.join(dir, 'fixtures', 'test-data.json'),
+    JWT_SECRET_FILE: path.join(dir, 'fixtures', '.jwt-secret'),
+    ...extra,
+  };
+}

@@ -1,0 +1,267 @@
+/**
+ * What a report shows, as a pure function of an Artillery JSON report (and, when the pack ran it,
+ * the scenario's outcome from summary.json). Any valid Artillery 2 report gives a model; what it
+ * lacks is listed in `missing` and shown as missing, never guessed.
+ */
+import type { ArtilleryPeriod, ArtilleryReport } from './artillery-json';
+
+export interface CheckRowLike {
+  readonly name: string;
+  readonly limit: string;
+  readonly measured: string;
+  readonly pass: boolean;
+  readonly kind: string;
+}
+
+/** The parts of the pack's scenario outcome (runner/pipeline.ts) a report uses. */
+export interface ScenarioContext {
+  readonly id: string;
+  readonly title: string;
+  readonly seedProfile?: string;
+  readonly authorizations?: number;
+  readonly capacityUnits?: number;
+  readonly startedAt?: string;
+  readonly endedAt?: string;
+  readonly rows: readonly CheckRowLike[];
+  readonly integrity?: { readonly columns: readonly string[]; readonly rows: readonly Record<string, unknown>[] };
+  readonly reconciliation?: { readonly mode: string; readonly verdict: { readonly valid: unknown; readonly errors: Record<string, { count: number; first: unknown; worst: unknown }> }; readonly counts: Record<string, number> };
+  readonly pool?: { max: number; waits: number; timeouts: number; maxInUse: number } | null;
+}
+
+export interface RunContext {
+  readonly runId: string;
+  readonly profile: string;
+  readonly target: string;
+  readonly apiMode: string;
+  readonly decision?: string;
+  readonly meta?: Record<string, unknown>;
+}
+
+export interface Series {
+  readonly label: string;
+  readonly values: readonly (number | null)[];
+}
+
+export interface Chart {
+  readonly id: string;
+  readonly title: string;
+  readonly kind: 'line' | 'bar' | 'stacked';
+  readonly unit: string;
+  /** Seconds since the first period, or category labels. */
+  readonly labels: readonly (number | string)[];
+  readonly series: readonly Series[];
+}
+
+export interface OperationRow {
+  readonly operation: string;
+  readonly ok: number;
+  readonly conflicts: number;
+  readonly p50: number | null;
+  readonly p95: number | null;
+  readonly p99: number | null;
+  readonly max: number | null;
+}
+
+export interface ReportModel {
+  readonly title: string;
+  readonly tiles: readonly { label: string; value: string }[];
+  readonly charts: readonly Chart[];
+  readonly operations: readonly OperationRow[];
+  readonly checks: readonly CheckRowLike[] | null;
+  readonly verdict: string | null;
+  readonly integrity: ScenarioContext['integrity'] | null;
+  readonly reconciliation: ScenarioContext['reconciliation'] | null;
+  readonly findings: readonly string[];
+  readonly metadata: readonly [string, string][];
+  readonly missing: readonly string[];
+}
+
+const OPS = ['reserve', 'release', 'consume'] as const;
+
+function n(v: number | null | undefined, digits = 1): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
+  return Number.isInteger(v) ? v.toLocaleString('en-US') : v.toFixed(digits);
+}
+
+function periodsOf(r: ArtilleryReport): { t: number; p: ArtilleryPeriod }[] {
+  const list = r.intermediate.map((p) => ({ start: Number(p.period ?? p.firstMetricAt ?? NaN), p })).filter((x) => Number.isFinite(x.start)).sort((a, b) => a.start - b.start);
+  const t0 = list[0]?.start ?? 0;
+  return list.map((x) => ({ t: Math.round((x.start - t0) / 1000), p: x.p }));
+}
+
+function periodSeconds(ps: { t: number }[]): number {
+  return ps.length > 1 ? Math.max(1, (ps[ps.length - 1]!.t - ps[0]!.t) / (ps.length - 1)) : 10;
+}
+
+/** The headline numbers of a report (also what `load-test:compare` compares). */
+export interface Headline {
+  readonly requests: number;
+  readonly rps: number | null;
+  readonly p50: number | null;
+  readonly p95: number | null;
+  readonly p99: number | null;
+  readonly errorRate: number | null;
+  readonly conflictRate: number | null;
+  readonly retriesPerRequest: number | null;
+}
+
+export function headline(report: ArtilleryReport): Headline {
+  const a = report.aggregate;
+  const c = a.counters;
+  const rt = a.summaries['http.response_time'];
+  const requests = c['http.requests'] ?? 0;
+  const hasPack = 'isolation.requests' in c;
+  const unitRequests = c['isolation.requests'] ?? 0;
+  const denominator = hasPack ? unitRequests : requests;
+  const conflicts = c['isolation.conflicts'] ?? c['http.codes.409'] ?? 0;
+  const failed = hasPack
+    ? c['isolation.failed'] ?? 0
+    : Object.entries(c)
+        .filter(([k]) => (/^http\.codes\.[45]\d\d$/.test(k) && k !== 'http.codes.409') || k.startsWith('errors.'))
+        .reduce((sum, [, v]) => sum + v, 0);
+  const durationS = a.firstMetricAt && a.lastMetricAt ? Math.max(1, (a.lastMetricAt - a.firstMetricAt) / 1000) : null;
+  return {
+    requests,
+    rps: durationS ? requests / durationS : a.rates['http.request_rate'] ?? null,
+    p50: rt?.median ?? rt?.p50 ?? null,
+    p95: rt?.p95 ?? null,
+    p99: rt?.p99 ?? null,
+    errorRate: denominator > 0 ? failed / denominator : null,
+    conflictRate: denominator > 0 ? conflicts / denominator : null,
+    retriesPerRequest: hasPack && unitRequests > 0 ? (c['isolation.serialization_retries'] ?? 0) / unitRequests : null,
+  };
+}
+
+export function buildModel(report: ArtilleryReport, scenario: ScenarioContext | null, run: RunContext | null, source: string): ReportModel {
+  const a = report.aggregate;
+  const c = a.counters;
+  const rt = a.summaries['http.response_time'];
+  const missing: string[] = [];
+  const hasPack = 'isolation.requests' in c;
+  const h = headline(report);
+  const ratio = (v: number | null): string => (v === null ? '–' : `${(v * 100).toFixed(2)}%`);
+
+  const tiles = [
+    { label: 'requests', value: n(h.requests) },
+    { label: 'mean RPS', value: n(h.rps) },
+    { label: 'p50', value: h.p50 === null ? '–' : `${n(h.p50)} ms` },
+    { label: 'p95', value: h.p95 === null ? '–' : `${n(h.p95)} ms` },
+    { label: 'p99', value: h.p99 === null ? '–' : `${n(h.p99)} ms` },
+    { label: 'error rate', value: ratio(h.errorRate) },
+    { label: '409 rate', value: ratio(h.conflictRate) },
+  ];
+  if (!rt) missing.push('latency: the report has no http.response_time summary');
+
+  const ps = periodsOf(report);
+  const labels = ps.map((x) => x.t);
+  const step = periodSeconds(ps);
+  const charts: Chart[] = [];
+  if (ps.length === 0) missing.push('time series: the report has no intermediate periods');
+  else {
+    const q = (agg: string) => ps.map((x) => x.p.summaries['http.response_time']?.[agg] ?? null);
+    charts.push({ id: 'latency', title: 'Latency percentiles over time (time to first byte)', kind: 'line', unit: 'ms', labels, series: [{ label: 'p50', values: q('median') }, { label: 'p95', values: q('p95') }, { label: 'p99', values: q('p99') }] });
+    charts.push({ id: 'rate', title: 'Request rate over time', kind: 'line', unit: 'req/s', labels, series: [{ label: 'requests/s', values: ps.map((x) => (x.p.counters['http.requests'] ?? 0) / step) }] });
+    const codes = [...new Set(ps.flatMap((x) => Object.keys(x.p.counters).filter((k) => /^http\.codes\.\d+$/.test(k))))].sort();
+    if (codes.length > 0) charts.push({ id: 'codes', title: 'Status codes over time', kind: 'stacked', unit: 'responses', labels, series: codes.map((k) => ({ label: k.replace('http.codes.', ''), values: ps.map((x) => x.p.counters[k] ?? 0) })) });
+    else missing.push('status codes: no http.codes.* counters');
+    if (hasPack) {
+      charts.push({
+        id: 'conflict-rate',
+        title: 'Conflict (409) rate over time',
+        kind: 'line',
+        unit: '%',
+        labels,
+        series: [{ label: '409 / requests', values: ps.map((x) => ((x.p.counters['isolation.requests'] ?? 0) > 0 ? ((x.p.counters['isolation.conflicts'] ?? 0) / x.p.counters['isolation.requests']!) * 100 : null)) }],
+      });
+      charts.push({ id: 'retries', title: 'Serialization retries over time', kind: 'bar', unit: 'retries', labels, series: [{ label: 'retries', values: ps.map((x) => x.p.counters['isolation.serialization_retries'] ?? 0) }] });
+    }
+  }
+  if (hasPack) {
+    charts.push({
+      id: 'reasons',
+      title: '409s by reason',
+      kind: 'bar',
+      unit: 'responses',
+      labels: ['insufficient units', 'serialization (retries exhausted)', 'other'],
+      series: [{ label: '409s', values: [c['isolation.conflict.insufficient_units'] ?? 0, c['isolation.conflict.serialization'] ?? 0, c['isolation.conflict.other'] ?? 0] }],
+    });
+    const att = a.summaries['isolation.attempts'];
+    if (att) charts.push({ id: 'attempts', title: 'Transaction attempts per request (X-Serialization-Attempts)', kind: 'bar', unit: 'attempts', labels: ['min', 'median', 'p95', 'p99', 'max'], series: [{ label: 'attempts', values: [att.min ?? null, att.median ?? null, att.p95 ?? null, att.p99 ?? null, att.max ?? null] }] });
+    else missing.push('attempts: the API sent no X-Serialization-Attempts header');
+  } else {
+    missing.push('isolation metrics: the run did not use artillery-plugin-isolation, so there are no 409-by-reason, retry or per-operation figures');
+  }
+
+  const operations: OperationRow[] = hasPack
+    ? OPS.map((op) => {
+        const s = a.summaries[`isolation.response_time.${op}`];
+        return { operation: op, ok: c[`isolation.${op}.ok`] ?? 0, conflicts: c[`isolation.${op}.conflict`] ?? 0, p50: s?.median ?? null, p95: s?.p95 ?? null, p99: s?.p99 ?? null, max: s?.max ?? null };
+      }).filter((o) => o.ok + o.conflicts > 0)
+    : [];
+  if (operations.length > 0) charts.push({ id: 'operations', title: 'Latency per operation', kind: 'bar', unit: 'ms', labels: operations.map((o) => o.operation), series: [{ label: 'p50', values: operations.map((o) => o.p50) }, { label: 'p95', values: operations.map((o) => o.p95) }, { label: 'p99', values: operations.map((o) => o.p99) }] });
+
+  if (!scenario) missing.push('verdict and integrity: this report was not produced by a pack run (no summary.json beside it)');
+  else {
+    if (!scenario.integrity) missing.push('integrity: the run has no integrity result');
+    if (!scenario.reconciliation) missing.push('reconciliation: the run has no reconciliation result');
+  }
+
+  const findings = findingsFor(report, scenario, operations);
+  const meta = run?.meta ?? {};
+  const metadata: [string, string][] = [
+    ['source', source],
+    ['run', run?.runId ?? '–'],
+    ['profile', run?.profile ?? '–'],
+    ['target', run?.target ?? '–'],
+    ['API mode', run?.apiMode ?? '–'],
+    ['commit', String(meta.commit ?? '–')],
+    ['Node.js', String(meta.node ?? '–')],
+    ['Artillery', String(meta.artillery ?? '–')],
+    ['artillery-plugin-isolation', String(meta.plugin ?? '–')],
+    ['PostgreSQL', String(meta.postgres ?? '–')],
+    ['database', String(meta.database ?? '–')],
+    ['API pool size', String(meta.apiPoolMax ?? '–')],
+    ['seed', scenario?.seedProfile ? `${scenario.seedProfile}: ${scenario.authorizations} authorizations, ${n(scenario.capacityUnits ?? null)} units` : '–'],
+    ['started', scenario?.startedAt ?? (a.firstMetricAt ? new Date(a.firstMetricAt).toISOString() : '–')],
+    ['ended', scenario?.endedAt ?? (a.lastMetricAt ? new Date(a.lastMetricAt).toISOString() : '–')],
+  ];
+  const failedChecks = scenario?.rows.filter((r) => !r.pass) ?? [];
+  return {
+    title: scenario ? `${scenario.id}: ${scenario.title}` : source,
+    tiles,
+    charts,
+    operations,
+    checks: scenario?.rows ?? null,
+    verdict: scenario ? (failedChecks.length === 0 ? `PASS (all ${scenario.rows.length} criteria)` : `FAIL (${failedChecks.length} of ${scenario.rows.length} criteria failed)`) : null,
+    integrity: scenario?.integrity ?? null,
+    reconciliation: scenario?.reconciliation ?? null,
+    findings,
+    metadata,
+    missing,
+  };
+}
+
+/** "What broke first / what would break next", from the data the run has. */
+export function findingsFor(report: ArtilleryReport, scenario: ScenarioContext | null, operations: readonly OperationRow[]): string[] {
+  const out: string[] = [];
+  const c = report.aggregate.counters;
+  const slowest = [...operations].filter((o) => o.p95 !== null).sort((x, y) => (y.p95 ?? 0) - (x.p95 ?? 0))[0];
+  if (slowest) out.push(`Slowest operation: ${slowest.operation} (p95 ${n(slowest.p95)} ms, p99 ${n(slowest.p99)} ms, max ${n(slowest.max)} ms).`);
+  const retries = c['isolation.serialization_retries'] ?? 0;
+  const req = c['isolation.requests'] ?? 0;
+  if (req > 0) {
+    out.push(`SERIALIZABLE retries: ${n(retries)} for ${n(req)} requests (${(retries / req).toFixed(2)} per request); ${n(c['isolation.conflict.serialization'] ?? 0)} requests gave up after the last attempt.`);
+    const ps = periodsOf(report);
+    const worst = ps.reduce<{ t: number; v: number } | null>((w, x) => {
+      const v = x.p.counters['isolation.serialization_retries'] ?? 0;
+      return !w || v > w.v ? { t: x.t, v } : w;
+    }, null);
+    if (worst && worst.v > 0) out.push(`Retry hot spot: ${n(worst.v)} retries in the period starting at ${worst.t} s.`);
+  }
+  const pool = scenario?.pool;
+  if (pool) out.push(`Connection pool: at most ${pool.maxInUse} of ${pool.max} connections in use; ${n(pool.waits)} checkouts waited, ${pool.timeouts} timed out.${pool.waits > 0 && pool.maxInUse >= pool.max ? ' The pool was saturated: it is what would break next under more load.' : ''}`);
+  const p99 = report.aggregate.summaries['http.response_time']?.p99;
+  const p50 = report.aggregate.summaries['http.response_time']?.median;
+  if (p99 && p50 && p99 > 4 * p50) out.push(`Tail latency: p99 is ${(p99 / p50).toFixed(1)}× the median, a sign of queueing (pool waits, lock waits or retries).`);
+  return out;
+}
