@@ -18,25 +18,31 @@ import { main, parseArgs } from '../lib/main';
 import { startDatabaseServer } from '../db/embedded';
 import { Fixture, loadFixture } from '../seed/fixture';
 import { readArtilleryReport } from '../report/artillery-json';
+import { runFolders } from '../report/write';
 import { formatIntegrity, judgeIntegrity, runIntegritySql } from '../verify/integrity';
 import { formatReconciliation, reconcileRun } from '../verify/reconciliation';
 import { Verdict, compose, exitCodeFor } from '../verify/verdict';
 
-/** The newest reports/<run>/<scenario>.history folder, unless the database was reseeded since. */
-function latestHistory(reportsDir: string, fixture: Fixture | null): { dir: string; report: string } | null {
-  if (!fs.existsSync(reportsDir)) return null;
-  const found: { dir: string; mtime: number }[] = [];
-  for (const run of fs.readdirSync(reportsDir)) {
-    const runDir = path.join(reportsDir, run);
-    if (!fs.statSync(runDir).isDirectory()) continue;
-    for (const f of fs.readdirSync(runDir)) {
-      if (f.endsWith('.history')) found.push({ dir: path.join(runDir, f), mtime: fs.statSync(path.join(runDir, f)).mtimeMs });
+/**
+ * The history of the run that left the database as it is: the newest run on this database whose
+ * last scenario ran on the data of the current fixture (so a reseed since then is noticed).
+ */
+function historyOfThisData(reportsDir: string, databaseUrl: string, fixture: Fixture | null): { dir: string; report: string; run: string } | null {
+  if (!fixture) return null;
+  for (const runDir of runFolders(reportsDir)) {
+    const file = path.join(runDir, 'summary.json');
+    if (!fs.existsSync(file)) continue;
+    try {
+      const s = JSON.parse(fs.readFileSync(file, 'utf8')) as { meta?: { databaseUrl?: string }; scenarios: { reportFile: string; historyDir: string; fixtureGeneratedAt?: string }[] };
+      const last = s.scenarios[s.scenarios.length - 1];
+      if (s.meta?.databaseUrl === databaseUrl && last?.fixtureGeneratedAt === fixture.generatedAt) {
+        return { dir: last.historyDir, report: last.reportFile, run: path.basename(runDir) };
+      }
+    } catch {
+      /* an unreadable summary is not ours to judge */
     }
   }
-  const newest = found.sort((a, b) => b.mtime - a.mtime)[0];
-  if (!newest) return null;
-  if (fixture && Date.parse(fixture.generatedAt) > newest.mtime) return null;
-  return { dir: newest.dir, report: newest.dir.replace(/\.history$/, '.json') };
+  return null;
 }
 
 main(async (argv) => {
@@ -53,7 +59,8 @@ main(async (argv) => {
   } catch {
     fixture = null;
   }
-  const auto = args.options.has('history') || args.options.has('report') ? null : latestHistory(config.reportsDir, fixture);
+  const auto = args.options.has('history') || args.options.has('report') ? null : historyOfThisData(config.reportsDir, config.db.displayUrl, fixture);
+  if (auto) console.log(`\n(reconciling with the history of run ${auto.run}, the last one on this data)`);
   const historyDir = args.options.get('history') ?? auto?.dir ?? null;
   const reportFile = args.options.get('report') ?? auto?.report ?? null;
   if (historyDir || reportFile) {

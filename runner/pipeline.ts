@@ -43,6 +43,8 @@ export interface ScenarioOutcome {
   readonly id: string;
   readonly title: string;
   readonly seedProfile: string;
+  /** When the fixture (and the data) this scenario ran on was seeded. */
+  readonly fixtureGeneratedAt: string;
   readonly authorizations: number;
   readonly capacityUnits: number;
   readonly pool: PoolStats | null;
@@ -63,6 +65,8 @@ export interface RunMeta {
   readonly plugin: string;
   readonly postgres: string | null;
   readonly database: string;
+  /** The load-test database, password masked: load-test:verify matches a run to it. */
+  readonly databaseUrl: string;
   readonly apiPoolMax: number | null;
 }
 
@@ -168,6 +172,7 @@ function runMeta(config: PackConfig, env: Environment): RunMeta {
     plugin: packageVersion('artillery-plugin-isolation'),
     postgres: env.postgresVersion,
     database: config.db.mode === 'embedded' ? `embedded (${config.db.displayUrl})` : config.db.displayUrl,
+    databaseUrl: config.db.displayUrl,
     apiPoolMax: env.apiPoolMax,
   };
 }
@@ -270,6 +275,7 @@ export async function runPlan(config: PackConfig, opts: RunOptions): Promise<Pla
       id: def.id,
       title: def.title,
       seedProfile: opts.seed ? def.seedProfile : 'existing fixture',
+      fixtureGeneratedAt: fixture.generatedAt,
       authorizations: fixture.authorizations.length,
       capacityUnits: fixture.authorizations.reduce((n, a) => n + a.capacityUnits, 0),
       pool,
