@@ -1,5 +1,6 @@
 /**
- * npm run load-test:ladder [-- --steps 100,200,500] [--api-mode <mode>]
+ * npm run load-test:ladder [-- --steps 100,200,500] [--repeat N] [--api-mode <mode>]
+ * npm run bench:ladder   (the benchmark: every step 5 times, burst time as median and range)
  *
  * The exact-count ladder (seeds/003): 100/200/500 concurrent claims of 1 unit against a stock of
  * 10/20/50. Prints succeeded/refused/remaining, burst time and pool usage per step.
@@ -13,13 +14,15 @@ import { main, parseArgs } from '../lib/main';
 import { LADDER_STEPS, runLadder } from '../runner/ladder';
 
 main(async (argv) => {
-  const args = parseArgs(argv, { options: ['steps', 'api-mode'] });
+  const args = parseArgs(argv, { options: ['steps', 'api-mode', 'repeat'] });
+  const repeat = Number(args.options.get('repeat') ?? 1);
+  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 20) throw new PackError('LT_USAGE', `--repeat takes an integer from 1 to 20; got ${args.options.get('repeat')}`);
   const valid = LADDER_STEPS.map((s) => s.claims) as number[];
   const steps = (args.options.get('steps') ?? valid.join(',')).split(',').map((s) => Number(s.trim()));
   const bad = steps.filter((s) => !valid.includes(s));
   if (bad.length > 0 || steps.length === 0) throw new PackError('LT_USAGE', `--steps takes a comma-separated list of ${valid.join(', ')}; got ${args.options.get('steps')}`);
   const apiMode = (args.options.get('api-mode') ?? 'safe') as ApiMode;
   if (!API_MODES.includes(apiMode)) throw new PackError('LT_USAGE', `--api-mode ${apiMode} is not one of ${API_MODES.join(', ')}`);
-  const r = await runLadder(loadPackConfig(), { steps, apiMode, out: (l) => console.log(l) });
+  const r = await runLadder(loadPackConfig(), { steps, apiMode, repeat, out: (l) => console.log(l) });
   return r.decision === 'GO' ? EXIT.OK : EXIT.FAILED;
 });

@@ -76,7 +76,7 @@ export function ladderRows(r: Omit<LadderStepResult, 'rows'>): CheckRow[] {
 
 export async function runLadder(
   config: PackConfig,
-  opts: { steps: readonly number[]; apiMode: ApiMode; out: (line: string) => void },
+  opts: { steps: readonly number[]; apiMode: ApiMode; repeat?: number; out: (line: string) => void },
 ): Promise<{ runDir: string; steps: LadderStepResult[]; decision: Decision; reasons: string[] }> {
   const out = opts.out;
   const startedAt = new Date();
@@ -85,13 +85,15 @@ export async function runLadder(
   out(`ladder: steps ${opts.steps.join(', ')}; output in ${path.relative(process.cwd(), runDir) || runDir}`);
   const env = await startEnvironment(config, { apiMode: opts.apiMode, runDir, out });
   const results: LadderStepResult[] = [];
-  for (const claims of opts.steps) {
+  const repeat = opts.repeat ?? 1;
+  const plan = Array.from({ length: repeat }, (_, r) => opts.steps.map((claims) => ({ claims, round: r + 1 }))).flat();
+  for (const { claims, round } of plan) {
     const step = LADDER_STEPS.find((s) => s.claims === claims)!;
     out('');
-    out(`▶ ladder step: ${step.claims} concurrent claims against a stock of ${step.stock}`);
+    out(`▶ ladder step: ${step.claims} concurrent claims against a stock of ${step.stock}${repeat > 1 ? ` (round ${round} of ${repeat})` : ''}`);
     const { fixture } = await seed({ databaseUrl: env.server.url, fixturePath: config.fixturePath, secretPath: config.secretPath, tokenTtlSeconds: config.tokenTtlSeconds, profile: 'ladder' });
     if (env.api) await poolStats(env.target, 'reset');
-    const slug = `ladder-${step.claims}`;
+    const slug = `ladder-${step.claims}${repeat > 1 ? `-r${round}` : ''}`;
     const historyDir = path.join(runDir, `${slug}.history`);
     const run = await runArtillery({
       root: config.root,
@@ -141,21 +143,31 @@ export async function runLadder(
 
   const { decision, reasons } = decide(results.flatMap((r) => r.rows), []);
   out('');
-  out('=== Exact-count ladder ===');
+  out(`=== Exact-count ladder${repeat > 1 ? ` (${repeat} rounds; burst: median, min-max)` : ''} ===`);
+  const byStep = opts.steps.map((claims) => results.filter((r) => r.claims === claims));
+  const median = (xs: number[]): number => {
+    const v = [...xs].sort((a, b) => a - b);
+    return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+  };
   out(
     table(
       ['claims', 'stock', 'succeeded', 'refused', 'remaining', 'burst ms', 'max latency ms', 'pool in use / waits / timeouts', 'result'],
-      results.map((r) => [
-        String(r.claims),
-        String(r.stock),
-        String(r.succeeded),
-        String(r.rejected),
-        r.remaining === null ? '?' : String(r.remaining),
-        r.burstMs === null ? '?' : String(r.burstMs),
-        r.maxLatencyMs === null ? '?' : String(Math.round(r.maxLatencyMs)),
-        r.pool ? `${r.pool.maxInUse}/${r.pool.max} / ${r.pool.waits} / ${r.pool.timeouts}` : 'not measured',
-        r.rows.every((x) => x.pass) ? 'PASS' : 'FAIL',
-      ]),
+      byStep.map((runs) => {
+        const r = runs[runs.length - 1]!;
+        const bursts = runs.map((x) => x.burstMs).filter((x): x is number => x !== null);
+        const burst = bursts.length === 0 ? '?' : runs.length > 1 ? `${median(bursts)} (${Math.min(...bursts)}-${Math.max(...bursts)})` : String(bursts[0]);
+        return [
+          String(r.claims),
+          String(r.stock),
+          runs.map((x) => x.succeeded).join('/'),
+          runs.map((x) => x.rejected).join('/'),
+          runs.map((x) => (x.remaining === null ? '?' : String(x.remaining))).join('/'),
+          burst,
+          r.maxLatencyMs === null ? '?' : String(Math.round(r.maxLatencyMs)),
+          r.pool ? `${r.pool.maxInUse}/${r.pool.max} / ${r.pool.waits} / ${Math.max(...runs.map((x) => x.pool?.timeouts ?? 0))}` : 'not measured',
+          runs.every((x) => x.rows.every((y) => y.pass)) ? 'PASS' : 'FAIL',
+        ];
+      }),
     ),
   );
   if (reasons.length) out(['why:', ...reasons.map((r) => `  - ${r}`)].join('\n'));

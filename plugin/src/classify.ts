@@ -40,7 +40,13 @@ export function parseRequest(url: string, json: unknown, headers: Record<string,
   const operation = m[2] as Operation;
   if (!OPERATIONS.includes(operation)) return null;
   const units = typeof json === 'object' && json !== null && Number.isFinite((json as { units?: unknown }).units) ? Number((json as { units: number }).units) : null;
-  return { operation, authorizationId: decodeURIComponent(m[1]!), units, idempotencyKey: headerValue(headers, 'idempotency-key') ?? null };
+  let authorizationId = m[1]!;
+  try {
+    authorizationId = decodeURIComponent(authorizationId);
+  } catch {
+    /* keep it as sent */
+  }
+  return { operation, authorizationId, units, idempotencyKey: headerValue(headers, 'idempotency-key') ?? null };
 }
 
 function bodyReason(body: unknown): string | null {

@@ -29,6 +29,8 @@ export const METRICS = {
   attempts: `${PREFIX}.attempts`,
   /** Histograms: time to first byte per operation (as http.response_time). */
   responseTime: { reserve: `${PREFIX}.response_time.reserve`, release: `${PREFIX}.response_time.release`, consume: `${PREFIX}.response_time.consume` },
+  /** Hook failures inside the plugin (a history that could not be written, a malformed URL). */
+  pluginErrors: `${PREFIX}.plugin_errors`,
   /** Counters per exact status code (not pre-seeded): isolation.code.<status>. */
   codePrefix: `${PREFIX}.code.`,
 } as const;
@@ -49,6 +51,7 @@ export const COUNTERS: readonly string[] = [
   METRICS.failed,
   METRICS.retries,
   METRICS.replays,
+  METRICS.pluginErrors,
   ...Object.values(METRICS.units),
 ];
 

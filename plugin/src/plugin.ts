@@ -191,16 +191,29 @@ export class Plugin {
     const recorder = new IsolationRecorder(config);
     this.recorder = recorder;
     const processor = (script.config.processor ??= {});
+    // A plugin never throws from a hook: a failure is counted and reported once, the VU goes on.
+    let reported = false;
+    const guard = (ee: ScenarioEvents, fn: () => void): void => {
+      try {
+        fn();
+      } catch (err) {
+        ee.emit('counter', METRICS.pluginErrors, 1);
+        if (!reported) {
+          reported = true;
+          console.error(`artillery-plugin-isolation: ${(err as Error).message} (counted in ${METRICS.pluginErrors})`);
+        }
+      }
+    };
     processor.isolation_beforeRequest = (req: RequestParams, ctx: VuContext, ee: ScenarioEvents, next: Next) => {
-      recorder.beforeRequest(req, ee, ctx.vars);
+      guard(ee, () => recorder.beforeRequest(req, ee, ctx.vars));
       next();
     };
     processor.isolation_afterResponse = (req: RequestParams, res: HttpResponse, _ctx: VuContext, ee: ScenarioEvents, next: Next) => {
-      recorder.afterResponse(req, res, ee);
+      guard(ee, () => recorder.afterResponse(req, res, ee));
       next();
     };
     processor.isolation_onError = (err: Error & { code?: string }, req: RequestParams, _ctx: VuContext, ee: ScenarioEvents, next: Next) => {
-      recorder.onError(err, req, ee);
+      guard(ee, () => recorder.onError(err, req, ee));
       next();
     };
     for (const scenario of script.scenarios) {

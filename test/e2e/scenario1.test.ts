@@ -13,7 +13,7 @@ import { runCli } from '../support/cli';
 jest.setTimeout(240_000);
 
 function onlyRun(reportsDir: string): string {
-  const runs = fs.readdirSync(reportsDir);
+  const runs = fs.readdirSync(reportsDir).filter((d) => d !== 'latest');
   expect(runs).toHaveLength(1);
   return path.join(reportsDir, runs[0]!);
 }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { setupDatabase } from '../../db/migrate';
+import { loadMigrations, setupDatabase } from '../../db/migrate';
 import { withDatabase } from '../../db/connect';
 import { seed } from '../../seed/seed';
 import { loadFixture } from '../../seed/fixture';
@@ -11,12 +11,34 @@ describe('setup and seed against a real PostgreSQL', () => {
   const url = withDatabase(testServerUrl(), 'it_setup_seed');
 
   it('creates the database, applies migrations, converges, and recreates on request', async () => {
+    const all = loadMigrations().map((m) => m.name);
+    expect(all.slice(0, 2)).toEqual(['001_ledger_schema', '002_ledger_covering_index']);
     const first = await setupDatabase(url, 'it_setup_seed', { recreate: true });
-    expect(first.applied).toEqual(['001_ledger_schema']);
+    expect(first.applied).toEqual(all);
     const again = await setupDatabase(url, 'it_setup_seed', { recreate: false });
-    expect(again).toMatchObject({ created: false, applied: [], skipped: ['001_ledger_schema'] });
+    expect(again).toMatchObject({ created: false, applied: [], skipped: all, repaired: null });
     const recreated = await setupDatabase(url, 'it_setup_seed', { recreate: true });
-    expect(recreated).toMatchObject({ dropped: true, created: true, applied: ['001_ledger_schema'] });
+    expect(recreated).toMatchObject({ dropped: true, created: true, applied: all });
+  });
+
+  it('puts back the unique idempotency key the double-apply control drops, and refuses to hide duplicates', async () => {
+    const c = new Client({ connectionString: url });
+    await c.connect();
+    try {
+      await c.query('ALTER TABLE unit_ledger DROP CONSTRAINT unit_ledger_idempotency_key_unique');
+      expect((await setupDatabase(url, 'it_setup_seed', { recreate: false })).repaired).toBe('restored the unique constraint on idempotency keys');
+      await c.query('ALTER TABLE unit_ledger DROP CONSTRAINT unit_ledger_idempotency_key_unique');
+      const auth = (await c.query('SELECT id FROM authorizations LIMIT 1')).rows[0]?.id;
+      if (!auth) {
+        await seed({ databaseUrl: url, fixturePath: path.join(tempDir('fx'), 'f.json'), secretPath: path.join(tempDir('fx'), 's'), tokenTtlSeconds: 60 });
+      }
+      const id = (await c.query('SELECT id FROM authorizations LIMIT 1')).rows[0].id;
+      await c.query(`INSERT INTO unit_ledger (authorization_id, operation, units, idempotency_key) VALUES ($1, 'reserve', 1, 'dup'), ($1, 'reserve', 1, 'dup')`, [id]);
+      await expect(setupDatabase(url, 'it_setup_seed', { recreate: false })).rejects.toMatchObject({ code: 'LT_DB_NOT_SET_UP' });
+      expect((await setupDatabase(url, 'it_setup_seed', { recreate: false, repair: true })).repaired).toMatch(/cleared a ledger with duplicated keys/);
+    } finally {
+      await c.end();
+    }
   });
 
   it('seeds exactly the plan and writes the fixture atomically (twice gives the same IDs)', async () => {

@@ -90,6 +90,31 @@ describe('IsolationRecorder (worker role, stub event emitter)', () => {
   });
 });
 
+describe('worker role hooks', () => {
+  it('never throw: a history that cannot be written is counted in isolation.plugin_errors and the VU goes on', () => {
+    const g = global as unknown as { artillery?: Record<string, unknown> };
+    g.artillery = { version: '2.0.21', log: () => undefined, ext: () => undefined };
+    process.env.LOCAL_WORKER_ID = 'test';
+    const spy = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const script = { config: { plugins: { isolation: { historyDir: '/dev/null/not-a-dir' } } } as Record<string, unknown> & { processor?: Record<string, unknown> }, scenarios: [{}] as Record<string, unknown>[] };
+      new Plugin(script as never, null);
+      expect(script.scenarios[0]).toMatchObject({ beforeRequest: ['isolation_beforeRequest'], afterResponse: ['isolation_afterResponse'], onError: ['isolation_onError'] });
+      const ee = new StubEE();
+      const next = jest.fn();
+      (script.config.processor!.isolation_afterResponse as (...a: unknown[]) => void)(req(), res(200, {}), { vars: {} }, ee, next);
+      expect(next).toHaveBeenCalledTimes(1);
+      expect(ee.counters[METRICS.pluginErrors]).toBe(1);
+      expect(ee.counters[METRICS.ok.reserve]).toBe(1);
+      expect(spy).toHaveBeenCalledTimes(1);
+    } finally {
+      spy.mockRestore();
+      delete process.env.LOCAL_WORKER_ID;
+      delete g.artillery;
+    }
+  });
+});
+
 describe('configuration and expectations (main role)', () => {
   it('rejects invalid expectations at load, naming each problem', () => {
     expect(() => readConfig({ expect: [{ metric: 'isolation.reserve.ok' }, { name: 'x' }] }, {})).toThrow(
