@@ -57,6 +57,7 @@ export async function buildApp(config: ApiConfig, opts: { logger?: boolean } = {
     maxAttempts: config.maxAttempts,
     unsafeRaceWindowMs: config.unsafeRaceWindowMs,
     faultEvery: config.faultEvery,
+    slowAckMs: config.slowAckMs,
   });
   const app = Fastify({
     logger: opts.logger ?? false,

@@ -33,6 +33,7 @@ export interface LedgerOptions {
   readonly maxAttempts: number;
   readonly unsafeRaceWindowMs: number;
   readonly faultEvery: number;
+  readonly slowAckMs: number;
 }
 
 const UNIQUE_VIOLATION = '23505';
@@ -177,7 +178,16 @@ export class LedgerService {
         );
       }
 
-      const injectFault = decision.ok && (mode === 'lost-ack' || mode === 'phantom-409') && ++this.successes % this.opts.faultEvery === 0;
+      const faultNo = decision.ok && (mode === 'lost-ack' || mode === 'phantom-409' || mode === 'slow-ack') ? ++this.successes : 0;
+      const injectFault = faultNo > 0 && faultNo % this.opts.faultEvery === 0;
+      if (injectFault && mode === 'slow-ack') {
+        // Negative control: answer so late that the client gives up (an `info` outcome); every
+        // other such write is then committed (recovered), the rest rolled back (not applied).
+        await new Promise((r) => setTimeout(r, this.opts.slowAckMs));
+        const commit = (faultNo / this.opts.faultEvery) % 2 === 0;
+        await finish(commit ? 'COMMIT' : 'ROLLBACK');
+        return commit ? { kind: 'applied', status, body } : { kind: 'rejected', status: 503, body: { error: 'unavailable', reason: 'slow_ack_rolled_back', message: 'rolled back (slow-ack fault mode)' } };
+      }
       if (injectFault && mode === 'lost-ack') {
         // Negative control: acknowledge a write that is then rolled back.
         await finish('ROLLBACK');

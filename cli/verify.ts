@@ -69,6 +69,7 @@ main(async (argv) => {
       historyDir: historyDir ? path.resolve(historyDir) : null,
       report: reportFile && fs.existsSync(reportFile) ? readArtilleryReport(reportFile) : null,
       fixture,
+      sqlDir: path.dirname(config.verifySqlPath),
     });
     console.log('');
     console.log(formatReconciliation(recon));

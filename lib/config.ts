@@ -14,7 +14,7 @@ import { PackError } from './errors';
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** Deliberately broken behaviours of the reference API, used as negative controls only. */
-export const API_MODES = ['safe', 'unsafe-read-committed', 'lost-ack', 'double-apply', 'phantom-409'] as const;
+export const API_MODES = ['safe', 'unsafe-read-committed', 'lost-ack', 'double-apply', 'phantom-409', 'slow-ack'] as const;
 export type ApiMode = (typeof API_MODES)[number];
 
 export interface DatabaseConfig {
@@ -52,6 +52,7 @@ export interface ApiConfig {
   readonly maxAttempts: number;
   readonly unsafeRaceWindowMs: number;
   readonly faultEvery: number;
+  readonly slowAckMs: number;
   readonly jwtSecret: string;
   readonly bodyLimitBytes: number;
 }
@@ -192,6 +193,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
   const maxAttempts = int(env, 'API_MAX_ATTEMPTS', 12, 1, 100, p);
   const unsafeRaceWindowMs = int(env, 'API_UNSAFE_RACE_WINDOW_MS', 5, 0, 1000, p);
   const faultEvery = int(env, 'API_FAULT_EVERY', 4, 1, 1_000_000, p);
+  const slowAckMs = int(env, 'API_SLOW_ACK_MS', 2500, 0, 120_000, p);
   const bodyLimitBytes = int(env, 'API_BODY_LIMIT_BYTES', 4096, 64, 10 * 1024 * 1024, p);
   const jwtSecret = env.JWT_SECRET ?? '';
   if (jwtSecret.length < 32) p.list.push('JWT_SECRET is missing or shorter than 32 characters (the pack passes it from fixtures/.jwt-secret; run `npm run load-test:seed`)');
@@ -207,6 +209,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     maxAttempts,
     unsafeRaceWindowMs,
     faultEvery,
+    slowAckMs,
     jwtSecret,
     bodyLimitBytes,
   });

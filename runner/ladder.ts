@@ -122,7 +122,7 @@ export async function runLadder(
     const rows = ladderRows(partial);
     const integrity = await runIntegritySql(env.server.url, config.verifySqlPath);
     rows.push({ scenario: `ladder ${step.claims}`, name: 'integrity check returns 0 rows', limit: '0 rows', measured: `${integrity.rows.length} rows`, pass: judgeIntegrity(integrity).valid === true, kind: 'correctness', overBy: null });
-    const recon = await reconcileRun({ databaseUrl: env.server.url, historyDir, report: run.report, fixture });
+    const recon = await reconcileRun({ databaseUrl: env.server.url, historyDir, report: run.report, fixture, sqlDir: path.dirname(config.verifySqlPath) });
     rows.push({
       scenario: `ladder ${step.claims}`,
       name: 'no lost, duplicated or unexpected writes',

@@ -256,7 +256,7 @@ export async function runPlan(config: PackConfig, opts: RunOptions): Promise<Pla
       overBy: null,
     });
     out(formatIntegrity(integrity).split('\n').map((l) => `  ${l}`).join('\n'));
-    const reconciliation = await reconcileRun({ databaseUrl: server.url, historyDir, report: run.report, fixture });
+    const reconciliation = await reconcileRun({ databaseUrl: server.url, historyDir, report: run.report, fixture, sqlDir: path.dirname(config.verifySqlPath) });
     const c = reconciliation.counts;
     rows.push({
       scenario: def.id,

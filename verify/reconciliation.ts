@@ -25,7 +25,8 @@ export interface ReconciliationResult {
 export const VERIFY_DIR = path.resolve(__dirname, '..', '..', 'verify');
 
 function sqlFile(dir: string, name: string): string {
-  const candidates = [path.join(dir, name), path.join(__dirname, name)];
+  // Beside VERIFY_SQL first (a user's adapted copies), then the pack's own.
+  const candidates = [path.join(dir, name), path.join(VERIFY_DIR, name)];
   const found = candidates.find((f) => fs.existsSync(f));
   if (!found) throw new PackError('LT_VERIFY_SQL_INVALID', `cannot find ${name} in ${dir}`);
   return fs.readFileSync(found, 'utf8');
