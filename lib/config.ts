@@ -40,6 +40,8 @@ export interface PackConfig {
   readonly verifySqlPath: string;
   readonly scenariosDir: string;
   readonly tokenTtlSeconds: number;
+  /** Reserve/release pairs sent before the first scenario (0: no warm-up). */
+  readonly warmupPairs: number;
 }
 
 export interface ApiConfig {
@@ -167,6 +169,7 @@ export function loadPackConfig(env: Env = process.env): PackConfig {
   const target = httpUrl(env, 'LOADTEST_TARGET', p);
   const apiPort = int(env, 'API_PORT', 3300, 1, 65535, p);
   const tokenTtlSeconds = int(env, 'TOKEN_TTL_SECONDS', 4 * 3600, 60, 30 * 24 * 3600, p);
+  const warmupPairs = int(env, 'LOADTEST_WARMUP', 200, 0, 100_000, p);
   p.throwIfAny();
   const fixturePath = path.resolve(root, env.FIXTURE_PATH || 'fixtures/test-data.json');
   return Object.freeze({
@@ -180,6 +183,7 @@ export function loadPackConfig(env: Env = process.env): PackConfig {
     verifySqlPath: path.resolve(root, env.VERIFY_SQL || 'verify/verify-integrity.sql'),
     scenariosDir: path.resolve(root, env.SCENARIOS_DIR || 'scenarios'),
     tokenTtlSeconds,
+    warmupPairs,
   });
 }
 

@@ -6,9 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PackError } from '../lib/errors';
 import { ArtilleryReport, readArtilleryReport } from './artillery-json';
-import { esc, page } from './html';
+import { esc, page, renderScenarioHtml } from './html';
 import { Headline, RunContext, ScenarioContext, buildModel, findingsFor, headline } from './model';
-import { renderScenarioHtml } from './html';
 import { RunSummaryLike, decisionText, renderResultsMarkdown } from './results-md';
 
 /** Chart.js, read from node_modules and inlined into every page. */

@@ -28,6 +28,7 @@ import { RunningApi, startReferenceApi, waitForHealthy } from './reference-api';
 import { loadScenario } from './scenario-config';
 import type { ScenarioDef } from './scenarios';
 import { formatSummary } from './summary';
+import { warmUp } from './warmup';
 import { writeRunReports } from '../report/write';
 
 export interface RunOptions {
@@ -202,6 +203,13 @@ export async function runPlan(config: PackConfig, opts: RunOptions): Promise<Pla
 
   const env = await startEnvironment(config, { apiMode: opts.apiMode, runDir, out });
   const { server, api, target } = env;
+
+  if (opts.seed && config.warmupPairs > 0) {
+    const f = (await seed({ databaseUrl: server.url, fixturePath: config.fixturePath, secretPath: config.secretPath, tokenTtlSeconds: config.tokenTtlSeconds })).fixture;
+    const t0 = Date.now();
+    const seen = await warmUp(target, f, config.warmupPairs);
+    out(`  warm-up: ${config.warmupPairs} reserve/release pairs in ${Date.now() - t0} ms (${Object.entries(seen).map(([s, n]) => `${n} × ${s}`).join(', ')}); not measured, data reseeded`);
+  }
 
   const crashes: string[] = [];
   const scenarios: ScenarioOutcome[] = [];
