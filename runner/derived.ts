@@ -52,13 +52,3 @@ export function conflictRateByThird(report: ArtilleryReport): (number | null)[] 
     return req > 0 ? con / req : null;
   });
 }
-
-/** Conflict rate of every period, for the progress display and the reports. */
-export function conflictRateSeries(report: ArtilleryReport): { t: number; rate: number | null }[] {
-  const t = timeline(report);
-  const t0 = t[0]?.start ?? 0;
-  return t.map((x) => {
-    const req = x.p.counters['isolation.requests'] ?? 0;
-    return { t: (x.start - t0) / 1000, rate: req > 0 ? (x.p.counters['isolation.conflicts'] ?? 0) / req : null };
-  });
-}

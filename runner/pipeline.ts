@@ -19,7 +19,7 @@ import { PackError } from '../lib/errors';
 import { describeLine, formatPreflight } from './preflight';
 import { formatProgress, parseProgressLine } from './progress';
 import { ensureSecret } from '../seed/secret';
-import { Fixture, loadFixture } from '../seed/fixture';
+import { Fixture, loadFixture, secondsUntilTokensExpire } from '../seed/fixture';
 import { IntegrityResult, formatIntegrity, judgeIntegrity, runIntegritySql } from '../verify/integrity';
 import { ReconciliationResult, formatReconciliation, reconcileRun } from '../verify/reconciliation';
 import { runArtillery } from './artillery';
@@ -193,6 +193,14 @@ export async function runPlan(config: PackConfig, opts: RunOptions): Promise<Pla
     out(`${def.id} preflight (${opts.seed ? `seed profile ${def.seedProfile}` : 'existing fixture'}):`);
     out(formatPreflight(pf));
     for (const l of pf.lines.filter((x) => !x.ok)) refused.push(`${def.id}: ${describeLine(l)}`);
+  }
+  if (!opts.seed) {
+    // A hand-written fixture's tokens must outlive the run, or the tail of the run is all 401s.
+    const f = loadFixture(config.fixturePath);
+    const needs = loaded.reduce((n, { def, scenario }) => n + def.expectedSeconds(scenario), 0) + 120;
+    const left = secondsUntilTokensExpire(f, startedAt.getTime());
+    out(`fixture tokens: valid for ${Number.isFinite(left) ? `${Math.round(left)} s` : 'an unknown time (no tokensExpireAt)'}; the run needs about ${Math.round(needs)} s`);
+    if (left < needs) refused.push(`the fixture's tokens expire in ${Math.round(left)} s, before the run ends (about ${Math.round(needs)} s): write a fixture with fresher tokens`);
   }
   if (refused.length > 0) {
     throw new PackError('LT_PREFLIGHT_REFUSED', `the ${opts.profile} profile would exhaust capacity the scenario does not mean to: ${refused.join('; ')}`);

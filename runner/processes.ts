@@ -4,7 +4,6 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import { PackError } from '../lib/errors';
 import { onCleanup } from '../lib/lifecycle';
 
 export interface Child {
@@ -59,8 +58,4 @@ export function startChild(
   const unregister = onCleanup(name, () => stop());
   void exited.then(unregister);
   return { process: child, exited, stop };
-}
-
-export function assertSpawned(child: Child, name: string): void {
-  if (child.process.pid === undefined) throw new PackError('LT_ARTILLERY_FAILED', `could not start ${name}`);
 }

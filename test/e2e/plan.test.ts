@@ -10,6 +10,8 @@ import { runEnv, tempDir } from '../support/db';
 import { runCli } from '../support/cli';
 import { scenariosWith } from '../support/scenario-copy';
 import { browserMissing, checkPage, launch } from '../support/browser';
+import { buildFixture } from '../../seed/seed';
+import { buildSeedData } from '../../seed/plan';
 
 jest.setTimeout(420_000);
 
@@ -115,5 +117,16 @@ describe('load-test:all, quick profile, real Artillery', () => {
     expect(r.stderr).toMatch(/^error LT_PREFLIGHT_REFUSED: the full profile would exhaust capacity/);
     expect(fs.existsSync(env.REPORTS_DIR)).toBe(false);
     expect(fs.existsSync(env.FIXTURE_PATH)).toBe(false);
+  });
+
+  it('refuses a hand-written fixture whose tokens expire before the run would end (exit 3)', async () => {
+    const env = runEnv('e2e_tokens', 3402);
+    fs.mkdirSync(path.dirname(env.FIXTURE_PATH), { recursive: true });
+    const soon = buildFixture(buildSeedData(), 'k'.repeat(40), 30, new Date());
+    fs.writeFileSync(env.FIXTURE_PATH, JSON.stringify(soon));
+    const r = await runCli('run', ['scenario1', '--profile', 'quick', '--no-seed'], env, { timeoutMs: 60_000 });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/LT_PREFLIGHT_REFUSED: .*the fixture's tokens expire in \d+ s, before the run ends/);
+    expect(fs.existsSync(env.REPORTS_DIR)).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import jwt from 'jsonwebtoken';
 import { PLAN, buildSeedData, totals } from '../../seed/plan';
 import { buildFixture } from '../../seed/seed';
-import { fixtureProblems } from '../../seed/fixture';
+import { fixtureProblems, secondsUntilTokensExpire } from '../../seed/fixture';
 
 describe('seed plan', () => {
   const data = buildSeedData();
@@ -42,6 +42,8 @@ describe('seed plan', () => {
     expect(claims.org).toBe(data.organizations[1]!.id);
     expect(claims.exp! - claims.iat!).toBe(600);
     expect(f.tokensExpireAt).toBe('2026-01-01T00:10:00.000Z');
+    expect(secondsUntilTokensExpire(f, Date.parse('2026-01-01T00:09:00Z'))).toBe(60);
+    expect(secondsUntilTokensExpire({ ...f, tokensExpireAt: null })).toBe(Infinity);
   });
 
   it('names what is wrong with a hand-written fixture', () => {
