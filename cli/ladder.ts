@@ -11,7 +11,8 @@
 import { API_MODES, ApiMode, loadPackConfig } from '../lib/config';
 import { EXIT, PackError } from '../lib/errors';
 import { main, parseArgs } from '../lib/main';
-import { LADDER_STEPS, runLadder } from '../runner/ladder';
+import { runLadder } from '../runner/ladder';
+import { LADDER_STEPS } from '../runner/ladder-checks';
 
 main(async (argv) => {
   const args = parseArgs(argv, { options: ['steps', 'api-mode', 'repeat'] });

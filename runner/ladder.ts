@@ -10,31 +10,12 @@ import { seed } from '../seed/seed';
 import { readHistoryDir } from '../verify/history';
 import { formatIntegrity, judgeIntegrity, runIntegritySql } from '../verify/integrity';
 import { formatReconciliation, reconcileRun } from '../verify/reconciliation';
-import { PoolStats, poolStats, readBalance } from './api-client';
+import { poolStats, readBalance } from './api-client';
 import { runArtillery } from './artillery';
-import { CheckRow, Decision, decide } from './judge';
+import { Decision, decide } from './judge';
+import { LADDER_STEPS, LadderStepResult, ladderRows } from './ladder-checks';
 import { startEnvironment } from './pipeline';
 import { table } from './summary';
-
-export const LADDER_STEPS = [
-  { claims: 100, stock: 10 },
-  { claims: 200, stock: 20 },
-  { claims: 500, stock: 50 },
-] as const;
-
-export interface LadderStepResult {
-  readonly claims: number;
-  readonly stock: number;
-  readonly succeeded: number;
-  readonly rejected: number;
-  readonly failed: number;
-  readonly remaining: number | null;
-  /** First claim sent to last answer received, from the operation history (ms). */
-  readonly burstMs: number | null;
-  readonly maxLatencyMs: number | null;
-  readonly pool: PoolStats | null;
-  readonly rows: readonly CheckRow[];
-}
 
 /** Pure: first invoke to last completion in a history folder. */
 export function burstMillis(historyDir: string): number | null {
@@ -55,23 +36,6 @@ export function burstMillis(historyDir: string): number | null {
     }
   }
   return Number.isFinite(first) && Number.isFinite(last) ? last - first : null;
-}
-
-export function ladderRows(r: Omit<LadderStepResult, 'rows'>): CheckRow[] {
-  const scenario = `ladder ${r.claims}`;
-  const row = (name: string, limit: string, measured: string, pass: boolean): CheckRow => ({ scenario, name, limit, measured, pass, kind: 'correctness', overBy: null });
-  return [
-    row('claims that succeed', `= ${r.stock}`, String(r.succeeded), r.succeeded === r.stock),
-    row('claims refused with 409', `= ${r.claims - r.stock}`, String(r.rejected), r.rejected === r.claims - r.stock),
-    row('requests that failed otherwise', '= 0', String(r.failed), r.failed === 0),
-    row('remaining stock', '= 0', r.remaining === null ? 'missing' : String(r.remaining), r.remaining === 0),
-    row(
-      'requests failed for want of a pooled connection',
-      '= 0',
-      r.pool ? `${r.pool.timeouts} (max in use ${r.pool.maxInUse}/${r.pool.max}, ${r.pool.waits} waited)` : 'not measured (target has no /internal/pool)',
-      r.pool === null || (r.pool.timeouts === 0 && r.pool.errors === 0),
-    ),
-  ];
 }
 
 export async function runLadder(

@@ -1,0 +1,49 @@
+import * as path from 'node:path';
+import { ladderRows } from '../../runner/ladder-checks';
+import { loadScenario } from '../../runner/scenario-config';
+import { scenarioDefs } from '../../runner/scenarios';
+
+const root = path.resolve(__dirname, '..', '..');
+const defs = scenarioDefs(path.join(root, 'scenarios'));
+const period = (i: number, requests: number, conflicts: number) => ({
+  period: 1_700_000_000_000 + i * 10_000,
+  counters: { 'http.requests': requests, 'isolation.requests': requests, 'isolation.conflicts': conflicts },
+  rates: {},
+  summaries: {},
+});
+const report = (ps: ReturnType<typeof period>[]) => ({ aggregate: { ...period(0, 0, 0), firstMetricAt: 1_700_000_000_000 }, intermediate: ps });
+
+describe('post-run checks fail when they should', () => {
+  it('scenario 2: a rate under 100/s after the ramp fails, naming the measured rate', async () => {
+    const def = defs.find((d) => d.id === 'scenario2')!;
+    const scenario = loadScenario(def.file, 'full');
+    const slow = report(Array.from({ length: 31 }, (_, i) => period(i, 800, 0)));
+    const fast = report(Array.from({ length: 31 }, (_, i) => period(i, 1300, 0)));
+    const [bad] = await def.postChecks({ target: 'x', fixture: null as never, report: slow, scenario });
+    expect(bad).toMatchObject({ pass: false, measured: '80.0/s', kind: 'performance' });
+    const [good] = await def.postChecks({ target: 'x', fixture: null as never, report: fast, scenario });
+    expect(good).toMatchObject({ pass: true, measured: '130.0/s' });
+  });
+
+  it('scenario 3: conflicts piled up at the end fail the per-third check even when the total is in band', async () => {
+    const def = defs.find((d) => d.id === 'scenario3')!;
+    const scenario = loadScenario(def.file, 'quick');
+    const late = report([period(0, 500, 0), period(1, 500, 5), period(2, 500, 220)]);
+    const [row] = await def.postChecks({ target: 'x', fixture: null as never, report: late, scenario });
+    expect(row).toMatchObject({ pass: false, measured: '0.0% / 1.0% / 44.0%' });
+    const flat = report([period(0, 500, 75), period(1, 500, 70), period(2, 500, 80)]);
+    expect((await def.postChecks({ target: 'x', fixture: null as never, report: flat, scenario }))[0]!.pass).toBe(true);
+  });
+
+  it('ladder: a request that timed out waiting for a pooled connection fails the step', () => {
+    const base = { claims: 100, stock: 10, succeeded: 10, rejected: 90, failed: 0, remaining: 0, burstMs: 300, maxLatencyMs: 200 };
+    expect(ladderRows({ ...base, pool: { max: 4, waits: 96, timeouts: 0, errors: 0, maxInUse: 4 } }).every((r) => r.pass)).toBe(true);
+    const rows = ladderRows({ ...base, pool: { max: 4, waits: 96, timeouts: 3, errors: 0, maxInUse: 4 } });
+    expect(rows.find((r) => !r.pass)).toMatchObject({ name: 'requests failed for want of a pooled connection', measured: '3 (max in use 4/4, 96 waited)' });
+    expect(ladderRows({ ...base, succeeded: 11, rejected: 89, remaining: -1, pool: null }).filter((r) => !r.pass).map((r) => r.name)).toEqual([
+      'claims that succeed',
+      'claims refused with 409',
+      'remaining stock',
+    ]);
+  });
+});
