@@ -59,6 +59,24 @@ export function parseArtilleryReport(text: string, source: string): ArtilleryRep
   }
 }
 
+export interface TimedPeriod {
+  /** Epoch milliseconds. */
+  readonly start: number;
+  /** Length of a period, from the spacing of the periods (Artillery's default is 10 s). */
+  readonly seconds: number;
+  readonly p: ArtilleryPeriod;
+}
+
+/** The intermediate periods in time order, with their start and length. */
+export function timeline(report: ArtilleryReport): TimedPeriod[] {
+  const ps = report.intermediate
+    .map((p) => ({ p, start: Number(p.period ?? p.firstMetricAt ?? NaN) }))
+    .filter((x) => Number.isFinite(x.start))
+    .sort((a, b) => a.start - b.start);
+  const step = ps.length > 1 ? (ps[ps.length - 1]!.start - ps[0]!.start) / (ps.length - 1) : 10_000;
+  return ps.map((x) => ({ start: x.start, seconds: (step || 10_000) / 1000, p: x.p }));
+}
+
 export function readArtilleryReport(file: string): ArtilleryReport {
   let text: string;
   try {

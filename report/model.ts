@@ -3,7 +3,7 @@
  * the scenario's outcome from summary.json). Any valid Artillery 2 report gives a model; what it
  * lacks is listed in `missing` and shown as missing, never guessed.
  */
-import type { ArtilleryPeriod, ArtilleryReport } from './artillery-json';
+import { ArtilleryPeriod, ArtilleryReport, timeline } from './artillery-json';
 
 export interface CheckRowLike {
   readonly name: string;
@@ -83,14 +83,11 @@ function n(v: number | null | undefined, digits = 1): string {
   return Number.isInteger(v) ? v.toLocaleString('en-US') : v.toFixed(digits);
 }
 
-function periodsOf(r: ArtilleryReport): { t: number; p: ArtilleryPeriod }[] {
-  const list = r.intermediate.map((p) => ({ start: Number(p.period ?? p.firstMetricAt ?? NaN), p })).filter((x) => Number.isFinite(x.start)).sort((a, b) => a.start - b.start);
+/** Periods with their offset from the first one, in seconds. */
+function periodsOf(r: ArtilleryReport): { t: number; p: ArtilleryPeriod; seconds: number }[] {
+  const list = timeline(r);
   const t0 = list[0]?.start ?? 0;
-  return list.map((x) => ({ t: Math.round((x.start - t0) / 1000), p: x.p }));
-}
-
-function periodSeconds(ps: { t: number }[]): number {
-  return ps.length > 1 ? Math.max(1, (ps[ps.length - 1]!.t - ps[0]!.t) / (ps.length - 1)) : 10;
+  return list.map((x) => ({ t: Math.round((x.start - t0) / 1000), p: x.p, seconds: x.seconds }));
 }
 
 /** The headline numbers of a report (also what `load-test:compare` compares). */
@@ -154,13 +151,12 @@ export function buildModel(report: ArtilleryReport, scenario: ScenarioContext | 
 
   const ps = periodsOf(report);
   const labels = ps.map((x) => x.t);
-  const step = periodSeconds(ps);
   const charts: Chart[] = [];
   if (ps.length === 0) missing.push('time series: the report has no intermediate periods');
   else {
     const q = (agg: string) => ps.map((x) => x.p.summaries['http.response_time']?.[agg] ?? null);
     charts.push({ id: 'latency', title: 'Latency percentiles over time (time to first byte)', kind: 'line', unit: 'ms', labels, series: [{ label: 'p50', values: q('median') }, { label: 'p95', values: q('p95') }, { label: 'p99', values: q('p99') }] });
-    charts.push({ id: 'rate', title: 'Request rate over time', kind: 'line', unit: 'req/s', labels, series: [{ label: 'requests/s', values: ps.map((x) => (x.p.counters['http.requests'] ?? 0) / step) }] });
+    charts.push({ id: 'rate', title: 'Request rate over time', kind: 'line', unit: 'req/s', labels, series: [{ label: 'requests/s', values: ps.map((x) => (x.p.counters['http.requests'] ?? 0) / x.seconds) }] });
     const codes = [...new Set(ps.flatMap((x) => Object.keys(x.p.counters).filter((k) => /^http\.codes\.\d+$/.test(k))))].sort();
     if (codes.length > 0) charts.push({ id: 'codes', title: 'Status codes over time', kind: 'stacked', unit: 'responses', labels, series: codes.map((k) => ({ label: k.replace('http.codes.', ''), values: ps.map((x) => x.p.counters[k] ?? 0) })) });
     else missing.push('status codes: no http.codes.* counters');

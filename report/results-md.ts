@@ -2,29 +2,16 @@
  * PERFORMANCE_TEST_RESULTS.md, as the plan's "Next Steps" describe it (seeds/004), with the
  * findings template of seeds/002. Pure: markdown from the run summary and the headline numbers.
  */
-import type { Headline } from './model';
+import type { Headline, RunContext, ScenarioContext } from './model';
 
-export interface RunSummaryLike {
-  readonly runId: string;
-  readonly profile: string;
-  readonly target: string;
-  readonly apiMode: string;
+/** summary.json as the pack's runner writes it. */
+export interface RunSummaryLike extends RunContext {
   readonly startedAt: string;
   readonly endedAt: string;
   readonly decision: 'GO' | 'CONDITIONAL' | 'NO-GO';
   readonly reasons: readonly string[];
   readonly crashes: readonly string[];
-  readonly meta?: Record<string, unknown>;
-  readonly scenarios: readonly {
-    readonly id: string;
-    readonly title: string;
-    readonly reportFile: string;
-    readonly seedProfile?: string;
-    readonly rows: readonly { name: string; limit: string; measured: string; pass: boolean; kind: string }[];
-    readonly integrity?: { rows: readonly unknown[] };
-    readonly reconciliation?: { mode: string; verdict: { valid: unknown }; counts: Record<string, number> };
-    readonly pool?: { max: number; waits: number; timeouts: number; maxInUse: number } | null;
-  }[];
+  readonly scenarios: readonly (ScenarioContext & { readonly reportFile: string })[];
 }
 
 const f = (v: number | null, unit = '', digits = 1): string => (v === null ? '–' : `${Number.isInteger(v) ? v : v.toFixed(digits)}${unit}`);

@@ -50,7 +50,7 @@ export function writeFileReport(file: string, chartJs: string = chartJsSource())
 export function writeRunReports(runDir: string, chartJs: string = chartJsSource()): WrittenReports {
   if (!fs.existsSync(runDir) || !fs.statSync(runDir).isDirectory()) throw new PackError('LT_USAGE', `${runDir} is not a run folder`, { hint: 'pass reports/<run>, or an Artillery JSON file' });
   const summary = readSummary(runDir);
-  const run: RunContext | null = summary ? { runId: summary.runId, profile: summary.profile, target: summary.target, apiMode: summary.apiMode, decision: summary.decision, meta: summary.meta } : null;
+  const run: RunContext | null = summary;
   const jsonFiles = summary
     ? summary.scenarios.map((s) => path.join(runDir, path.basename(s.reportFile)))
     : fs.readdirSync(runDir).filter((f) => f.endsWith('.json') && f !== 'summary.json' && f !== 'ladder.json').map((f) => path.join(runDir, f));
@@ -62,7 +62,7 @@ export function writeRunReports(runDir: string, chartJs: string = chartJsSource(
   const entries: { id: string; title: string; page: string; verdict: string; h: Headline }[] = [];
   for (const file of jsonFiles) {
     const report: ArtilleryReport = readArtilleryReport(file);
-    const scenario = (summary?.scenarios.find((s) => path.basename(s.reportFile) === path.basename(file)) ?? null) as ScenarioContext | null;
+    const scenario: ScenarioContext | null = summary?.scenarios.find((s) => path.basename(s.reportFile) === path.basename(file)) ?? null;
     const model = buildModel(report, scenario, run, path.basename(file));
     const out = file.replace(/\.json$/, '.html');
     writeAtomic(out, renderScenarioHtml(model, chartJs, 'index.html'));

@@ -1,6 +1,8 @@
 /**
  * The few calls the runner makes to the API under test, through the documented contract.
  */
+import type { PoolStats } from '../api/pool';
+
 export interface BalanceBody {
   readonly capacityUnits: number;
   readonly reservedUnits: number;
@@ -20,14 +22,7 @@ export async function readBalance(target: string, token: string, id: string): Pr
 }
 
 /** Connection-pool usage the reference API reports (GET /internal/pool); null for other targets. */
-export interface PoolStats {
-  readonly max: number;
-  readonly acquired?: number;
-  readonly waits: number;
-  readonly timeouts: number;
-  readonly errors: number;
-  readonly maxInUse: number;
-}
+export type { PoolStats };
 
 export async function poolStats(target: string, action: 'read' | 'reset'): Promise<PoolStats | null> {
   try {

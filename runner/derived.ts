@@ -2,23 +2,7 @@
  * Criteria that need the run's time series (Artillery's intermediate periods), not only its
  * aggregate: the request rate sustained after the ramp, and the conflict rate over time.
  */
-import type { ArtilleryPeriod, ArtilleryReport } from '../report/artillery-json';
-
-export interface TimedPeriod {
-  readonly start: number;
-  readonly seconds: number;
-  readonly p: ArtilleryPeriod;
-}
-
-/** Periods in time order with their start (epoch ms) and length (s). */
-export function timeline(report: ArtilleryReport): TimedPeriod[] {
-  const ps = report.intermediate
-    .map((p) => ({ p, start: Number(p.period ?? p.firstMetricAt ?? NaN) }))
-    .filter((x) => Number.isFinite(x.start))
-    .sort((a, b) => a.start - b.start);
-  const step = ps.length > 1 ? (ps[ps.length - 1]!.start - ps[0]!.start) / (ps.length - 1) : 10_000;
-  return ps.map((x) => ({ start: x.start, seconds: (step || 10_000) / 1000, p: x.p }));
-}
+import { ArtilleryReport, TimedPeriod, timeline } from '../report/artillery-json';
 
 /**
  * Requests per second over the periods that lie wholly inside [fromSec, toSec] of the run

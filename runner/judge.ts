@@ -8,6 +8,8 @@
  *   CONDITIONAL  otherwise: only performance thresholds missed, each by 50 % or less.
  */
 import { CriterionResult, formatLimit, formatValue } from 'artillery-plugin-isolation';
+import { IntegrityResult, judgeIntegrity } from '../verify/integrity';
+import type { ReconciliationResult } from '../verify/reconciliation';
 
 export type CheckKind = 'correctness' | 'performance';
 
@@ -77,4 +79,35 @@ export function decide(rows: readonly CheckRow[], crashes: readonly string[]): {
     }
   }
   return { decision, reasons };
+}
+
+/** The summary row of the integrity check (zero rows is the pass). */
+export function integrityRow(scenario: string, integrity: IntegrityResult): CheckRow {
+  const verdict = judgeIntegrity(integrity);
+  return {
+    scenario,
+    name: 'integrity check returns 0 rows (no overbooking)',
+    limit: '0 rows',
+    measured: `${integrity.rows.length} rows${verdict.valid ? '' : ` (${Object.entries(verdict.errors).map(([t, s]) => `${s.count} ${t}`).join(', ')})`}`,
+    pass: verdict.valid === true,
+    kind: 'correctness',
+    overBy: null,
+  };
+}
+
+/** The summary row of the reconciliation: lost / duplicated / unexpected writes. */
+export function reconciliationRow(scenario: string, r: ReconciliationResult): CheckRow {
+  const c = r.counts;
+  return {
+    scenario,
+    name: 'no lost, duplicated or unexpected writes (reconciliation)',
+    limit: '0 / 0 / 0',
+    measured:
+      r.mode === 'history'
+        ? `${c.lost ?? 0} / ${c.duplicated ?? 0} / ${c.unexpected ?? 0}${c.bounds ? `, ${c.bounds} out of bounds` : ''}${c.unattributed ? `, ${c.unattributed} unattributed` : ''}`
+        : `${r.verdict.valid} (${r.mode} mode)`,
+    pass: r.verdict.valid === true,
+    kind: 'correctness',
+    overBy: null,
+  };
 }

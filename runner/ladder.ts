@@ -8,11 +8,12 @@ import * as path from 'node:path';
 import type { ApiMode, PackConfig } from '../lib/config';
 import { seed } from '../seed/seed';
 import { readHistoryDir } from '../verify/history';
-import { formatIntegrity, judgeIntegrity, runIntegritySql } from '../verify/integrity';
+import { formatIntegrity, runIntegritySql } from '../verify/integrity';
 import { formatReconciliation, reconcileRun } from '../verify/reconciliation';
 import { poolStats, readBalance } from './api-client';
+import { tokenFor } from '../processors/selection';
 import { runArtillery } from './artillery';
-import { Decision, decide } from './judge';
+import { Decision, decide, integrityRow, reconciliationRow } from './judge';
 import { LADDER_STEPS, LadderStepResult, ladderRows } from './ladder-checks';
 import { startEnvironment } from './pipeline';
 import { table } from './summary';
@@ -71,7 +72,7 @@ export async function runLadder(
     const c = run.report.aggregate.counters;
     const pool = env.api ? await poolStats(env.target, 'read') : null;
     const auth = fixture.authorizations.find((a) => a.tier === 'ladder' && a.capacityUnits === step.stock)!;
-    const balance = await readBalance(env.target, fixture.tokensByOrganization[auth.organizationId]![0]!, auth.id).catch(() => null);
+    const balance = await readBalance(env.target, tokenFor(fixture, auth, 0), auth.id).catch(() => null);
     const partial = {
       claims: step.claims,
       stock: step.stock,
@@ -85,17 +86,9 @@ export async function runLadder(
     };
     const rows = ladderRows(partial);
     const integrity = await runIntegritySql(env.server.url, config.verifySqlPath);
-    rows.push({ scenario: `ladder ${step.claims}`, name: 'integrity check returns 0 rows', limit: '0 rows', measured: `${integrity.rows.length} rows`, pass: judgeIntegrity(integrity).valid === true, kind: 'correctness', overBy: null });
+    rows.push(integrityRow(`ladder ${step.claims}`, integrity));
     const recon = await reconcileRun({ databaseUrl: env.server.url, historyDir, report: run.report, fixture, sqlDir: path.dirname(config.verifySqlPath) });
-    rows.push({
-      scenario: `ladder ${step.claims}`,
-      name: 'no lost, duplicated or unexpected writes',
-      limit: '0 / 0 / 0',
-      measured: `${recon.counts.lost ?? '?'} / ${recon.counts.duplicated ?? '?'} / ${recon.counts.unexpected ?? '?'}`,
-      pass: recon.verdict.valid === true,
-      kind: 'correctness',
-      overBy: null,
-    });
+    rows.push(reconciliationRow(`ladder ${step.claims}`, recon));
     if (!rows.every((r) => r.pass)) {
       out(formatIntegrity(integrity).split('\n').map((l) => `  ${l}`).join('\n'));
       out(formatReconciliation(recon).split('\n').map((l) => `  ${l}`).join('\n'));

@@ -13,17 +13,17 @@ import { startDatabaseServer } from '../db/embedded';
 import { setupDatabase } from '../db/migrate';
 import { withClient } from '../db/connect';
 import { PoolStats, poolStats } from './api-client';
-import { buildFixture, seed } from '../seed/seed';
+import { fixtureAuthorizations, seed } from '../seed/seed';
 import { buildSeedData } from '../seed/plan';
 import { PackError } from '../lib/errors';
 import { describeLine, formatPreflight } from './preflight';
 import { formatProgress, parseProgressLine } from './progress';
 import { ensureSecret } from '../seed/secret';
 import { Fixture, loadFixture, secondsUntilTokensExpire } from '../seed/fixture';
-import { IntegrityResult, formatIntegrity, judgeIntegrity, runIntegritySql } from '../verify/integrity';
+import { IntegrityResult, formatIntegrity, runIntegritySql } from '../verify/integrity';
 import { ReconciliationResult, formatReconciliation, reconcileRun } from '../verify/reconciliation';
 import { runArtillery } from './artillery';
-import { CheckRow, Decision, criterionRow, decide } from './judge';
+import { CheckRow, Decision, criterionRow, decide, integrityRow, reconciliationRow } from './judge';
 import { RunningApi, startReferenceApi, waitForHealthy } from './reference-api';
 import { loadScenario } from './scenario-config';
 import type { ScenarioDef } from './scenarios';
@@ -188,8 +188,8 @@ export async function runPlan(config: PackConfig, opts: RunOptions): Promise<Pla
   const loaded = opts.scenarios.map((def) => ({ def, scenario: loadScenario(def.file, opts.profile) }));
   const refused: string[] = [];
   for (const { def, scenario } of loaded) {
-    const data = opts.seed ? buildFixture(buildSeedData(undefined, def.seedProfile), 'preflight-only-secret-not-used-for-signing', 60, startedAt) : loadFixture(config.fixturePath);
-    const pf = def.preflight(scenario, data);
+    const authorizations = opts.seed ? fixtureAuthorizations(buildSeedData(undefined, def.seedProfile)) : loadFixture(config.fixturePath).authorizations;
+    const pf = def.preflight(scenario, authorizations);
     out(`${def.id} preflight (${opts.seed ? `seed profile ${def.seedProfile}` : 'existing fixture'}):`);
     out(formatPreflight(pf));
     for (const l of pf.lines.filter((x) => !x.ok)) refused.push(`${def.id}: ${describeLine(l)}`);
@@ -261,31 +261,10 @@ export async function runPlan(config: PackConfig, opts: RunOptions): Promise<Pla
       rows.push({ scenario: def.id, name: 'post-run checks through the API', limit: 'answered', measured: (err as Error).message, pass: false, kind: 'correctness', overBy: null });
     }
     const integrity = await runIntegritySql(server.url, config.verifySqlPath);
-    const verdict = judgeIntegrity(integrity);
-    rows.push({
-      scenario: def.id,
-      name: 'integrity check returns 0 rows (no overbooking)',
-      limit: '0 rows',
-      measured: `${integrity.rows.length} rows${verdict.valid ? '' : ` (${Object.entries(verdict.errors).map(([t, s]) => `${s.count} ${t}`).join(', ')})`}`,
-      pass: verdict.valid === true,
-      kind: 'correctness',
-      overBy: null,
-    });
+    rows.push(integrityRow(def.id, integrity));
     out(formatIntegrity(integrity).split('\n').map((l) => `  ${l}`).join('\n'));
     const reconciliation = await reconcileRun({ databaseUrl: server.url, historyDir, report: run.report, fixture, sqlDir: path.dirname(config.verifySqlPath) });
-    const c = reconciliation.counts;
-    rows.push({
-      scenario: def.id,
-      name: 'no lost, duplicated or unexpected writes (reconciliation)',
-      limit: '0 / 0 / 0',
-      measured:
-        reconciliation.mode === 'history'
-          ? `${c.lost ?? 0} / ${c.duplicated ?? 0} / ${c.unexpected ?? 0}${c.bounds ? `, ${c.bounds} out of bounds` : ''}${c.unattributed ? `, ${c.unattributed} unattributed` : ''}`
-          : `${reconciliation.verdict.valid} (${reconciliation.mode} mode)`,
-      pass: reconciliation.verdict.valid === true,
-      kind: 'correctness',
-      overBy: null,
-    });
+    rows.push(reconciliationRow(def.id, reconciliation));
     out(formatReconciliation(reconciliation).split('\n').map((l) => `  ${l}`).join('\n'));
     scenarios.push({
       id: def.id,

@@ -8,6 +8,7 @@ import type { Fixture } from '../seed/fixture';
 import type { SeedProfile } from '../seed/plan';
 import type { ArtilleryReport } from '../report/artillery-json';
 import { readBalance } from './api-client';
+import { tokenFor } from '../processors/selection';
 import { conflictRateByThird, sustainedRate } from './derived';
 import type { CheckRow } from './judge';
 import { PreflightReport, preflightContention, preflightMixed, preflightThroughput } from './preflight';
@@ -27,16 +28,10 @@ export interface ScenarioDef {
   readonly slug: string;
   readonly file: string;
   readonly seedProfile: SeedProfile;
-  readonly preflight: (s: ScenarioConfig, f: Fixture) => PreflightReport;
+  readonly preflight: (s: ScenarioConfig, authorizations: Fixture['authorizations']) => PreflightReport;
   /** Seconds the run should take: the phases plus a virtual user's session after the last arrival. */
   readonly expectedSeconds: (s: ScenarioConfig) => number;
   readonly postChecks: (ctx: PostCheckContext) => Promise<CheckRow[]>;
-}
-
-function tokenFor(f: Fixture, organizationId: string): string {
-  const t = f.tokensByOrganization[organizationId]?.[0];
-  if (!t) throw new Error(`the fixture has no token for organization ${organizationId}`);
-  return t;
 }
 
 const ms = (v: unknown, def: number): number => {
@@ -52,7 +47,7 @@ async function contentionTargetsFull(ctx: PostCheckContext): Promise<CheckRow[]>
   const targets = ctx.fixture.authorizations.filter((a) => a.tier === 'contention');
   const off: string[] = [];
   for (const a of targets) {
-    const b = await readBalance(ctx.target, tokenFor(ctx.fixture, a.organizationId), a.id);
+    const b = await readBalance(ctx.target, tokenFor(ctx.fixture, a, 0), a.id);
     const used = b.reservedUnits + b.consumedUnits;
     if (used !== a.capacityUnits) off.push(`${a.id.slice(0, 8)} ${used}/${a.capacityUnits}`);
   }
@@ -114,7 +109,7 @@ export function scenarioDefs(scenariosDir: string): readonly ScenarioDef[] {
       slug: 'contention',
       file: file('high-contention.yml'),
       seedProfile: 'plan',
-      preflight: (s, f) => preflightContention(s, f.authorizations),
+      preflight: preflightContention,
       expectedSeconds: (s) => plannedSeconds(s.config.phases),
       postChecks: contentionTargetsFull,
     },
@@ -124,7 +119,7 @@ export function scenarioDefs(scenariosDir: string): readonly ScenarioDef[] {
       slug: 'throughput',
       file: file('high-throughput.yml'),
       seedProfile: 'throughput',
-      preflight: (s, f) => preflightThroughput(s, f.authorizations),
+      preflight: preflightThroughput,
       expectedSeconds: (s) => plannedSeconds(s.config.phases) + (loops(s) * 2 * ms(s.config.variables?.thinkTime, 1500)) / 1000,
       postChecks: sustainedThroughput,
     },
@@ -134,7 +129,7 @@ export function scenarioDefs(scenariosDir: string): readonly ScenarioDef[] {
       slug: 'mixed',
       file: file('mixed-operations.yml'),
       seedProfile: 'mixed',
-      preflight: (s, f) => preflightMixed(s, f.authorizations),
+      preflight: preflightMixed,
       expectedSeconds: (s) => plannedSeconds(s.config.phases) + (loops(s) * ms(s.config.variables?.thinkTime, 2000)) / 1000,
       postChecks: conflictsOverTime,
     },

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Fixture } from '../seed/fixture';
+import { tokenFor } from '../processors/selection';
 
 async function post(target: string, token: string, id: string, op: 'reserve' | 'release', units: number): Promise<number> {
   const res = await fetch(`${target}/api/authorizations/${id}/${op}`, {
@@ -25,9 +26,8 @@ export async function warmUp(target: string, f: Fixture, pairs: number, concurre
   const worker = async (): Promise<void> => {
     while (next < pairs) {
       const a = auths[next++ % auths.length]!;
-      const token = f.tokensByOrganization[a.organizationId]![0]!;
       for (const op of ['reserve', 'release'] as const) {
-        const s = await post(target, token, a.id, op, 1).catch(() => 0);
+        const s = await post(target, tokenFor(f, a, 0), a.id, op, 1).catch(() => 0);
         seen[s] = (seen[s] ?? 0) + 1;
       }
     }

@@ -113,8 +113,9 @@ export class IsolationRecorder {
 
   beforeRequest(req: RequestParams, ee: ScenarioEvents, vars: Record<string, unknown> = {}): void {
     this.seed(ee);
+    if (!this.history) return; // invoke events exist only for the history
     const info = this.info(req, vars);
-    if (info && this.history && info.idempotencyKey) {
+    if (info && info.idempotencyKey) {
       this.history.write({ type: 'invoke', time: Date.now(), key: info.idempotencyKey, op: info.operation, auth: info.authorizationId, units: info.units });
     }
   }

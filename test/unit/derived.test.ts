@@ -1,16 +1,10 @@
 import { conflictRateByThird, sustainedRate } from '../../runner/derived';
 import { formatProgress, parseProgressLine } from '../../runner/progress';
 import { progressOf } from 'artillery-plugin-isolation';
-
-const period = (i: number, requests: number, conflicts: number) => ({
-  period: 1_700_000_000_000 + i * 10_000,
-  counters: { 'http.requests': requests, 'isolation.requests': requests, 'isolation.conflicts': conflicts },
-  rates: {},
-  summaries: {},
-});
+import { period, reportOf } from '../support/periods';
 
 describe('time-series criteria', () => {
-  const report = { aggregate: { ...period(0, 0, 0), firstMetricAt: 1_700_000_000_000 }, intermediate: [period(0, 300, 0), period(1, 1300, 10), period(2, 1200, 60), period(3, 1250, 400), period(4, 100, 90)] };
+  const report = reportOf([period(0, 300, 0), period(1, 1300, 10), period(2, 1200, 60), period(3, 1250, 400), period(4, 100, 90)]);
 
   it('measures the rate sustained between the ramp and the last arrival', () => {
     expect(sustainedRate(report, 10, 40)).toEqual({ rps: 125, periods: 3 });

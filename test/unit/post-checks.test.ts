@@ -2,16 +2,11 @@ import * as path from 'node:path';
 import { ladderRows } from '../../runner/ladder-checks';
 import { loadScenario } from '../../runner/scenario-config';
 import { scenarioDefs } from '../../runner/scenarios';
+import { period, reportOf } from '../support/periods';
 
 const root = path.resolve(__dirname, '..', '..');
 const defs = scenarioDefs(path.join(root, 'scenarios'));
-const period = (i: number, requests: number, conflicts: number) => ({
-  period: 1_700_000_000_000 + i * 10_000,
-  counters: { 'http.requests': requests, 'isolation.requests': requests, 'isolation.conflicts': conflicts },
-  rates: {},
-  summaries: {},
-});
-const report = (ps: ReturnType<typeof period>[]) => ({ aggregate: { ...period(0, 0, 0), firstMetricAt: 1_700_000_000_000 }, intermediate: ps });
+const report = reportOf;
 
 describe('post-run checks fail when they should', () => {
   it('scenario 2: a rate under 100/s after the ramp fails, naming the measured rate', async () => {
@@ -37,8 +32,8 @@ describe('post-run checks fail when they should', () => {
 
   it('ladder: a request that timed out waiting for a pooled connection fails the step', () => {
     const base = { claims: 100, stock: 10, succeeded: 10, rejected: 90, failed: 0, remaining: 0, burstMs: 300, maxLatencyMs: 200 };
-    expect(ladderRows({ ...base, pool: { max: 4, waits: 96, timeouts: 0, errors: 0, maxInUse: 4 } }).every((r) => r.pass)).toBe(true);
-    const rows = ladderRows({ ...base, pool: { max: 4, waits: 96, timeouts: 3, errors: 0, maxInUse: 4 } });
+    expect(ladderRows({ ...base, pool: { max: 4, acquired: 100, waits: 96, timeouts: 0, errors: 0, maxInUse: 4, inUse: 0, waiting: 0 } }).every((r) => r.pass)).toBe(true);
+    const rows = ladderRows({ ...base, pool: { max: 4, acquired: 100, waits: 96, timeouts: 3, errors: 0, maxInUse: 4, inUse: 0, waiting: 0 } });
     expect(rows.find((r) => !r.pass)).toMatchObject({ name: 'requests failed for want of a pooled connection', measured: '3 (max in use 4/4, 96 waited)' });
     expect(ladderRows({ ...base, succeeded: 11, rejected: 89, remaining: -1, pool: null }).filter((r) => !r.pass).map((r) => r.name)).toEqual([
       'claims that succeed',

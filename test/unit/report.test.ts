@@ -67,7 +67,7 @@ describe('comparison and results', () => {
 
   it('writes PERFORMANCE_TEST_RESULTS.md with the plan\'s sections and the named third state', () => {
     const md = renderResultsMarkdown(
-      { runId: 'r1', profile: 'quick', target: 'http://x', apiMode: 'safe', startedAt: 's', endedAt: 'e', decision: 'CONDITIONAL', reasons: ['scenario2: p95 missed by 10%'], crashes: [], scenarios: [{ id: 'scenario2', title: 'High throughput', reportFile: 'throughput.json', rows: [{ name: 'p95', limit: '< 150 ms', measured: '165 ms', pass: false, kind: 'performance' }], integrity: { rows: [] } }] },
+      { runId: 'r1', profile: 'quick', target: 'http://x', apiMode: 'safe', startedAt: 's', endedAt: 'e', decision: 'CONDITIONAL', reasons: ['scenario2: p95 missed by 10%'], crashes: [], scenarios: [{ id: 'scenario2', title: 'High throughput', reportFile: 'throughput.json', rows: [{ name: 'p95', limit: '< 150 ms', measured: '165 ms', pass: false, kind: 'performance' }], integrity: { columns: [], rows: [] } }] },
       new Map(),
       new Map([['scenario2', ['Slowest operation: reserve']]]),
     );
