@@ -35,7 +35,12 @@ declare module 'fastify' {
 }
 
 class HttpProblem extends Error {
-  constructor(readonly statusCode: number, readonly error: string, readonly reason: string, message: string) {
+  constructor(
+    readonly statusCode: number,
+    readonly error: string,
+    readonly reason: string,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -50,7 +50,10 @@ export class LedgerService {
   /** Successful operations seen, to pick which ones a fault mode breaks. */
   private successes = 0;
 
-  constructor(private readonly pool: InstrumentedPool, private readonly opts: LedgerOptions) {}
+  constructor(
+    private readonly pool: InstrumentedPool,
+    private readonly opts: LedgerOptions,
+  ) {}
 
   private isolationLevel(): string {
     return this.opts.mode === 'unsafe-read-committed' ? 'READ COMMITTED' : 'SERIALIZABLE';
@@ -186,7 +189,9 @@ export class LedgerService {
         await new Promise((r) => setTimeout(r, this.opts.slowAckMs));
         const commit = (faultNo / this.opts.faultEvery) % 2 === 0;
         await finish(commit ? 'COMMIT' : 'ROLLBACK');
-        return commit ? { kind: 'applied', status, body } : { kind: 'rejected', status: 503, body: { error: 'unavailable', reason: 'slow_ack_rolled_back', message: 'rolled back (slow-ack fault mode)' } };
+        return commit
+          ? { kind: 'applied', status, body }
+          : { kind: 'rejected', status: 503, body: { error: 'unavailable', reason: 'slow_ack_rolled_back', message: 'rolled back (slow-ack fault mode)' } };
       }
       if (injectFault && mode === 'lost-ack') {
         // Negative control: acknowledge a write that is then rolled back.
@@ -219,7 +224,12 @@ export class LedgerService {
       const row = res.rows[0];
       if (!row) return { kind: 'not_found' };
       if (row.organization_id !== organizationId) return { kind: 'forbidden' };
-      const b = { capacity: row.capacity_units, reserved: row.reserved_units, consumed: row.consumed_units, available: row.capacity_units - row.reserved_units - row.consumed_units };
+      const b = {
+        capacity: row.capacity_units,
+        reserved: row.reserved_units,
+        consumed: row.consumed_units,
+        available: row.capacity_units - row.reserved_units - row.consumed_units,
+      };
       return { kind: 'applied', status: 200, body: { authorizationId, organizationId: row.organization_id, balance: balanceBody(b) } };
     } finally {
       client.release();

@@ -4,17 +4,7 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import { createPool } from '../db/connect';
-
-export interface PoolStats {
-  readonly max: number;
-  readonly acquired: number;
-  readonly waits: number;
-  readonly timeouts: number;
-  readonly errors: number;
-  readonly maxInUse: number;
-  readonly inUse: number;
-  readonly waiting: number;
-}
+import type { PoolStats } from '../formats/summary';
 
 export class InstrumentedPool {
   readonly pool: Pool;
@@ -24,7 +14,11 @@ export class InstrumentedPool {
   private errors = 0;
   private maxInUse = 0;
 
-  constructor(readonly url: string, readonly max: number, acquireTimeoutMs: number) {
+  constructor(
+    readonly url: string,
+    readonly max: number,
+    acquireTimeoutMs: number,
+  ) {
     this.pool = createPool({
       connectionString: url,
       max,

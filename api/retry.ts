@@ -21,7 +21,10 @@ export function backoffMs(attempt: number, random: () => number = Math.random, b
 }
 
 export class RetriesExhausted extends Error {
-  constructor(readonly attempts: number, cause: unknown) {
+  constructor(
+    readonly attempts: number,
+    cause: unknown,
+  ) {
     super(`serialization conflict persisted after ${attempts} attempts`, { cause });
     this.name = 'RetriesExhausted';
   }

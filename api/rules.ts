@@ -37,7 +37,8 @@ export type Decision =
 export function decide(op: Operation, units: number, b: Balance): Decision {
   const have = op === 'reserve' ? b.available : b.reserved;
   if (have < units) return { ok: false, reason: 'insufficient_units', needed: units, have };
-  const delta = op === 'reserve' ? { reserved: units, consumed: 0 } : op === 'release' ? { reserved: -units, consumed: 0 } : { reserved: -units, consumed: units };
+  const delta =
+    op === 'reserve' ? { reserved: units, consumed: 0 } : op === 'release' ? { reserved: -units, consumed: 0 } : { reserved: -units, consumed: units };
   const reserved = b.reserved + delta.reserved;
   const consumed = b.consumed + delta.consumed;
   return { ok: true, delta, next: { capacity: b.capacity, reserved, consumed, available: b.capacity - reserved - consumed } };

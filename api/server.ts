@@ -1,14 +1,13 @@
 /**
- * Starts the reference API on API_HOST:API_PORT and stops it cleanly on SIGINT/SIGTERM.
+ * Starts the reference API on the configured host and port and stops it cleanly on SIGINT/SIGTERM.
  * The pack's runner starts this file as a child process; `npm run load-test:api` runs it alone.
  */
-import { loadApiConfig } from '../lib/config';
+import type { ApiConfig } from '../lib/config';
 import { PackError } from '../lib/errors';
 import { onCleanup } from '../lib/lifecycle';
 import { buildApp } from './app';
 
-export async function startApiServer(): Promise<{ url: string; close: () => Promise<void> }> {
-  const config = loadApiConfig();
+export async function startApiServer(config: ApiConfig): Promise<{ url: string; close: () => Promise<void> }> {
   const { app } = await buildApp(config);
   try {
     await app.listen({ host: config.host, port: config.port });

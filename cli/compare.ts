@@ -12,18 +12,23 @@ import * as path from 'node:path';
 import { loadPackConfig } from '../lib/config';
 import { EXIT, PackError } from '../lib/errors';
 import { main, parseArgs } from '../lib/main';
-import { readArtilleryReport } from '../report/artillery-json';
+import { readArtilleryReport } from '../formats/artillery-json';
 import { compareRuns, formatCompare, renderCompareHtml } from '../report/compare';
 import { Headline, headline } from '../report/model';
-import { chartJsSource, writeAtomic } from '../report/write';
-import { table } from '../runner/summary';
+import { writeFileAtomic } from '../lib/atomic';
+import { table } from '../lib/text-table';
+import { SUMMARY_FILE, readRunSummary } from '../formats/summary';
+import { chartJsSource } from '../report/write';
 
 function headlines(dir: string): Map<string, Headline> {
   const out = new Map<string, Headline>();
-  const summaryFile = path.join(dir, 'summary.json');
-  const names = fs.existsSync(summaryFile)
-    ? (JSON.parse(fs.readFileSync(summaryFile, 'utf8')) as { scenarios: { id: string; reportFile: string }[] }).scenarios.map((s) => [s.id, path.basename(s.reportFile)] as const)
-    : fs.readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'summary.json' && f !== 'ladder.json').map((f) => [path.basename(f, '.json'), f] as const);
+  const summary = readRunSummary(path.join(dir, SUMMARY_FILE));
+  const names = summary
+    ? summary.scenarios.map((s) => [s.id, path.basename(s.reportFile)] as const)
+    : fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.json') && f !== SUMMARY_FILE && f !== 'ladder.json')
+        .map((f) => [path.basename(f, '.json'), f] as const);
   for (const [id, file] of names) out.set(id, headline(readArtilleryReport(path.join(dir, file))));
   if (out.size === 0) throw new PackError('LT_USAGE', `${dir} holds no Artillery JSON report`, { hint: 'pass two run folders under reports/' });
   return out;
@@ -31,7 +36,8 @@ function headlines(dir: string): Map<string, Headline> {
 
 main(async (argv) => {
   const args = parseArgs(argv, { positionals: 2 });
-  if (args.positionals.length !== 2) throw new PackError('LT_USAGE', 'compare needs two runs', { hint: 'npm run load-test:compare -- reports/<runA> reports/<runB>' });
+  if (args.positionals.length !== 2)
+    throw new PackError('LT_USAGE', 'compare needs two runs', { hint: 'npm run load-test:compare -- reports/<runA> reports/<runB>' });
   const config = loadPackConfig();
   const resolve = (r: string): string => {
     const candidates = [path.resolve(r), path.join(config.reportsDir, r)];
@@ -47,7 +53,7 @@ main(async (argv) => {
   console.log(table(['scenario', 'metric', 'A', 'B', 'B − A', ''], formatCompare(rows)));
   fs.mkdirSync(config.reportsDir, { recursive: true });
   const out = path.join(config.reportsDir, `compare-${nameA}-vs-${nameB}.html`);
-  writeAtomic(out, renderCompareHtml(rows, nameA, nameB, chartJsSource()));
+  writeFileAtomic(out, renderCompareHtml(rows, nameA, nameB, chartJsSource()));
   console.log(`\nhtml: ${out}`);
   return EXIT.OK;
 });

@@ -18,7 +18,10 @@ main(async (argv) => {
   const args = parseArgs(argv, { positionals: 1 });
   const config = loadPackConfig();
   const target = args.positionals[0] ?? runFolders(config.reportsDir)[0];
-  if (!target) throw new PackError('LT_USAGE', `no run in ${config.reportsDir}`, { hint: 'run a scenario first (npm run load-test:scenario1), or pass an Artillery JSON file' });
+  if (!target)
+    throw new PackError('LT_USAGE', `no run in ${config.reportsDir}`, {
+      hint: 'run a scenario first (npm run load-test:scenario1), or pass an Artillery JSON file',
+    });
   const full = path.resolve(target);
   if (!fs.existsSync(full)) throw new PackError('LT_USAGE', `${target} does not exist`, { hint: 'pass reports/<run> or an Artillery JSON file' });
   if (fs.statSync(full).isFile()) {

@@ -1,43 +1,39 @@
 /**
- * npm run load-test:all | load-test:scenario1 | scenario2 | scenario3 [-- --profile quick|full] [--api-mode <mode>] [--no-seed]
+ * npm run load-test:all | load-test:scenarioN | load-test:run -- <id>
+ *   [-- --profile quick|full] [--api-mode <mode>] [--no-seed]
  *
  * Starts PostgreSQL (embedded unless DATABASE_URL / PG* say otherwise), sets up and seeds the
  * load-test database, starts the reference API (unless LOADTEST_TARGET is set), runs the
  * scenario with the real Artillery CLI, checks the criteria and the database, prints the summary
- * and stops everything it started.
+ * and stops everything it started. The scenarios are the YAML files in SCENARIOS_DIR with a
+ * `config.pack` block (runner/catalog.ts).
  *
- * Exit codes: 0 GO, 1 NO-GO or CONDITIONAL (a check failed), 2 could not check,
+ * Exit codes: 0 GO, 1 NO-GO or CONDITIONAL (a check failed), 2 UNKNOWN (a correctness check could not be made),
  * 3 the capacity preflight refused the plan, 4 a part could not start, 130 interrupted, 254 bad arguments or configuration, 255 bug.
  */
-import { API_MODES, ApiMode, loadPackConfig } from '../lib/config';
-import { EXIT, PackError } from '../lib/errors';
+import { API_MODES, loadPackConfig, parseApiMode } from '../lib/config';
+import { EXIT } from '../lib/errors';
 import { main, parseArgs } from '../lib/main';
-import { runPlan } from '../runner/pipeline';
-import { scenarioDefs } from '../runner/scenarios';
-
-const USAGE = 'usage: node dist/cli/run.js <all|scenario1|scenario2|scenario3> [--profile full|quick] [--api-mode safe|unsafe-read-committed|...] [--no-seed]';
+import { discoverScenarios, selectScenarios } from '../runner/catalog';
+import { runPlan } from '../runner/plan';
 
 main(async (argv) => {
   const args = parseArgs(argv, { options: ['profile', 'api-mode'], flags: ['no-seed', 'help'], positionals: 1 });
+  const config = loadPackConfig();
+  const defs = discoverScenarios(config.scenariosDir);
   if (args.flags.has('help')) {
-    console.log(USAGE);
+    console.log(
+      `usage: node dist/cli/run.js <${[...defs.map((d) => d.id), 'all'].join('|')}> [--profile full|quick] [--api-mode ${API_MODES.join('|')}] [--no-seed]`,
+    );
     return EXIT.OK;
   }
-  const which = args.positionals[0];
-  const config = loadPackConfig();
-  const defs = scenarioDefs(config.scenariosDir);
-  const selected = which === 'all' ? defs : defs.filter((d) => d.id === which);
-  if (!which || selected.length === 0) {
-    throw new PackError('LT_USAGE', `name a scenario: ${[...defs.map((d) => d.id), 'all'].join(', ')}${which ? ` (got "${which}")` : ''}`, { hint: USAGE });
-  }
-  const apiMode = (args.options.get('api-mode') ?? process.env.API_MODE ?? 'safe') as ApiMode;
-  if (!API_MODES.includes(apiMode)) throw new PackError('LT_USAGE', `--api-mode ${apiMode} is not one of ${API_MODES.join(', ')}`);
+  const selected = selectScenarios(defs, args.positionals[0]);
   const outcome = await runPlan(config, {
-    profile: args.options.get('profile') ?? process.env.LOADTEST_PROFILE ?? 'full',
+    profile: args.options.get('profile') ?? config.profile,
     scenarios: selected,
-    apiMode,
+    apiMode: args.options.has('api-mode') ? parseApiMode(args.options.get('api-mode'), '--api-mode') : config.apiMode,
     seed: !args.flags.has('no-seed'),
     out: (line) => console.log(line),
   });
-  return outcome.decision === 'GO' ? EXIT.OK : EXIT.FAILED;
+  return outcome.decision === 'GO' ? EXIT.OK : outcome.decision === 'UNKNOWN' ? EXIT.UNKNOWN : EXIT.FAILED;
 });

@@ -11,6 +11,7 @@ import { EXIT, PackError } from '../lib/errors';
 import { main, parseArgs } from '../lib/main';
 import { startDatabaseServer } from '../db/embedded';
 import { seed } from '../seed/seed';
+import { assertOwned } from '../db/ownership';
 import { DEFAULT_SEED, SEED_PROFILES, SeedProfile, totals } from '../seed/plan';
 
 main(async (argv) => {
@@ -20,6 +21,7 @@ main(async (argv) => {
   const seedValue = Number(args.options.get('seed') ?? DEFAULT_SEED);
   if (!Number.isSafeInteger(seedValue)) throw new PackError('LT_USAGE', `--seed must be an integer, got ${args.options.get('seed')}`);
   const config = loadPackConfig();
+  assertOwned(config.db, 'load-test:seed (it replaces every row of the reference schema)');
   const server = await startDatabaseServer(config.db, (l) => console.log(l));
   const { data, fixture } = await seed({
     databaseUrl: server.url,

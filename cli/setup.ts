@@ -10,10 +10,12 @@ import { EXIT } from '../lib/errors';
 import { main, parseArgs } from '../lib/main';
 import { startDatabaseServer } from '../db/embedded';
 import { setupDatabase } from '../db/migrate';
+import { assertOwned } from '../db/ownership';
 
 main(async (argv) => {
   const args = parseArgs(argv, { flags: ['recreate'] });
   const config = loadPackConfig();
+  assertOwned(config.db, 'load-test:setup (it creates the database and applies migrations)');
   const server = await startDatabaseServer(config.db, (l) => console.log(l));
   const r = await setupDatabase(server.url, config.db.database, { recreate: args.flags.has('recreate') });
   console.log(

@@ -1,15 +1,21 @@
 /**
- * npm run load-test:verify [-- --history <dir>] [--report <artillery.json>]
+ * npm run load-test:verify [-- --history <dir>] [--report <artillery.json>] [--baseline <file>] [--integrity-only]
  *
- * 1. Runs verify/verify-integrity.sql (or VERIFY_SQL) against the load-test database and prints
- *    the violating rows; zero rows is the pass.
- * 2. Reconciles the database with the operation history of the last run (or --history): lost,
- *    duplicated and unexpected writes fail; unknown outcomes are counted as recovered or not
- *    applied. Without a history it falls back to the plugin's counters (--report).
+ * 1. Runs verify/verify-integrity.sql (or VERIFY_SQL) against the database and prints the
+ *    violating rows; zero rows is the pass. Replays the ledger in order (ledger-order.sql) for
+ *    overbooking that a later release hid.
+ * 2. Reconciles the database with the operation history of the last run on this data (or
+ *    --history), against the baseline that run took before its load (or --baseline): lost,
+ *    duplicated, unexpected, mismatched and contradicted writes fail; unknown outcomes are counted
+ *    as recovered or not applied. Without a history it falls back to the plugin's counters
+ *    (--report), which cannot give a pass on their own.
+ *
+ * Never valid by default: with nothing to reconcile against the verdict is unknown (exit 2),
+ * unless --integrity-only asks for the final-state checks alone. Every query is READ ONLY.
  *
  * Exit codes (Jepsen's): 0 valid, 1 invalid (violations, lost/duplicated/unexpected writes),
- * 2 unknown (could not check: database unreachable, not set up, SQL invalid), 4 embedded
- * PostgreSQL failed, 254 bad arguments.
+ * 2 unknown (could not check: no history, database unreachable, not set up, SQL invalid), 4
+ * embedded PostgreSQL failed, 254 bad arguments.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,69 +23,95 @@ import { loadPackConfig } from '../lib/config';
 import { main, parseArgs } from '../lib/main';
 import { startDatabaseServer } from '../db/embedded';
 import { Fixture, loadFixture } from '../seed/fixture';
-import { readArtilleryReport } from '../report/artillery-json';
+import { readArtilleryReport } from '../formats/artillery-json';
+import { readBaselineFile } from '../formats/baseline';
+import { SUMMARY_FILE, ScenarioOutcome, readRunSummary } from '../formats/summary';
 import { runFolders } from '../report/write';
 import { formatIntegrity, judgeIntegrity, runIntegritySql } from '../verify/integrity';
-import { formatReconciliation, reconcileRun } from '../verify/reconciliation';
+import { formatReconciliation, reconcileRun, replayLedger } from '../verify/reconciliation';
 import { Verdict, compose, exitCodeFor } from '../verify/verdict';
 
 /**
- * The history of the run that left the database as it is: the newest run on this database whose
- * last scenario ran on the data of the current fixture (so a reseed since then is noticed).
+ * The run that left the database as it is: the newest run on this database whose last scenario
+ * ran on the data of the current fixture (so a reseed since then is noticed).
  */
-function historyOfThisData(reportsDir: string, databaseUrl: string, fixture: Fixture | null): { dir: string; report: string; run: string } | null {
+function runOfThisData(reportsDir: string, databaseUrl: string, fixture: Fixture | null): { scenario: ScenarioOutcome; run: string } | null {
   if (!fixture) return null;
   for (const runDir of runFolders(reportsDir)) {
-    const file = path.join(runDir, 'summary.json');
-    if (!fs.existsSync(file)) continue;
+    let summary;
     try {
-      const s = JSON.parse(fs.readFileSync(file, 'utf8')) as { meta?: { databaseUrl?: string }; scenarios: { reportFile: string; historyDir: string; fixtureGeneratedAt?: string }[] };
-      const last = s.scenarios[s.scenarios.length - 1];
-      if (s.meta?.databaseUrl === databaseUrl && last?.fixtureGeneratedAt === fixture.generatedAt) {
-        return { dir: last.historyDir, report: last.reportFile, run: path.basename(runDir) };
-      }
+      summary = readRunSummary(path.join(runDir, SUMMARY_FILE));
     } catch {
-      /* an unreadable summary is not ours to judge */
+      continue; // an unreadable summary is not ours to judge
     }
+    const last = summary?.scenarios[summary.scenarios.length - 1];
+    if (summary?.meta.databaseUrl === databaseUrl && last?.fixtureGeneratedAt === fixture.generatedAt) return { scenario: last, run: path.basename(runDir) };
   }
   return null;
 }
 
 main(async (argv) => {
-  const args = parseArgs(argv, { options: ['history', 'report'] });
+  const args = parseArgs(argv, { options: ['history', 'report', 'baseline'], flags: ['integrity-only'] });
   const config = loadPackConfig();
+  const sqlDir = path.dirname(config.verifySqlPath);
   const server = await startDatabaseServer(config.db, (l) => console.error(l));
   const result = await runIntegritySql(server.url, config.verifySqlPath);
   console.log(formatIntegrity(result));
   const verdicts: Verdict[] = [judgeIntegrity(result)];
-
-  let fixture: Fixture | null = null;
-  try {
-    fixture = loadFixture(config.fixturePath);
-  } catch {
-    fixture = null;
-  }
-  const auto = args.options.has('history') || args.options.has('report') ? null : historyOfThisData(config.reportsDir, config.db.displayUrl, fixture);
-  if (auto) console.log(`\n(reconciling with the history of run ${auto.run}, the last one on this data)`);
-  const historyDir = args.options.get('history') ?? auto?.dir ?? null;
-  const reportFile = args.options.get('report') ?? auto?.report ?? null;
-  if (historyDir || reportFile) {
-    const recon = await reconcileRun({
-      databaseUrl: server.url,
-      historyDir: historyDir ? path.resolve(historyDir) : null,
-      report: reportFile && fs.existsSync(reportFile) ? readArtilleryReport(reportFile) : null,
-      fixture,
-      sqlDir: path.dirname(config.verifySqlPath),
-    });
-    console.log('');
-    console.log(formatReconciliation(recon));
-    verdicts.push(recon.verdict);
+  const replay = await replayLedger(server.url, sqlDir);
+  if (replay) {
+    verdicts.push(replay);
+    const worst = Object.values(replay.errors)[0];
+    console.log(
+      `\n=== Ledger replay: overbooking at any moment ===\n${replay.counts.rows} ledger rows replayed; ${worst ? `${worst.count} authorization(s) overbooked at some point; worst ${JSON.stringify(worst.worst)}` : 'never overbooked'}`,
+    );
   } else {
-    console.log('\n(no operation history of a run on this data: reconciliation skipped; pass --history reports/<run>/<scenario>.history)');
+    console.log('\n(ledger replay not made: no ledger-order.sql beside VERIFY_SQL)');
+  }
+
+  if (!args.flags.has('integrity-only')) {
+    let fixture: Fixture | null = null;
+    try {
+      fixture = loadFixture(config.fixturePath);
+    } catch {
+      fixture = null;
+    }
+    const explicit = args.options.has('history') || args.options.has('report');
+    const auto = explicit ? null : runOfThisData(config.reportsDir, config.db.displayUrl, fixture);
+    if (auto) console.log(`\n(reconciling with the history of run ${auto.run}, the last one on this data)`);
+    const historyDir = args.options.get('history') ?? auto?.scenario.historyDir ?? null;
+    const reportFile = args.options.get('report') ?? auto?.scenario.reportFile ?? null;
+    const baselineFile =
+      args.options.get('baseline') ??
+      auto?.scenario.baselineFile ??
+      (historyDir ? path.join(path.dirname(path.resolve(historyDir)), `${path.basename(historyDir).replace(/\.history$/, '')}.baseline.json`) : null);
+    if (historyDir || reportFile) {
+      const recon = await reconcileRun({
+        databaseUrl: server.url,
+        historyDir: historyDir ? path.resolve(historyDir) : null,
+        report: reportFile && fs.existsSync(reportFile) ? readArtilleryReport(reportFile) : null,
+        baseline: baselineFile ? readBaselineFile(path.resolve(baselineFile)) : null,
+        sqlDir,
+      });
+      console.log('');
+      console.log(formatReconciliation(recon));
+      verdicts.push(recon.verdict);
+    } else {
+      const why =
+        'no operation history of a run on this data, so nothing was reconciled (pass --history reports/<run>/<scenario>.history, or --integrity-only to check the final state alone)';
+      console.log(`\n(${why})`);
+      verdicts.push({ checker: 'reconciliation', valid: 'unknown', errors: { not_reconciled: { count: 1, first: why, worst: why } } });
+    }
   }
   const all = compose('verify', verdicts);
   if (all.valid !== true) {
-    console.log(`\n${all.valid === false ? 'FAIL' : 'UNKNOWN'}: ${Object.entries(all.errors).map(([t, s]) => `${s.count} ${t.replace(/^[a-z]+\./, '')}`).join(', ') || 'see above'}`);
+    console.log(
+      `\n${all.valid === false ? 'FAIL' : 'UNKNOWN'}: ${
+        Object.entries(all.errors)
+          .map(([t, s]) => `${s.count} ${t.replace(/^[a-z]+\./, '')}`)
+          .join(', ') || 'see above'
+      }`,
+    );
   }
   await server.stop();
   return exitCodeFor(all.valid);

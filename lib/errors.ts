@@ -2,7 +2,7 @@
  * The one error catalog of the pack's own commands.
  *
  * Every known failure has a stable code, a documented exit code and a hint that says how to
- * fix it. `test/unit/errors.test.ts` keeps the README's exit-code table in step with this file.
+ * fix it. `test/unit/docs-sync.test.ts` keeps the README's exit-code and error-code tables in step with this file.
  */
 
 /** Exit codes, shared by every command of the pack (documented in the README). */
@@ -36,11 +36,18 @@ export const CATALOG = {
   LT_USAGE: { exit: EXIT.USAGE, hint: 'run the command with --help to see its arguments' },
   LT_CONFIG_INVALID: { exit: EXIT.USAGE, hint: 'fix the environment variable named above (see README "Configuration")' },
   LT_DB_UNREACHABLE: { exit: EXIT.UNKNOWN, hint: 'check DATABASE_URL / PG* or unset them to use the embedded PostgreSQL' },
+  LT_DB_NOT_OWNED: {
+    exit: EXIT.USAGE,
+    hint: 'seed your own data and pass --no-seed with your fixture (README "Aiming the pack at your own API"), or set LOADTEST_DB_OWNED=true if this is a scratch database the pack may rebuild',
+  },
   LT_DB_NOT_SET_UP: { exit: EXIT.UNKNOWN, hint: 'run `npm run load-test:setup` first' },
   LT_FIXTURE_MISSING: { exit: EXIT.UNKNOWN, hint: 'run `npm run load-test:seed` to write the fixture, or set FIXTURE_PATH' },
   LT_FIXTURE_INVALID: { exit: EXIT.USAGE, hint: 'regenerate it with `npm run load-test:seed` or fix it to match README "Fixture format"' },
   LT_VERIFY_SQL_INVALID: { exit: EXIT.UNKNOWN, hint: 'fix the SQL file named above; it must be one SELECT that returns the violating rows' },
-  LT_EMBEDDED_PG_FAILED: { exit: EXIT.ENVIRONMENT, hint: 'see the PostgreSQL log above; set EMBEDDED_PG_PORT or EMBEDDED_PG_DIR, or point DATABASE_URL at a server' },
+  LT_EMBEDDED_PG_FAILED: {
+    exit: EXIT.ENVIRONMENT,
+    hint: 'see the PostgreSQL log above; set EMBEDDED_PG_PORT or EMBEDDED_PG_DIR, or point DATABASE_URL at a server',
+  },
   LT_PORT_IN_USE: { exit: EXIT.ENVIRONMENT, hint: 'stop whatever listens there or choose another port with the variable named above' },
   LT_API_FAILED: { exit: EXIT.ENVIRONMENT, hint: 'see the API log above; run `npm run load-test:api` alone to debug it' },
   LT_TARGET_UNREACHABLE: { exit: EXIT.ENVIRONMENT, hint: 'start your API or fix LOADTEST_TARGET; its /health must answer 200' },

@@ -6,7 +6,7 @@
  * and even on `beforeExit`. We register through the same hook so that our cleanups (stop
  * Artillery, stop the API, then stop PostgreSQL) complete before it exits.
  */
-import exitHook = require('async-exit-hook');
+import exitHook from 'async-exit-hook';
 
 type Cleanup = { name: string; run: () => Promise<void> | void };
 

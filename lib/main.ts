@@ -4,6 +4,7 @@
  * Known failures (PackError) become one line and their documented exit code; unknown ones keep
  * their stack and exit 255. Cleanups always run before the process exits.
  */
+import { parseArgs as nodeParseArgs } from 'node:util';
 import { EXIT, ExitCode, PackError, isPackError } from './errors';
 import { interruptSignal, runCleanups } from './lifecycle';
 
@@ -39,37 +40,43 @@ export function main(command: (argv: string[]) => Promise<CommandResult>): void 
   })();
 }
 
-/** Parses `--flag`, `--key value` and `--key=value`; rejects anything not declared. */
+/**
+ * Parses the command line with node:util's parseArgs in strict mode: `--flag`, `--key value` and
+ * `--key=value`; anything not declared is refused with one line naming it and what is accepted.
+ */
 export function parseArgs(
   argv: string[],
   spec: { flags?: string[]; options?: string[]; positionals?: number },
 ): { flags: Set<string>; options: Map<string, string>; positionals: string[] } {
+  const declared: Record<string, { type: 'boolean' | 'string' }> = {};
+  for (const f of spec.flags ?? []) declared[f] = { type: 'boolean' };
+  for (const o of spec.options ?? []) declared[o] = { type: 'string' };
+  const accepted =
+    Object.keys(declared)
+      .map((k) => `--${k}`)
+      .join(', ') || 'none';
+  let parsed: ReturnType<typeof nodeParseArgs<{ options: typeof declared; allowPositionals: true; strict: true }>>;
+  try {
+    parsed = nodeParseArgs({ args: argv, options: declared, allowPositionals: true, strict: true });
+  } catch (err) {
+    const e = err as { code?: string; message: string };
+    const name = /'(-{1,2}[^' ]+)/.exec(e.message)?.[1] ?? '';
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new PackError('LT_USAGE', `unknown option ${name}; accepted: ${accepted}`);
+    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      throw new PackError('LT_USAGE', spec.flags?.includes(name.replace(/^-+/, '')) ? `${name} takes no value` : `${name} needs a value`);
+    }
+    throw new PackError('LT_USAGE', e.message.split('\n')[0]!);
+  }
   const flags = new Set<string>();
   const options = new Map<string, string>();
-  const positionals: string[] = [];
-  const known = new Set([...(spec.flags ?? []), ...(spec.options ?? [])]);
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-      if (!known.has(name)) {
-        throw new PackError('LT_USAGE', `unknown option --${name}; accepted: ${[...known].map((k) => `--${k}`).join(', ') || 'none'}`);
-      }
-      if (spec.flags?.includes(name)) {
-        if (eq >= 0) throw new PackError('LT_USAGE', `--${name} takes no value`);
-        flags.add(name);
-      } else {
-        const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
-        if (value === undefined || value === '') throw new PackError('LT_USAGE', `--${name} needs a value`);
-        options.set(name, value);
-      }
-    } else {
-      positionals.push(arg);
+  for (const [k, v] of Object.entries(parsed.values)) {
+    if (v === true) flags.add(k);
+    else if (typeof v === 'string') {
+      if (v === '') throw new PackError('LT_USAGE', `--${k} needs a value`);
+      options.set(k, v);
     }
   }
-  if (positionals.length > (spec.positionals ?? 0)) {
-    throw new PackError('LT_USAGE', `unexpected argument "${positionals[spec.positionals ?? 0]}"`);
-  }
+  const positionals = parsed.positionals;
+  if (positionals.length > (spec.positionals ?? 0)) throw new PackError('LT_USAGE', `unexpected argument "${positionals[spec.positionals ?? 0]}"`);
   return { flags, options, positionals };
 }

@@ -7,7 +7,18 @@
 import { randomUUID } from 'node:crypto';
 import { loadPackConfig } from '../lib/config';
 import { Fixture, loadFixture } from '../seed/fixture';
-import { PLAN_MIX, WaveTracker, barrierDelay, contentionTargets, pickMixed, pickUniform, spreadTargets, targetForWave, tokenFor } from './selection';
+import {
+  PLAN_MIX,
+  WaveTracker,
+  barrierDelay,
+  contentionTargets,
+  pickMixed,
+  pickUniform,
+  shouldResend,
+  spreadTargets,
+  targetForWave,
+  tokenFor,
+} from './selection';
 
 interface Context {
   vars: Record<string, unknown>;
@@ -45,6 +56,7 @@ export async function joinContentionWave(context: Context): Promise<void> {
   context.vars.authorizationId = target.id;
   context.vars.token = tokenFor(f, target, counter++);
   context.vars.idempotencyKey = newIdempotencyKey();
+  context.vars.retrySend = shouldResend(num(context.vars, 'retryShare', 0), Math.random);
   context.vars.wave = wave;
   const delay = barrierDelay(now, waveStart, num(context.vars, 'waveBarrierMs', 1100));
   if (delay > 0) await new Promise((r) => setTimeout(r, delay));
@@ -61,6 +73,8 @@ export function pickThroughputTarget(context: Context, _events: unknown, done: (
   context.vars.token = tokenFor(f, target, counter++);
   context.vars.reserveKey = newIdempotencyKey();
   context.vars.releaseKey = newIdempotencyKey();
+  context.vars.retryReserve = shouldResend(num(context.vars, 'retryShare', 0), Math.random);
+  context.vars.retryRelease = shouldResend(num(context.vars, 'retryShare', 0), Math.random);
   done();
 }
 
@@ -78,7 +92,7 @@ export function pickMixedOperation(context: Context, _events: unknown, done: () 
   context.vars.operation = operation;
   context.vars.units = units;
   context.vars.idempotencyKey = newIdempotencyKey();
-  context.vars.retrySend = Math.random() < num(context.vars, 'retryShare', 0);
+  context.vars.retrySend = shouldResend(num(context.vars, 'retryShare', 0), Math.random);
   done();
 }
 
@@ -103,6 +117,7 @@ export async function joinLadderWave(context: Context): Promise<void> {
   context.vars.authorizationId = target.id;
   context.vars.token = tokenFor(f, target, counter++);
   context.vars.idempotencyKey = newIdempotencyKey();
+  context.vars.retrySend = shouldResend(num(context.vars, 'retryShare', 0), Math.random);
   const delay = barrierDelay(now, waveStart, num(context.vars, 'waveBarrierMs', 1100));
   if (delay > 0) await new Promise((r) => setTimeout(r, delay));
 }

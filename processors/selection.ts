@@ -48,9 +48,14 @@ export function barrierDelay(now: number, waveStart: number, barrierMs: number):
   return Math.max(0, waveStart + barrierMs - now);
 }
 
-/** Authorizations outside the contention targets and the shared hot spot. */
+/** Authorizations outside the contention targets and the shared hot spot, with room (scenario 2). */
 export function spreadTargets(f: Fixture): FixtureAuthorization[] {
   return f.authorizations.filter((a) => a.tier === 'standard' || a.tier === 'bulk');
+}
+
+/** The spread authorizations of scenario 3: those with room and those waitlisted (full on purpose). */
+export function mixedSpreadTargets(f: Fixture): FixtureAuthorization[] {
+  return f.authorizations.filter((a) => a.tier === 'standard' || a.tier === 'bulk' || a.tier === 'waitlisted');
 }
 
 export function sharedTarget(f: Fixture): FixtureAuthorization | null {
@@ -82,10 +87,19 @@ export const PLAN_MIX: MixWeights = { sharedShare: 0.2, reserve: 70, release: 20
 /** Scenario 3: one request of the 70/20/10 mix, 80 % spread and 20 % on the shared authorization. */
 export function pickMixed(f: Fixture, mix: MixWeights, rng: () => number): { target: FixtureAuthorization; operation: MixedOperation; units: number } {
   const shared = sharedTarget(f);
-  const target = shared && rng() < mix.sharedShare ? shared : pickUniform(spreadTargets(f), rng);
+  const target = shared && rng() < mix.sharedShare ? shared : pickUniform(mixedSpreadTargets(f), rng);
   const total = mix.reserve + mix.release + mix.consume;
   const r = rng() * total;
   const operation: MixedOperation = r < mix.reserve ? 'reserve' : r < mix.reserve + mix.release ? 'release' : 'consume';
   const units = operation === 'reserve' ? mix.reserveUnits : operation === 'release' ? mix.releaseUnits : mix.consumeUnits;
   return { target, operation, units };
+}
+
+/**
+ * Whether a request is sent a second time with the same Idempotency-Key, as a client does after a
+ * timeout: a share `share` (0..1) of requests. The API must answer the resend with the first
+ * outcome (a replay), never apply it twice.
+ */
+export function shouldResend(share: number, rng: () => number): boolean {
+  return share > 0 && rng() < share;
 }

@@ -67,7 +67,19 @@ export function renderCompareHtml(rows: readonly CompareRow[], nameA: string, na
   const table = formatCompare(rows);
   const scenarios = [...new Set(rows.map((r) => r.scenario))];
   const p95 = (which: 'a' | 'b') => scenarios.map((s) => rows.find((r) => r.scenario === s && r.metric === 'p95 latency')?.[which] ?? null);
-  const charts = [{ id: 'p95', title: 'p95 latency per scenario', kind: 'bar', unit: 'ms', labels: scenarios, series: [{ label: nameA, values: p95('a') }, { label: nameB, values: p95('b') }] }];
+  const charts = [
+    {
+      id: 'p95',
+      title: 'p95 latency per scenario',
+      kind: 'bar',
+      unit: 'ms',
+      labels: scenarios,
+      series: [
+        { label: nameA, values: p95('a') },
+        { label: nameB, values: p95('b') },
+      ],
+    },
+  ];
   const body = `<header><h1>Comparison</h1><p>A = <code>${esc(nameA)}</code>, B = <code>${esc(nameB)}</code>; deltas are B − A.</p></header>
 <main><section id="comparison"><table><thead><tr><th>scenario</th><th>metric</th><th>A</th><th>B</th><th>delta</th><th></th></tr></thead><tbody>
 ${table.map((r) => `<tr>${r.map((c, i) => `<td${i >= 2 && i <= 4 ? ' class="num"' : ''}${i === 5 ? ` class="${c === 'better' ? 'pass' : c === 'worse' ? 'fail' : ''}"` : ''}>${esc(c)}</td>`).join('')}</tr>`).join('\n')}

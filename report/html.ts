@@ -10,7 +10,10 @@ export function esc(s: unknown): string {
 
 /** JSON safe to put inside a <script> element. */
 export function scriptJson(v: unknown): string {
-  return JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(v)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 export const CSS = `
@@ -21,7 +24,7 @@ header { padding: 20px 28px; border-bottom: 1px solid var(--line); background: v
 h1 { font-size: 20px; margin: 0 0 6px; } h2 { font-size: 16px; margin: 28px 0 10px; }
 main { padding: 8px 28px 40px; max-width: 1200px; }
 .verdict { display: inline-block; padding: 4px 12px; border-radius: 4px; font-weight: 600; color: #fff; }
-.verdict.PASS, .verdict.GO { background: var(--ok); } .verdict.FAIL, .verdict.NO-GO { background: var(--bad); } .verdict.CONDITIONAL { background: var(--warn); }
+.verdict.PASS, .verdict.GO { background: var(--ok); } .verdict.FAIL, .verdict.NO-GO { background: var(--bad); } .verdict.CONDITIONAL { background: var(--warn); } .verdict.UNKNOWN { background: var(--muted); }
 .tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(140px, 1fr)); gap: 10px; margin-top: 16px; }
 .tile { border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px; background: #fff; }
 .tile .v { font-size: 20px; font-weight: 600; } .tile .l { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
@@ -102,7 +105,12 @@ export function renderScenarioHtml(m: ReportModel, chartJs: string, backLink: st
     : '<p class="muted">No verdict: this report was not produced by a pack run.</p>';
   const integrity = m.integrity
     ? `<p>${m.integrity.rows.length === 0 ? '<span class="pass">0 rows</span>: no overbooking, no negative balance, stored balances agree with the ledger.' : `<span class="fail">${m.integrity.rows.length} rows</span>: the database violates the invariants.`}</p>` +
-      (m.integrity.rows.length > 0 ? table(m.integrity.columns, m.integrity.rows.map((r) => m.integrity!.columns.map((c) => esc(r[c])))) : '')
+      (m.integrity.rows.length > 0
+        ? table(
+            m.integrity.columns,
+            m.integrity.rows.map((r) => m.integrity!.columns.map((c) => esc(r[c]))),
+          )
+        : '')
     : '<p class="muted">Not measured in this report.</p>';
   const rc = m.reconciliation;
   const reconciliation = rc
@@ -110,11 +118,20 @@ export function renderScenarioHtml(m: ReportModel, chartJs: string, backLink: st
       (rc.mode === 'history'
         ? table(
             ['ok', 'fail', 'info', 'lost', 'duplicated', 'unexpected', 'recovered', 'not applied', 'unattributed', 'outside bounds'],
-            [['ok', 'fail', 'info', 'lost', 'duplicated', 'unexpected', 'recovered', 'not_applied', 'unattributed', 'bounds'].map((k) => esc(rc.counts[k] ?? 0))],
+            [
+              ['ok', 'fail', 'info', 'lost', 'duplicated', 'unexpected', 'recovered', 'not_applied', 'unattributed', 'bounds'].map((k) =>
+                esc(rc.counts[k] ?? 0),
+              ),
+            ],
             [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
           )
         : '') +
-      (Object.keys(rc.verdict.errors).length > 0 ? table(['type', 'count', 'first example'], Object.entries(rc.verdict.errors).map(([t, s]) => [esc(t), esc(s.count), `<code>${esc(JSON.stringify(s.first))}</code>`])) : '')
+      (Object.keys(rc.verdict.errors).length > 0
+        ? table(
+            ['type', 'count', 'first example'],
+            Object.entries(rc.verdict.errors).map(([t, s]) => [esc(t), esc(s.count), `<code>${esc(JSON.stringify(s.first))}</code>`]),
+          )
+        : '')
     : '<p class="muted">Not measured in this report.</p>';
   const ops = m.operations.length
     ? table(
@@ -127,7 +144,7 @@ export function renderScenarioHtml(m: ReportModel, chartJs: string, backLink: st
 <header>
   ${backLink ? `<p><a href="${esc(backLink)}">← all scenarios</a></p>` : ''}
   <h1>${esc(m.title)}</h1>
-  <div id="verdict">${m.verdict ? `<span class="verdict ${m.verdict.startsWith('PASS') ? 'PASS' : 'FAIL'}">${esc(m.verdict)}</span>` : '<span class="muted">no verdict (not a pack run)</span>'}</div>
+  <div id="verdict">${m.verdict ? `<span class="verdict ${m.verdict.split(' ')[0]}">${esc(m.verdict)}</span>` : '<span class="muted">no verdict (not a pack run)</span>'}</div>
   <div class="tiles">${m.tiles.map((t) => `<div class="tile"><div class="v">${esc(t.value)}</div><div class="l">${esc(t.label)}</div></div>`).join('')}</div>
 </header>
 <main>
@@ -138,7 +155,10 @@ export function renderScenarioHtml(m: ReportModel, chartJs: string, backLink: st
   <section id="findings"><h2>What broke first, what would break next</h2>${m.findings.length ? `<ul class="findings">${m.findings.map((f) => `<li>${esc(f)}</li>`).join('')}</ul>` : '<p class="muted">No findings from the data of this run.</p>'}</section>
   <section id="charts"><h2>Over time</h2><div class="charts">${m.charts.map(chartBlock).join('')}</div></section>
   <section id="operations"><h2>Per operation</h2>${ops}</section>
-  <section id="metadata"><h2>Run</h2>${table(['', ''], m.metadata.map(([k, v]) => [esc(k), esc(v)]))}</section>
+  <section id="metadata"><h2>Run</h2>${table(
+    ['', ''],
+    m.metadata.map(([k, v]) => [esc(k), esc(v)]),
+  )}</section>
 </main>`;
   return page(m.title, body, chartJs, { charts: m.charts });
 }

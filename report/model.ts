@@ -3,7 +3,15 @@
  * the scenario's outcome from summary.json). Any valid Artillery 2 report gives a model; what it
  * lacks is listed in `missing` and shown as missing, never guessed.
  */
-import { ArtilleryPeriod, ArtilleryReport, timeline } from './artillery-json';
+import { METRICS, OPERATIONS } from 'artillery-plugin-isolation';
+import { ArtilleryPeriod, ArtilleryReport, counterOf, hasPackMetrics, summaryOf, timeline } from '../formats/artillery-json';
+import type { RunSummary, ScenarioOutcome } from '../formats/summary';
+
+/**
+ * A counter within one period: Artillery leaves a counter out of a period in which it did not
+ * move, so inside a run that has the pack's metrics, absent means 0 there (not "not measured").
+ */
+const moved = (p: ArtilleryPeriod, name: Parameters<typeof counterOf>[1]): number => counterOf(p, name) ?? 0;
 
 export interface CheckRowLike {
   readonly name: string;
@@ -13,29 +21,12 @@ export interface CheckRowLike {
   readonly kind: string;
 }
 
-/** The parts of the pack's scenario outcome (runner/pipeline.ts) a report uses. */
-export interface ScenarioContext {
-  readonly id: string;
-  readonly title: string;
-  readonly seedProfile?: string;
-  readonly authorizations?: number;
-  readonly capacityUnits?: number;
-  readonly startedAt?: string;
-  readonly endedAt?: string;
-  readonly rows: readonly CheckRowLike[];
-  readonly integrity?: { readonly columns: readonly string[]; readonly rows: readonly Record<string, unknown>[] };
-  readonly reconciliation?: { readonly mode: string; readonly verdict: { readonly valid: unknown; readonly errors: Record<string, { count: number; first: unknown; worst: unknown }> }; readonly counts: Record<string, number> };
-  readonly pool?: { max: number; waits: number; timeouts: number; maxInUse: number } | null;
-}
+/** The parts of a scenario's outcome in summary.json (formats/summary.ts) a report uses. */
+export type ScenarioContext = Pick<ScenarioOutcome, 'id' | 'title' | 'rows'> &
+  Partial<Pick<ScenarioOutcome, 'seedProfile' | 'authorizations' | 'capacityUnits' | 'startedAt' | 'endedAt' | 'integrity' | 'reconciliation' | 'pool'>>;
 
-export interface RunContext {
-  readonly runId: string;
-  readonly profile: string;
-  readonly target: string;
-  readonly apiMode: string;
-  readonly decision?: string;
-  readonly meta?: Record<string, unknown>;
-}
+/** The parts of summary.json about the whole run that a report uses. */
+export type RunContext = Pick<RunSummary, 'runId' | 'profile' | 'target' | 'apiMode'> & Partial<Pick<RunSummary, 'decision' | 'meta'>>;
 
 export interface Series {
   readonly label: string;
@@ -76,8 +67,6 @@ export interface ReportModel {
   readonly missing: readonly string[];
 }
 
-const OPS = ['reserve', 'release', 'consume'] as const;
-
 function n(v: number | null | undefined, digits = 1): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '–';
   return Number.isInteger(v) ? v.toLocaleString('en-US') : v.toFixed(digits);
@@ -102,39 +91,40 @@ export interface Headline {
   readonly retriesPerRequest: number | null;
 }
 
+const ratioOrNull = (v: number | null, d: number): number | null => (v === null ? null : v / d);
+
 export function headline(report: ArtilleryReport): Headline {
   const a = report.aggregate;
   const c = a.counters;
   const rt = a.summaries['http.response_time'];
   const requests = c['http.requests'] ?? 0;
-  const hasPack = 'isolation.requests' in c;
-  const unitRequests = c['isolation.requests'] ?? 0;
+  const hasPack = hasPackMetrics(a);
+  const unitRequests = counterOf(a, METRICS.requests) ?? 0;
   const denominator = hasPack ? unitRequests : requests;
-  const conflicts = c['isolation.conflicts'] ?? c['http.codes.409'] ?? 0;
+  const conflicts = hasPack ? counterOf(a, METRICS.conflictsTotal) : (c['http.codes.409'] ?? 0);
   const failed = hasPack
-    ? c['isolation.failed'] ?? 0
+    ? counterOf(a, METRICS.failed)
     : Object.entries(c)
         .filter(([k]) => (/^http\.codes\.[45]\d\d$/.test(k) && k !== 'http.codes.409') || k.startsWith('errors.'))
         .reduce((sum, [, v]) => sum + v, 0);
   const durationS = a.firstMetricAt && a.lastMetricAt ? Math.max(1, (a.lastMetricAt - a.firstMetricAt) / 1000) : null;
   return {
     requests,
-    rps: durationS ? requests / durationS : a.rates['http.request_rate'] ?? null,
+    rps: durationS ? requests / durationS : (a.rates['http.request_rate'] ?? null),
     p50: rt?.median ?? rt?.p50 ?? null,
     p95: rt?.p95 ?? null,
     p99: rt?.p99 ?? null,
-    errorRate: denominator > 0 ? failed / denominator : null,
-    conflictRate: denominator > 0 ? conflicts / denominator : null,
-    retriesPerRequest: hasPack && unitRequests > 0 ? (c['isolation.serialization_retries'] ?? 0) / unitRequests : null,
+    errorRate: denominator > 0 && failed !== null ? failed / denominator : null,
+    conflictRate: denominator > 0 && conflicts !== null ? conflicts / denominator : null,
+    retriesPerRequest: hasPack && unitRequests > 0 ? ratioOrNull(counterOf(a, METRICS.retries), unitRequests) : null,
   };
 }
 
 export function buildModel(report: ArtilleryReport, scenario: ScenarioContext | null, run: RunContext | null, source: string): ReportModel {
   const a = report.aggregate;
-  const c = a.counters;
   const rt = a.summaries['http.response_time'];
   const missing: string[] = [];
-  const hasPack = 'isolation.requests' in c;
+  const hasPack = hasPackMetrics(a);
   const h = headline(report);
   const ratio = (v: number | null): string => (v === null ? '–' : `${(v * 100).toFixed(2)}%`);
 
@@ -155,10 +145,36 @@ export function buildModel(report: ArtilleryReport, scenario: ScenarioContext | 
   if (ps.length === 0) missing.push('time series: the report has no intermediate periods');
   else {
     const q = (agg: string) => ps.map((x) => x.p.summaries['http.response_time']?.[agg] ?? null);
-    charts.push({ id: 'latency', title: 'Latency percentiles over time (time to first byte)', kind: 'line', unit: 'ms', labels, series: [{ label: 'p50', values: q('median') }, { label: 'p95', values: q('p95') }, { label: 'p99', values: q('p99') }] });
-    charts.push({ id: 'rate', title: 'Request rate over time', kind: 'line', unit: 'req/s', labels, series: [{ label: 'requests/s', values: ps.map((x) => (x.p.counters['http.requests'] ?? 0) / x.seconds) }] });
+    charts.push({
+      id: 'latency',
+      title: 'Latency percentiles over time (time to first byte)',
+      kind: 'line',
+      unit: 'ms',
+      labels,
+      series: [
+        { label: 'p50', values: q('median') },
+        { label: 'p95', values: q('p95') },
+        { label: 'p99', values: q('p99') },
+      ],
+    });
+    charts.push({
+      id: 'rate',
+      title: 'Request rate over time',
+      kind: 'line',
+      unit: 'req/s',
+      labels,
+      series: [{ label: 'requests/s', values: ps.map((x) => (x.p.counters['http.requests'] ?? 0) / x.seconds) }],
+    });
     const codes = [...new Set(ps.flatMap((x) => Object.keys(x.p.counters).filter((k) => /^http\.codes\.\d+$/.test(k))))].sort();
-    if (codes.length > 0) charts.push({ id: 'codes', title: 'Status codes over time', kind: 'stacked', unit: 'responses', labels, series: codes.map((k) => ({ label: k.replace('http.codes.', ''), values: ps.map((x) => x.p.counters[k] ?? 0) })) });
+    if (codes.length > 0)
+      charts.push({
+        id: 'codes',
+        title: 'Status codes over time',
+        kind: 'stacked',
+        unit: 'responses',
+        labels,
+        series: codes.map((k) => ({ label: k.replace('http.codes.', ''), values: ps.map((x) => x.p.counters[k] ?? 0) })),
+      });
     else missing.push('status codes: no http.codes.* counters');
     if (hasPack) {
       charts.push({
@@ -167,9 +183,21 @@ export function buildModel(report: ArtilleryReport, scenario: ScenarioContext | 
         kind: 'line',
         unit: '%',
         labels,
-        series: [{ label: '409 / requests', values: ps.map((x) => ((x.p.counters['isolation.requests'] ?? 0) > 0 ? ((x.p.counters['isolation.conflicts'] ?? 0) / x.p.counters['isolation.requests']!) * 100 : null)) }],
+        series: [
+          {
+            label: '409 / requests',
+            values: ps.map((x) => (moved(x.p, METRICS.requests) > 0 ? (moved(x.p, METRICS.conflictsTotal) / moved(x.p, METRICS.requests)) * 100 : null)),
+          },
+        ],
       });
-      charts.push({ id: 'retries', title: 'Serialization retries over time', kind: 'bar', unit: 'retries', labels, series: [{ label: 'retries', values: ps.map((x) => x.p.counters['isolation.serialization_retries'] ?? 0) }] });
+      charts.push({
+        id: 'retries',
+        title: 'Serialization retries over time',
+        kind: 'bar',
+        unit: 'retries',
+        labels,
+        series: [{ label: 'retries', values: ps.map((x) => moved(x.p, METRICS.retries)) }],
+      });
     }
   }
   if (hasPack) {
@@ -179,22 +207,55 @@ export function buildModel(report: ArtilleryReport, scenario: ScenarioContext | 
       kind: 'bar',
       unit: 'responses',
       labels: ['insufficient units', 'serialization (retries exhausted)', 'other'],
-      series: [{ label: '409s', values: [c['isolation.conflict.insufficient_units'] ?? 0, c['isolation.conflict.serialization'] ?? 0, c['isolation.conflict.other'] ?? 0] }],
+      series: [
+        {
+          label: '409s',
+          values: [counterOf(a, METRICS.conflictInsufficient), counterOf(a, METRICS.conflictSerialization), counterOf(a, METRICS.conflictOther)],
+        },
+      ],
     });
-    const att = a.summaries['isolation.attempts'];
-    if (att) charts.push({ id: 'attempts', title: 'Transaction attempts per request (X-Serialization-Attempts)', kind: 'bar', unit: 'attempts', labels: ['min', 'median', 'p95', 'p99', 'max'], series: [{ label: 'attempts', values: [att.min ?? null, att.median ?? null, att.p95 ?? null, att.p99 ?? null, att.max ?? null] }] });
+    const att = summaryOf(a, METRICS.attempts);
+    if (att)
+      charts.push({
+        id: 'attempts',
+        title: 'Transaction attempts per request (X-Serialization-Attempts)',
+        kind: 'bar',
+        unit: 'attempts',
+        labels: ['min', 'median', 'p95', 'p99', 'max'],
+        series: [{ label: 'attempts', values: [att.min ?? null, att.median ?? null, att.p95 ?? null, att.p99 ?? null, att.max ?? null] }],
+      });
     else missing.push('attempts: the API sent no X-Serialization-Attempts header');
   } else {
     missing.push('isolation metrics: the run did not use artillery-plugin-isolation, so there are no 409-by-reason, retry or per-operation figures');
   }
 
   const operations: OperationRow[] = hasPack
-    ? OPS.map((op) => {
-        const s = a.summaries[`isolation.response_time.${op}`];
-        return { operation: op, ok: c[`isolation.${op}.ok`] ?? 0, conflicts: c[`isolation.${op}.conflict`] ?? 0, p50: s?.median ?? null, p95: s?.p95 ?? null, p99: s?.p99 ?? null, max: s?.max ?? null };
+    ? OPERATIONS.map((op) => {
+        const s = summaryOf(a, METRICS.responseTime[op]);
+        return {
+          operation: op,
+          ok: counterOf(a, METRICS.ok[op]) ?? 0,
+          conflicts: counterOf(a, METRICS.conflicts[op]) ?? 0,
+          p50: s?.median ?? null,
+          p95: s?.p95 ?? null,
+          p99: s?.p99 ?? null,
+          max: s?.max ?? null,
+        };
       }).filter((o) => o.ok + o.conflicts > 0)
     : [];
-  if (operations.length > 0) charts.push({ id: 'operations', title: 'Latency per operation', kind: 'bar', unit: 'ms', labels: operations.map((o) => o.operation), series: [{ label: 'p50', values: operations.map((o) => o.p50) }, { label: 'p95', values: operations.map((o) => o.p95) }, { label: 'p99', values: operations.map((o) => o.p99) }] });
+  if (operations.length > 0)
+    charts.push({
+      id: 'operations',
+      title: 'Latency per operation',
+      kind: 'bar',
+      unit: 'ms',
+      labels: operations.map((o) => o.operation),
+      series: [
+        { label: 'p50', values: operations.map((o) => o.p50) },
+        { label: 'p95', values: operations.map((o) => o.p95) },
+        { label: 'p99', values: operations.map((o) => o.p99) },
+      ],
+    });
 
   if (!scenario) missing.push('verdict and integrity: this report was not produced by a pack run (no summary.json beside it)');
   else {
@@ -203,7 +264,7 @@ export function buildModel(report: ArtilleryReport, scenario: ScenarioContext | 
   }
 
   const findings = findingsFor(report, scenario, operations);
-  const meta = run?.meta ?? {};
+  const meta: Partial<RunSummary['meta']> = run?.meta ?? {};
   const metadata: [string, string][] = [
     ['source', source],
     ['run', run?.runId ?? '–'],
@@ -228,7 +289,13 @@ export function buildModel(report: ArtilleryReport, scenario: ScenarioContext | 
     charts,
     operations,
     checks: scenario?.rows ?? null,
-    verdict: scenario ? (failedChecks.length === 0 ? `PASS (all ${scenario.rows.length} criteria)` : `FAIL (${failedChecks.length} of ${scenario.rows.length} criteria failed)`) : null,
+    verdict: scenario
+      ? failedChecks.length === 0
+        ? `PASS (all ${scenario.rows.length} criteria)`
+        : failedChecks.every((r) => r.unknown)
+          ? `UNKNOWN (${failedChecks.length} of ${scenario.rows.length} criteria could not be checked)`
+          : `FAIL (${failedChecks.filter((r) => !r.unknown).length} of ${scenario.rows.length} criteria failed)`
+      : null,
     integrity: scenario?.integrity ?? null,
     reconciliation: scenario?.reconciliation ?? null,
     findings,
@@ -240,24 +307,30 @@ export function buildModel(report: ArtilleryReport, scenario: ScenarioContext | 
 /** "What broke first / what would break next", from the data the run has. */
 export function findingsFor(report: ArtilleryReport, scenario: ScenarioContext | null, operations: readonly OperationRow[]): string[] {
   const out: string[] = [];
-  const c = report.aggregate.counters;
   const slowest = [...operations].filter((o) => o.p95 !== null).sort((x, y) => (y.p95 ?? 0) - (x.p95 ?? 0))[0];
   if (slowest) out.push(`Slowest operation: ${slowest.operation} (p95 ${n(slowest.p95)} ms, p99 ${n(slowest.p99)} ms, max ${n(slowest.max)} ms).`);
-  const retries = c['isolation.serialization_retries'] ?? 0;
-  const req = c['isolation.requests'] ?? 0;
-  if (req > 0) {
-    out.push(`SERIALIZABLE retries: ${n(retries)} for ${n(req)} requests (${(retries / req).toFixed(2)} per request); ${n(c['isolation.conflict.serialization'] ?? 0)} requests gave up after the last attempt.`);
+  const a = report.aggregate;
+  const retries = counterOf(a, METRICS.retries);
+  const req = counterOf(a, METRICS.requests) ?? 0;
+  if (req > 0 && retries !== null) {
+    out.push(
+      `SERIALIZABLE retries: ${n(retries)} for ${n(req)} requests (${(retries / req).toFixed(2)} per request); ${n(counterOf(a, METRICS.conflictSerialization))} requests gave up after the last attempt.`,
+    );
     const ps = periodsOf(report);
     const worst = ps.reduce<{ t: number; v: number } | null>((w, x) => {
-      const v = x.p.counters['isolation.serialization_retries'] ?? 0;
+      const v = moved(x.p, METRICS.retries);
       return !w || v > w.v ? { t: x.t, v } : w;
     }, null);
     if (worst && worst.v > 0) out.push(`Retry hot spot: ${n(worst.v)} retries in the period starting at ${worst.t} s.`);
   }
   const pool = scenario?.pool;
-  if (pool) out.push(`Connection pool: at most ${pool.maxInUse} of ${pool.max} connections in use; ${n(pool.waits)} checkouts waited, ${pool.timeouts} timed out.${pool.waits > 0 && pool.maxInUse >= pool.max ? ' The pool was saturated: it is what would break next under more load.' : ''}`);
+  if (pool)
+    out.push(
+      `Connection pool: at most ${pool.maxInUse} of ${pool.max} connections in use; ${n(pool.waits)} checkouts waited, ${pool.timeouts} timed out.${pool.waits > 0 && pool.maxInUse >= pool.max ? ' The pool was saturated: it is what would break next under more load.' : ''}`,
+    );
   const p99 = report.aggregate.summaries['http.response_time']?.p99;
   const p50 = report.aggregate.summaries['http.response_time']?.median;
-  if (p99 && p50 && p99 > 4 * p50) out.push(`Tail latency: p99 is ${(p99 / p50).toFixed(1)}× the median, a sign of queueing (pool waits, lock waits or retries).`);
+  if (p99 && p50 && p99 > 4 * p50)
+    out.push(`Tail latency: p99 is ${(p99 / p50).toFixed(1)}× the median, a sign of queueing (pool waits, lock waits or retries).`);
   return out;
 }

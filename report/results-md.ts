@@ -2,33 +2,29 @@
  * PERFORMANCE_TEST_RESULTS.md, as the plan's "Next Steps" describe it (seeds/004), with the
  * findings template of seeds/002. Pure: markdown from the run summary and the headline numbers.
  */
-import type { Headline, RunContext, ScenarioContext } from './model';
+import { DECISION_MEANING, Decision, RunSummary, ScenarioOutcome } from '../formats/summary';
+import type { Headline, ScenarioContext } from './model';
 
-/** summary.json as the pack's runner writes it. */
-export interface RunSummaryLike extends RunContext {
-  readonly startedAt: string;
-  readonly endedAt: string;
-  readonly decision: 'GO' | 'CONDITIONAL' | 'NO-GO';
-  readonly reasons: readonly string[];
-  readonly crashes: readonly string[];
-  readonly scenarios: readonly (ScenarioContext & { readonly reportFile: string })[];
-}
+/** A run summary as the Markdown uses it: each scenario needs only what the report shows. */
+export type ResultsInput = Omit<RunSummary, 'scenarios'> & { readonly scenarios: readonly (ScenarioContext & Pick<ScenarioOutcome, 'reportFile'>)[] };
 
 const f = (v: number | null, unit = '', digits = 1): string => (v === null ? '–' : `${Number.isInteger(v) ? v : v.toFixed(digits)}${unit}`);
 const pct = (v: number | null): string => (v === null ? '–' : `${(v * 100).toFixed(2)}%`);
 
-export function decisionText(d: RunSummaryLike['decision']): string {
-  if (d === 'GO') return '**GO**: every scenario met its thresholds, the integrity check returned 0 rows, and nothing crashed.';
-  if (d === 'CONDITIONAL') return '**CONDITIONAL** (between GO and NO-GO): the data stayed correct, but at least one performance threshold was missed by 50 % or less. Optimize before relying on these numbers.';
-  return '**NO-GO** (optimization or a fix required): overbooking or another correctness failure was found, a threshold was exceeded by more than 50 %, or something crashed.';
+export function decisionText(d: Decision): string {
+  const { meaning, qualifier } = DECISION_MEANING[d];
+  return `**${d}**${qualifier ? ` (${qualifier})` : ''}: ${meaning}.`;
 }
 
-export function renderResultsMarkdown(s: RunSummaryLike, headlines: ReadonlyMap<string, Headline>, findings: ReadonlyMap<string, readonly string[]>): string {
+export function renderResultsMarkdown(s: ResultsInput, headlines: ReadonlyMap<string, Headline>, findings: ReadonlyMap<string, readonly string[]>): string {
   const pass = s.decision === 'GO';
   const lines: string[] = [];
   lines.push('# Performance Test Results', '');
   lines.push(`Run \`${s.runId}\`, profile \`${s.profile}\`, from ${s.startedAt} to ${s.endedAt}.`);
-  lines.push(`Target ${s.target} (API mode \`${s.apiMode}\`); commit \`${String(s.meta?.commit ?? 'unknown')}\`; Artillery ${String(s.meta?.artillery ?? '?')}, PostgreSQL ${String(s.meta?.postgres ?? '?')}, Node.js ${String(s.meta?.node ?? '?')}.`, '');
+  lines.push(
+    `Target ${s.target} (API mode \`${s.apiMode}\`); commit \`${String(s.meta?.commit ?? 'unknown')}\`; Artillery ${String(s.meta?.artillery ?? '?')}, PostgreSQL ${String(s.meta?.postgres ?? '?')}, Node.js ${String(s.meta?.node ?? '?')}.`,
+    '',
+  );
   lines.push('## Executive summary', '');
   lines.push(`**${pass ? 'PASS' : 'FAIL'}**. ${decisionText(s.decision)}`, '');
   if (s.reasons.length) lines.push(...s.reasons.map((r) => `- ${r}`), '');
@@ -46,18 +42,30 @@ export function renderResultsMarkdown(s: RunSummaryLike, headlines: ReadonlyMap<
     const h = headlines.get(sc.id);
     lines.push(`### ${sc.id}: ${sc.title}`, '');
     if (h) {
-      lines.push(`${h.requests} requests, ${f(h.rps)} per second on average; p50 ${f(h.p50, ' ms')}, p95 ${f(h.p95, ' ms')}, p99 ${f(h.p99, ' ms')}; error rate ${pct(h.errorRate)}, 409 rate ${pct(h.conflictRate)}; SERIALIZABLE retries ${h.retriesPerRequest === null ? '–' : h.retriesPerRequest.toFixed(3)} per request.`, '');
+      lines.push(
+        `${h.requests} requests, ${f(h.rps)} per second on average; p50 ${f(h.p50, ' ms')}, p95 ${f(h.p95, ' ms')}, p99 ${f(h.p99, ' ms')}; error rate ${pct(h.errorRate)}, 409 rate ${pct(h.conflictRate)}; SERIALIZABLE retries ${h.retriesPerRequest === null ? '–' : h.retriesPerRequest.toFixed(3)} per request.`,
+        '',
+      );
     }
     lines.push('| criterion | limit | measured | result |', '|---|---|---|---|');
     for (const r of sc.rows) lines.push(`| ${r.name} | ${r.limit} | ${r.measured} | ${r.pass ? 'PASS' : '**FAIL**'} |`);
-    lines.push('', `HTML report: \`${sc.reportFile.replace(/\.json$/, '.html').split(/[\\/]/).pop()}\``, '');
+    lines.push(
+      '',
+      `HTML report: \`${sc.reportFile
+        .replace(/\.json$/, '.html')
+        .split(/[\\/]/)
+        .pop()}\``,
+      '',
+    );
   }
   lines.push('## Database integrity', '');
   for (const sc of s.scenarios) {
     const rc = sc.reconciliation;
     lines.push(
       `- ${sc.id}: \`verify-integrity.sql\` returned ${sc.integrity ? `${sc.integrity.rows.length} rows` : 'nothing (not run)'}${
-        rc ? `; reconciliation (${rc.mode} mode) valid = ${String(rc.verdict.valid)}${rc.mode === 'history' ? ` — lost ${rc.counts.lost ?? 0}, duplicated ${rc.counts.duplicated ?? 0}, unexpected ${rc.counts.unexpected ?? 0}, recovered ${rc.counts.recovered ?? 0}, not applied ${rc.counts.not_applied ?? 0}` : ''}` : ''
+        rc
+          ? `; reconciliation (${rc.mode} mode) valid = ${String(rc.verdict.valid)}${rc.mode === 'history' ? ` — lost ${rc.counts.lost ?? 0}, duplicated ${rc.counts.duplicated ?? 0}, unexpected ${rc.counts.unexpected ?? 0}, recovered ${rc.counts.recovered ?? 0}, not applied ${rc.counts.not_applied ?? 0}` : ''}`
+          : ''
       }.`,
     );
   }
@@ -69,8 +77,13 @@ export function renderResultsMarkdown(s: RunSummaryLike, headlines: ReadonlyMap<
   const all = s.scenarios.flatMap((sc) => (findings.get(sc.id) ?? []).map((x) => `- ${sc.id}: ${x}`));
   lines.push(...(all.length ? all : ['- No finding from the data of this run.']), '');
   lines.push('### Tradeoffs made', '');
-  lines.push('- SERIALIZABLE isolation with retries instead of explicit row locks: the capacity check stays a plain aggregate over the ledger, and the database refuses anomalies; the price is the retries counted above, which grow with contention.');
-  lines.push(`- The reference API keeps a small connection pool (${String(s.meta?.apiPoolMax ?? '?')}): on a 2-core machine fewer concurrent SERIALIZABLE transactions on one hot authorization means fewer wasted retries (see CHANGELOG for the measurement).`, '');
+  lines.push(
+    '- SERIALIZABLE isolation with retries instead of explicit row locks: the capacity check stays a plain aggregate over the ledger, and the database refuses anomalies; the price is the retries counted above, which grow with contention.',
+  );
+  lines.push(
+    `- The reference API keeps a small connection pool (${String(s.meta?.apiPoolMax ?? '?')}): on a 2-core machine fewer concurrent SERIALIZABLE transactions on one hot authorization means fewer wasted retries (see CHANGELOG for the measurement).`,
+    '',
+  );
   lines.push('## GO/NO-GO recommendation', '');
   lines.push(decisionText(s.decision), '');
   return lines.join('\n');

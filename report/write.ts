@@ -5,31 +5,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PackError } from '../lib/errors';
-import { ArtilleryReport, readArtilleryReport } from './artillery-json';
+import { writeFileAtomic } from '../lib/atomic';
+import { ArtilleryReport, readArtilleryReport } from '../formats/artillery-json';
+import { RunSummary, SUMMARY_FILE, readRunSummary } from '../formats/summary';
 import { esc, page, renderScenarioHtml } from './html';
 import { Headline, RunContext, ScenarioContext, buildModel, findingsFor, headline } from './model';
-import { RunSummaryLike, decisionText, renderResultsMarkdown } from './results-md';
+import { decisionText, renderResultsMarkdown } from './results-md';
 
 /** Chart.js, read from node_modules and inlined into every page. */
 export function chartJsSource(): string {
   // The UMD build sits beside the CommonJS entry ("exports" does not list it).
   return fs.readFileSync(path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.js'), 'utf8');
-}
-
-export function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
-}
-
-function readSummary(runDir: string): RunSummaryLike | null {
-  const file = path.join(runDir, 'summary.json');
-  if (!fs.existsSync(file)) return null;
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as RunSummaryLike;
-  } catch (err) {
-    throw new PackError('LT_USAGE', `${file} is not valid JSON: ${(err as Error).message}`, { hint: 'rerun the scenario, or remove the file to report the Artillery JSON alone' });
-  }
 }
 
 export interface WrittenReports {
@@ -42,19 +28,24 @@ export interface WrittenReports {
 export function writeFileReport(file: string, chartJs: string = chartJsSource()): string {
   const report = readArtilleryReport(file);
   const out = file.replace(/\.json$/, '') + '.html';
-  writeAtomic(out, renderScenarioHtml(buildModel(report, null, null, path.basename(file)), chartJs, null));
+  writeFileAtomic(out, renderScenarioHtml(buildModel(report, null, null, path.basename(file)), chartJs, null));
   return out;
 }
 
 /** A run folder written by load-test:* → one page per scenario, index.html, PERFORMANCE_TEST_RESULTS.md. */
 export function writeRunReports(runDir: string, chartJs: string = chartJsSource()): WrittenReports {
-  if (!fs.existsSync(runDir) || !fs.statSync(runDir).isDirectory()) throw new PackError('LT_USAGE', `${runDir} is not a run folder`, { hint: 'pass reports/<run>, or an Artillery JSON file' });
-  const summary = readSummary(runDir);
+  if (!fs.existsSync(runDir) || !fs.statSync(runDir).isDirectory())
+    throw new PackError('LT_USAGE', `${runDir} is not a run folder`, { hint: 'pass reports/<run>, or an Artillery JSON file' });
+  const summary: RunSummary | null = readRunSummary(path.join(runDir, SUMMARY_FILE));
   const run: RunContext | null = summary;
   const jsonFiles = summary
     ? summary.scenarios.map((s) => path.join(runDir, path.basename(s.reportFile)))
-    : fs.readdirSync(runDir).filter((f) => f.endsWith('.json') && f !== 'summary.json' && f !== 'ladder.json').map((f) => path.join(runDir, f));
-  if (jsonFiles.length === 0) throw new PackError('LT_USAGE', `${runDir} holds no Artillery JSON report`, { hint: 'run a scenario first: npm run load-test:scenario1' });
+    : fs
+        .readdirSync(runDir)
+        .filter((f) => f.endsWith('.json') && f !== SUMMARY_FILE && f !== 'ladder.json')
+        .map((f) => path.join(runDir, f));
+  if (jsonFiles.length === 0)
+    throw new PackError('LT_USAGE', `${runDir} holds no Artillery JSON report`, { hint: 'run a scenario first: npm run load-test:scenario1' });
 
   const pages: string[] = [];
   const headlines = new Map<string, Headline>();
@@ -65,7 +56,7 @@ export function writeRunReports(runDir: string, chartJs: string = chartJsSource(
     const scenario: ScenarioContext | null = summary?.scenarios.find((s) => path.basename(s.reportFile) === path.basename(file)) ?? null;
     const model = buildModel(report, scenario, run, path.basename(file));
     const out = file.replace(/\.json$/, '.html');
-    writeAtomic(out, renderScenarioHtml(model, chartJs, 'index.html'));
+    writeFileAtomic(out, renderScenarioHtml(model, chartJs, 'index.html'));
     pages.push(out);
     const id = scenario?.id ?? path.basename(file, '.json');
     headlines.set(id, headline(report));
@@ -87,12 +78,12 @@ ${entries.map((e) => `<tr><td><a href="${esc(e.page)}">${esc(e.id)} ${esc(e.titl
 ${summary ? '<p><a href="PERFORMANCE_TEST_RESULTS.md">PERFORMANCE_TEST_RESULTS.md</a></p>' : ''}
 </main>`;
   const index = path.join(runDir, 'index.html');
-  writeAtomic(index, page(`Load-test run ${summary?.runId ?? path.basename(runDir)}`, body, null, { scenarios: entries.map((e) => e.id) }));
+  writeFileAtomic(index, page(`Load-test run ${summary?.runId ?? path.basename(runDir)}`, body, null, { scenarios: entries.map((e) => e.id) }));
 
   let results: string | null = null;
   if (summary) {
     results = path.join(runDir, 'PERFORMANCE_TEST_RESULTS.md');
-    writeAtomic(results, renderResultsMarkdown(summary, headlines, findings));
+    writeFileAtomic(results, renderResultsMarkdown(summary, headlines, findings));
   }
   return { index, pages, results };
 }

@@ -1,7 +1,7 @@
 /**
  * The few calls the runner makes to the API under test, through the documented contract.
  */
-import type { PoolStats } from '../api/pool';
+import type { PoolStats } from '../formats/summary';
 
 export interface BalanceBody {
   readonly capacityUnits: number;
@@ -22,11 +22,12 @@ export async function readBalance(target: string, token: string, id: string): Pr
 }
 
 /** Connection-pool usage the reference API reports (GET /internal/pool); null for other targets. */
-export type { PoolStats };
-
 export async function poolStats(target: string, action: 'read' | 'reset'): Promise<PoolStats | null> {
   try {
-    const res = await fetch(`${target}/internal/pool${action === 'reset' ? '/reset' : ''}`, { method: action === 'reset' ? 'POST' : 'GET', signal: AbortSignal.timeout(3000) });
+    const res = await fetch(`${target}/internal/pool${action === 'reset' ? '/reset' : ''}`, {
+      method: action === 'reset' ? 'POST' : 'GET',
+      signal: AbortSignal.timeout(3000),
+    });
     return res.ok ? ((await res.json()) as PoolStats) : null;
   } catch {
     return null;

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PackError } from '../lib/errors';
-import { ArtilleryReport, readArtilleryReport } from '../report/artillery-json';
+import { ArtilleryReport, readArtilleryReport } from '../formats/artillery-json';
 import { startChild } from './processes';
 
 export interface ArtilleryRun {

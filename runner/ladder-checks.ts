@@ -1,8 +1,7 @@
 /**
  * The exact-count ladder's steps and its checks, as pure functions (runner/ladder.ts runs it).
  */
-import type { PoolStats } from './api-client';
-import type { CheckRow } from './judge';
+import type { CheckRow, PoolStats } from '../formats/summary';
 
 export const LADDER_STEPS = [
   { claims: 100, stock: 10 },
@@ -13,9 +12,10 @@ export const LADDER_STEPS = [
 export interface LadderStepResult {
   readonly claims: number;
   readonly stock: number;
-  readonly succeeded: number;
-  readonly rejected: number;
-  readonly failed: number;
+  /** null: the report lacks the metric (not measured), which fails the step. */
+  readonly succeeded: number | null;
+  readonly rejected: number | null;
+  readonly failed: number | null;
   readonly remaining: number | null;
   /** First claim sent to last answer received, from the operation history (ms). */
   readonly burstMs: number | null;
@@ -24,13 +24,23 @@ export interface LadderStepResult {
   readonly rows: readonly CheckRow[];
 }
 
+const shown = (v: number | null): string => (v === null ? 'not measured' : String(v));
+
 export function ladderRows(r: Omit<LadderStepResult, 'rows'>): CheckRow[] {
   const scenario = `ladder ${r.claims}`;
-  const row = (name: string, limit: string, measured: string, pass: boolean): CheckRow => ({ scenario, name, limit, measured, pass, kind: 'correctness', overBy: null });
+  const row = (name: string, limit: string, measured: string, pass: boolean): CheckRow => ({
+    scenario,
+    name,
+    limit,
+    measured,
+    pass,
+    kind: 'correctness',
+    overBy: null,
+  });
   return [
-    row('claims that succeed', `= ${r.stock}`, String(r.succeeded), r.succeeded === r.stock),
-    row('claims refused with 409', `= ${r.claims - r.stock}`, String(r.rejected), r.rejected === r.claims - r.stock),
-    row('requests that failed otherwise', '= 0', String(r.failed), r.failed === 0),
+    row('claims that succeed', `= ${r.stock}`, shown(r.succeeded), r.succeeded === r.stock),
+    row('claims refused with 409', `= ${r.claims - r.stock}`, shown(r.rejected), r.rejected === r.claims - r.stock),
+    row('requests that failed otherwise', '= 0', shown(r.failed), r.failed === 0),
     row('remaining stock', '= 0', r.remaining === null ? 'missing' : String(r.remaining), r.remaining === 0),
     row(
       'requests failed for want of a pooled connection',

@@ -3,40 +3,28 @@
  * 20 and 50. Each step starts from a fresh seed and must end with exactly `stock` successes,
  * the rest refused, remaining stock exactly 0, and no request failed for want of a connection.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { METRICS } from 'artillery-plugin-isolation';
 import type { ApiMode, PackConfig } from '../lib/config';
+import { writeJsonAtomic } from '../lib/atomic';
+import { assertOwned } from '../db/ownership';
+import { counterOf } from '../formats/artillery-json';
+import type { Decision } from '../formats/summary';
 import { seed } from '../seed/seed';
 import { readHistoryDir } from '../verify/history';
-import { formatIntegrity, runIntegritySql } from '../verify/integrity';
-import { formatReconciliation, reconcileRun } from '../verify/reconciliation';
-import { poolStats, readBalance } from './api-client';
+import { readBalance } from './api-client';
 import { tokenFor } from '../processors/selection';
-import { runArtillery } from './artillery';
-import { Decision, decide, integrityRow, reconciliationRow } from './judge';
+import { decide } from './judge';
 import { LADDER_STEPS, LadderStepResult, ladderRows } from './ladder-checks';
-import { startEnvironment } from './pipeline';
-import { table } from './summary';
+import { startEnvironment } from './environment';
+import { measureStep } from './measure';
+import { createRunDir } from './run-folder';
+import { table } from '../lib/text-table';
 
-/** Pure: first invoke to last completion in a history folder. */
-export function burstMillis(historyDir: string): number | null {
-  const h = readHistoryDir(historyDir);
-  if (!h) return null;
-  let first = Infinity;
-  let last = -Infinity;
-  for (const f of h.files) {
-    for (const line of fs.readFileSync(f, 'utf8').split('\n')) {
-      if (!line) continue;
-      try {
-        const e = JSON.parse(line) as { type: string; time: number };
-        if (e.type === 'invoke') first = Math.min(first, e.time);
-        else last = Math.max(last, e.time);
-      } catch {
-        /* a torn last line */
-      }
-    }
-  }
-  return Number.isFinite(first) && Number.isFinite(last) ? last - first : null;
+/** First claim sent to last answer received, from the operation history (ms). */
+export async function burstMillis(historyDir: string): Promise<number | null> {
+  const span = (await readHistoryDir(historyDir))?.span;
+  return span ? span.last - span.first : null;
 }
 
 export async function runLadder(
@@ -45,8 +33,8 @@ export async function runLadder(
 ): Promise<{ runDir: string; steps: LadderStepResult[]; decision: Decision; reasons: string[] }> {
   const out = opts.out;
   const startedAt = new Date();
-  const runDir = path.join(config.reportsDir, `${startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-')}-ladder`);
-  fs.mkdirSync(runDir, { recursive: true });
+  assertOwned(config.db, 'the ladder (it seeds before each step)');
+  const { runDir } = createRunDir(config.reportsDir, 'ladder', startedAt);
   out(`ladder: steps ${opts.steps.join(', ')}; output in ${path.relative(process.cwd(), runDir) || runDir}`);
   const env = await startEnvironment(config, { apiMode: opts.apiMode, runDir, out });
   const results: LadderStepResult[] = [];
@@ -56,49 +44,56 @@ export async function runLadder(
     const step = LADDER_STEPS.find((s) => s.claims === claims)!;
     out('');
     out(`▶ ladder step: ${step.claims} concurrent claims against a stock of ${step.stock}${repeat > 1 ? ` (round ${round} of ${repeat})` : ''}`);
-    const { fixture } = await seed({ databaseUrl: env.server.url, fixturePath: config.fixturePath, secretPath: config.secretPath, tokenTtlSeconds: config.tokenTtlSeconds, profile: 'ladder' });
-    if (env.api) await poolStats(env.target, 'reset');
+    const { fixture } = await seed({
+      databaseUrl: env.server.url,
+      fixturePath: config.fixturePath,
+      secretPath: config.secretPath,
+      tokenTtlSeconds: config.tokenTtlSeconds,
+      profile: 'ladder',
+    });
     const slug = `ladder-${step.claims}${repeat > 1 ? `-r${round}` : ''}`;
-    const historyDir = path.join(runDir, `${slug}.history`);
-    const run = await runArtillery({
-      root: config.root,
+    let partial: Omit<LadderStepResult, 'rows'> | null = null;
+    const m = await measureStep({
+      config,
+      env,
+      label: `ladder ${step.claims}`,
       scenarioFile: path.join(config.scenariosDir, 'ladder.yml'),
       profile: `step${step.claims}`,
-      target: env.target,
-      reportFile: path.join(runDir, `${slug}.json`),
-      logFile: path.join(runDir, `${slug}.artillery.log`),
-      env: { FIXTURE_PATH: config.fixturePath, ISOLATION_HISTORY_DIR: historyDir },
+      slug,
+      runDir,
+      judge: async ({ report, pool }) => {
+        const c = report.aggregate;
+        const auth = fixture.authorizations.find((a) => a.tier === 'ladder' && a.capacityUnits === step.stock)!;
+        const balance = await readBalance(env.target, tokenFor(fixture, auth, 0), auth.id).catch(() => null);
+        partial = {
+          claims: step.claims,
+          stock: step.stock,
+          succeeded: counterOf(c, METRICS.ok.reserve),
+          rejected: counterOf(c, METRICS.conflicts.reserve),
+          failed: counterOf(c, METRICS.failed),
+          remaining: balance ? balance.availableUnits : null,
+          burstMs: await burstMillis(path.join(runDir, `${slug}.history`)),
+          maxLatencyMs: c.summaries['http.response_time']?.max ?? null,
+          pool,
+        };
+        return ladderRows(partial);
+      },
+      print: 'on-failure',
+      out,
     });
-    const c = run.report.aggregate.counters;
-    const pool = env.api ? await poolStats(env.target, 'read') : null;
-    const auth = fixture.authorizations.find((a) => a.tier === 'ladder' && a.capacityUnits === step.stock)!;
-    const balance = await readBalance(env.target, tokenFor(fixture, auth, 0), auth.id).catch(() => null);
-    const partial = {
-      claims: step.claims,
-      stock: step.stock,
-      succeeded: c['isolation.reserve.ok'] ?? 0,
-      rejected: c['isolation.reserve.conflict'] ?? 0,
-      failed: c['isolation.failed'] ?? 0,
-      remaining: balance ? balance.availableUnits : null,
-      burstMs: burstMillis(historyDir),
-      maxLatencyMs: run.report.aggregate.summaries['http.response_time']?.max ?? null,
-      pool,
-    };
-    const rows = ladderRows(partial);
-    const integrity = await runIntegritySql(env.server.url, config.verifySqlPath);
-    rows.push(integrityRow(`ladder ${step.claims}`, integrity));
-    const recon = await reconcileRun({ databaseUrl: env.server.url, historyDir, report: run.report, fixture, sqlDir: path.dirname(config.verifySqlPath) });
-    rows.push(reconciliationRow(`ladder ${step.claims}`, recon));
-    if (!rows.every((r) => r.pass)) {
-      out(formatIntegrity(integrity).split('\n').map((l) => `  ${l}`).join('\n'));
-      out(formatReconciliation(recon).split('\n').map((l) => `  ${l}`).join('\n'));
-    }
-    results.push({ ...partial, rows });
-    out(`  ${partial.succeeded} succeeded, ${partial.rejected} refused, remaining ${partial.remaining}, burst ${partial.burstMs} ms${pool ? `, pool max in use ${pool.maxInUse}/${pool.max}, ${pool.waits} waits, ${pool.timeouts} timeouts` : ''}`);
+    const r = partial as Omit<LadderStepResult, 'rows'> | null;
+    if (!r) throw new Error('ladder step measured without its counts');
+    results.push({ ...r, rows: m.rows });
+    out(
+      `  ${r.succeeded ?? 'not measured'} succeeded, ${r.rejected ?? 'not measured'} refused, remaining ${r.remaining}, burst ${r.burstMs} ms${r.pool ? `, pool max in use ${r.pool.maxInUse}/${r.pool.max}, ${r.pool.waits} waits, ${r.pool.timeouts} timeouts` : ''}`,
+    );
   }
   await env.stop();
 
-  const { decision, reasons } = decide(results.flatMap((r) => r.rows), []);
+  const { decision, reasons } = decide(
+    results.flatMap((r) => r.rows),
+    [],
+  );
   out('');
   out(`=== Exact-count ladder${repeat > 1 ? ` (${repeat} rounds; burst: median, min-max)` : ''} ===`);
   const byStep = opts.steps.map((claims) => results.filter((r) => r.claims === claims));
@@ -129,8 +124,6 @@ export async function runLadder(
   );
   if (reasons.length) out(['why:', ...reasons.map((r) => `  - ${r}`)].join('\n'));
   out(`VERDICT: ${decision === 'GO' ? 'PASS: every step exact' : 'FAIL'}`);
-  const tmp = path.join(runDir, `.ladder.json.${process.pid}`);
-  fs.writeFileSync(tmp, `${JSON.stringify({ steps: results, decision, reasons }, null, 2)}\n`);
-  fs.renameSync(tmp, path.join(runDir, 'ladder.json'));
+  writeJsonAtomic(path.join(runDir, 'ladder.json'), { steps: results, decision, reasons });
   return { runDir, steps: results, decision, reasons };
 }

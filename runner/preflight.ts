@@ -1,7 +1,11 @@
 /**
  * Capacity preflight: before any load is sent, compare what the chosen profile will ask of the
  * seeded data with what the data holds, and refuse a run that would exhaust capacity in a way
- * the scenario does not intend. Pure functions of (scenario config, authorizations).
+ * the scenario does not intend. Pure functions of (scenario config, authorizations, parameters).
+ * A scenario names its checks in its YAML (`config.pack.preflight`); this file is the registry.
+ *
+ *   preflight:
+ *     - { check: spread-journeys-fit, minAuthorizations: 50, minOrganizations: 3 }
  */
 import type { FixtureAuthorization } from '../seed/fixture';
 import { PLAN_MIX } from '../processors/selection';
@@ -31,6 +35,9 @@ function line(what: string, needs: number, rule: '<=' | '>=', has: number): Pref
 function report(scenario: string, lines: PreflightLine[]): PreflightReport {
   return { scenario, lines, ok: lines.every((l) => l.ok) };
 }
+
+type Params = Readonly<Record<string, unknown>>;
+const param = (p: Params, name: string, def: number): number => (typeof p[name] === 'number' ? (p[name] as number) : def);
 
 const free = (a: FixtureAuthorization): number => a.capacityUnits - (a.preReservedUnits ?? 0);
 const variable = (s: ScenarioConfig, name: string, def: number): number => {
@@ -70,7 +77,7 @@ export function preflightContention(s: ScenarioConfig, auths: readonly FixtureAu
 }
 
 /** Scenario 2: enough authorizations, and capacity for what the journeys hold or keep. */
-export function preflightThroughput(s: ScenarioConfig, auths: readonly FixtureAuthorization[]): PreflightReport {
+export function preflightThroughput(s: ScenarioConfig, auths: readonly FixtureAuthorization[], p: Params = {}): PreflightReport {
   const spread = auths.filter((a) => a.tier === 'standard' || a.tier === 'bulk');
   const units = flowUnits(s, 5);
   const loops = variable(s, 'loops', 1);
@@ -78,14 +85,21 @@ export function preflightThroughput(s: ScenarioConfig, auths: readonly FixtureAu
   const available = spread.reduce((n, a) => n + free(a), 0);
   const maxVusers = Math.max(...s.config.phases.map((p) => p.maxVusers ?? 0));
   const lines = [
-    line('authorizations outside the contention targets', 50, '<=', spread.length),
-    line('organizations covered', 3, '<=', new Set(spread.map((a) => a.organizationId)).size),
+    line('authorizations outside the contention targets', param(p, 'minAuthorizations', 50), '<=', spread.length),
+    line('organizations covered', param(p, 'minOrganizations', 3), '<=', new Set(spread.map((a) => a.organizationId)).size),
   ];
   if (release) {
     // Each journey releases what it reserved: at most maxVusers × units are held at once.
     lines.push(line(`units held at once at the peak (${maxVusers} VUs × ${units}), within half the free units`, maxVusers * units, '<=', available / 2));
   } else {
-    lines.push(line(`units reserved by ${Math.round(plannedArrivals(s.config.phases) * loops)} reserve-only requests × ${units}`, plannedArrivals(s.config.phases) * loops * units, '<=', available));
+    lines.push(
+      line(
+        `units reserved by ${Math.round(plannedArrivals(s.config.phases) * loops)} reserve-only requests × ${units}`,
+        plannedArrivals(s.config.phases) * loops * units,
+        '<=',
+        available,
+      ),
+    );
   }
   return report('scenario2', lines);
 }
@@ -93,7 +107,7 @@ export function preflightThroughput(s: ScenarioConfig, auths: readonly FixtureAu
 /** Scenario 3: the shared and the spread authorizations must last the whole run. */
 export function preflightMixed(s: ScenarioConfig, auths: readonly FixtureAuthorization[]): PreflightReport {
   const shared = auths.find((a) => a.tier === 'shared');
-  const spread = auths.filter((a) => a.tier === 'standard' || a.tier === 'bulk');
+  const spread = auths.filter((a) => a.tier === 'standard' || a.tier === 'bulk' || a.tier === 'waitlisted');
   const roomy = spread.filter((a) => (a.preReservedUnits ?? 0) < a.capacityUnits);
   const requests = plannedArrivals(s.config.phases) * variable(s, 'loops', 1);
   const share = variable(s, 'sharedShare', PLAN_MIX.sharedShare);
@@ -104,12 +118,66 @@ export function preflightMixed(s: ScenarioConfig, auths: readonly FixtureAuthori
   if (shared) {
     // Consumes move reserved units to consumed for good: if they ran out, releases and consumes
     // on the shared authorization would fail too and conflicts would pile up at the end.
-    lines.push(line(`units consumed on the shared authorization (${Math.round(requests * share)} requests × 10 % × 3), within its reserved units`, requests * share * consumeUnits, '<=', shared.preReservedUnits ?? 0));
+    lines.push(
+      line(
+        `units consumed on the shared authorization (${Math.round(requests * share)} requests × 10 % × 3), within its reserved units`,
+        requests * share * consumeUnits,
+        '<=',
+        shared.preReservedUnits ?? 0,
+      ),
+    );
   }
   const perAuth = roomy.length ? (requests * (1 - share)) / spread.length : 0;
   const smallestRoom = roomy.length ? Math.min(...roomy.map(free)) : 0;
-  lines.push(line(`units one spread authorization gains (${Math.round(perAuth)} requests × ${netGrowth.toFixed(1)}), within 80 % of its free units`, perAuth * netGrowth, '<=', smallestRoom * 0.8));
+  lines.push(
+    line(
+      `units one spread authorization gains (${Math.round(perAuth)} requests × ${netGrowth.toFixed(1)}), within 80 % of its free units`,
+      perAuth * netGrowth,
+      '<=',
+      smallestRoom * 0.8,
+    ),
+  );
   return report('scenario3', lines);
+}
+
+interface PreflightCheck {
+  readonly what: string;
+  run(s: ScenarioConfig, auths: readonly FixtureAuthorization[], params: Params): PreflightReport;
+}
+
+/** What a preflight can check. Add a check here; scenarios name it in their YAML. */
+export const PREFLIGHT_CHECKS: Readonly<Record<string, PreflightCheck>> = {
+  'one-wave-per-contention-target': { what: 'one contention target per wave, and each wave can fill its target', run: preflightContention },
+  'spread-journeys-fit': { what: 'enough spread authorizations (minAuthorizations, minOrganizations) and capacity for the journeys', run: preflightThroughput },
+  'mix-lasts-the-run': { what: 'the shared and spread authorizations last the whole mixed run', run: preflightMixed },
+};
+
+export interface PreflightSpec {
+  readonly check: string;
+  readonly params: Params;
+}
+
+export function parsePreflight(raw: unknown, where: string, problems: string[]): PreflightSpec[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) {
+    problems.push(`${where} must be a list`);
+    return [];
+  }
+  const out: PreflightSpec[] = [];
+  raw.forEach((e: unknown, i) => {
+    const entry = (typeof e === 'string' ? { check: e } : e) as Record<string, unknown> | null;
+    const { check, ...params } = entry ?? {};
+    if (typeof check !== 'string' || !(check in PREFLIGHT_CHECKS))
+      return void problems.push(`${where}[${i}].check must be one of ${Object.keys(PREFLIGHT_CHECKS).join(', ')}`);
+    out.push({ check, params });
+  });
+  return out;
+}
+
+/** Pure: every preflight line of a scenario. */
+export function runPreflight(scenario: string, specs: readonly PreflightSpec[], s: ScenarioConfig, auths: readonly FixtureAuthorization[]): PreflightReport {
+  const lines = specs.flatMap((spec) => PREFLIGHT_CHECKS[spec.check]!.run(s, auths, spec.params).lines);
+  return { scenario, lines, ok: lines.every((l) => l.ok) };
 }
 
 export function formatPreflight(r: PreflightReport): string {

@@ -20,7 +20,6 @@ export async function startReferenceApi(opts: {
   port: number;
   mode: ApiMode;
   logFile: string;
-  extraEnv?: NodeJS.ProcessEnv;
 }): Promise<RunningApi> {
   let ready: (url: string) => void = () => undefined;
   const readyLine = new Promise<string>((resolve) => (ready = resolve));
@@ -29,7 +28,6 @@ export async function startReferenceApi(opts: {
     logFile: opts.logFile,
     env: {
       ...process.env,
-      ...opts.extraEnv,
       DATABASE_URL: opts.databaseUrl,
       JWT_SECRET: opts.jwtSecret,
       API_PORT: String(opts.port),

@@ -9,6 +9,9 @@ import cloneDeep from 'lodash/cloneDeep';
 import { parse } from 'yaml';
 import { CriteriaError, Criterion, parseCriteria } from 'artillery-plugin-isolation';
 import { PackError } from '../lib/errors';
+import { PostCheckSpec, parsePostChecks } from './post-checks';
+import { PreflightSpec, parsePreflight } from './preflight';
+import { SeriesCriterion, parseSeriesCriteria } from './series-criteria';
 
 export interface Phase {
   readonly name?: string;
@@ -20,6 +23,13 @@ export interface Phase {
   readonly pause?: number;
 }
 
+/** The checks a scenario's `config.pack` block names (after the profile is merged in). */
+export interface PackChecks {
+  readonly preflight: readonly PreflightSpec[];
+  readonly postChecks: readonly PostCheckSpec[];
+  readonly series: readonly SeriesCriterion[];
+}
+
 export interface ScenarioConfig {
   readonly file: string;
   readonly profile: string;
@@ -27,6 +37,7 @@ export interface ScenarioConfig {
   readonly config: Record<string, unknown> & { phases: Phase[]; variables?: Record<string, unknown> };
   readonly scenarios: readonly Record<string, unknown>[];
   readonly criteria: readonly Criterion[];
+  readonly checks: PackChecks;
 }
 
 export function parseScenario(file: string, text: string, profile: string): ScenarioConfig {
@@ -36,7 +47,8 @@ export function parseScenario(file: string, text: string, profile: string): Scen
   } catch (err) {
     throw new PackError('LT_USAGE', `${file} is not valid YAML: ${(err as Error).message.split('\n')[0]}`, { hint: 'fix the YAML syntax' });
   }
-  if (!doc?.config || !Array.isArray(doc.scenarios)) throw new PackError('LT_USAGE', `${file} needs config: and scenarios:`, { hint: 'see scenarios/high-contention.yml' });
+  if (!doc?.config || !Array.isArray(doc.scenarios))
+    throw new PackError('LT_USAGE', `${file} needs config: and scenarios:`, { hint: 'see scenarios/high-contention.yml' });
   const environments = (doc.config.environments ?? {}) as Record<string, unknown>;
   const profiles = Object.keys(environments);
   if (!profiles.includes(profile)) {
@@ -55,7 +67,18 @@ export function parseScenario(file: string, text: string, profile: string): Scen
     if (err instanceof CriteriaError) throw new PackError('LT_USAGE', `${file}: ${err.message}`, { hint: 'fix the criteria in the scenario YAML' });
     throw err;
   }
-  return { file, profile, profiles, config, scenarios: doc.scenarios, criteria };
+  const pack = (config.pack ?? {}) as Record<string, unknown>;
+  const problems: string[] = [];
+  const checks: PackChecks = {
+    preflight: parsePreflight(pack.preflight, 'config.pack.preflight', problems),
+    postChecks: parsePostChecks(pack.postChecks, 'config.pack.postChecks', problems),
+    series: parseSeriesCriteria(pack.series, 'config.pack.series', problems),
+  };
+  if (problems.length > 0)
+    throw new PackError('LT_USAGE', `${file} (profile ${profile}): ${problems.join('; ')}`, {
+      hint: 'fix the config.pack block of the scenario YAML (README "Adding a scenario")',
+    });
+  return { file, profile, profiles, config, scenarios: doc.scenarios, criteria, checks };
 }
 
 export function loadScenario(file: string, profile: string): ScenarioConfig {
@@ -71,6 +94,41 @@ export function loadScenario(file: string, profile: string): ScenarioConfig {
 /** Seconds of load the phases describe (pauses included). */
 export function plannedSeconds(phases: readonly Phase[]): number {
   return phases.reduce((s, p) => s + (p.pause ?? p.duration ?? 0), 0);
+}
+
+/** A YAML value with its {{ variables }} filled in, as Artillery would. */
+function render(v: unknown, vars: Readonly<Record<string, unknown>>): string {
+  return String(v ?? '').replace(/\{\{\s*([A-Za-z_$][\w$]*)\s*\}\}/g, (_m, name: string) => String(vars[name] ?? ''));
+}
+
+function durationSeconds(v: unknown, vars: Readonly<Record<string, unknown>>): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(render(v, vars).trim());
+  if (!m) return 0;
+  return m[2] === 'ms' ? Number(m[1]) / 1000 : Number(m[1]);
+}
+
+/** Seconds one virtual user's session lasts: every `think` of its flow, loops multiplied out. */
+export function sessionSeconds(s: ScenarioConfig): number {
+  const vars = s.config.variables ?? {};
+  const walk = (steps: unknown): number => {
+    if (!Array.isArray(steps)) return 0;
+    let t = 0;
+    for (const step of steps as Record<string, unknown>[]) {
+      if (typeof step !== 'object' || step === null) continue;
+      if ('think' in step) t += durationSeconds(step.think, vars);
+      if (Array.isArray(step.loop)) {
+        const count = Number(render(step.count ?? 1, vars));
+        t += walk(step.loop) * (Number.isFinite(count) && count > 0 ? count : 1);
+      }
+    }
+    return t;
+  };
+  return Math.max(0, ...s.scenarios.map((sc) => walk(sc.flow)));
+}
+
+/** Seconds the run should take: the phases plus a virtual user's session after the last arrival. */
+export function expectedSeconds(s: ScenarioConfig): number {
+  return plannedSeconds(s.config.phases) + sessionSeconds(s);
 }
 
 /** Virtual users the phases create (arrivalCount, or the mean rate × duration for ramps). */

@@ -1,8 +1,9 @@
 /**
  * The end-of-run summary: a table of every criterion with its limit, the measured value and
- * PASS/FAIL for each scenario, then the GO/NO-GO line. Pure: text from a PlanOutcome.
+ * PASS/FAIL for each scenario, then the GO/NO-GO line. Pure: text from a run summary.
  */
-import type { CheckRow, Decision } from './judge';
+import { CheckRow, DECISION_MEANING, Decision } from '../formats/summary';
+import { table } from '../lib/text-table';
 
 export interface SummaryInput {
   readonly runId: string;
@@ -13,21 +14,8 @@ export interface SummaryInput {
   readonly reasons: readonly string[];
 }
 
-export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => (c ?? '').padEnd(widths[i]!)).join('  ').trimEnd();
-  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
-
 export function decisionLine(decision: Decision): string {
-  switch (decision) {
-    case 'GO':
-      return 'GO: every criterion passed, integrity returned 0 rows, nothing crashed';
-    case 'CONDITIONAL':
-      return 'CONDITIONAL: correct, but performance thresholds were missed by 50% or less (optimize before relying on it)';
-    case 'NO-GO':
-      return 'NO-GO: a correctness check failed, a threshold was missed by more than 50%, or something crashed';
-  }
+  return `${decision}: ${DECISION_MEANING[decision].meaning}`;
 }
 
 export function formatSummary(s: SummaryInput): string {

@@ -4,10 +4,17 @@
  * writes the same format by hand (README "Fixture format").
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { PackError } from '../lib/errors';
+import { writeJsonAtomic } from '../lib/atomic';
 
-export type Tier = 'contention' | 'standard' | 'bulk' | 'shared' | 'ladder';
+/**
+ * What an authorization is for: `contention` (scenario 1's 50-unit targets), `standard` and `bulk`
+ * (the spread authorizations of scenarios 2 and 3), `waitlisted` (spread authorizations that start
+ * full on purpose: scenario 3's steady refusals, kept out of scenario 2), `shared` (scenario 3's
+ * hot spot), `ladder` (the ladder's stocks).
+ */
+export const TIERS = ['contention', 'standard', 'bulk', 'waitlisted', 'shared', 'ladder'] as const;
+export type Tier = (typeof TIERS)[number];
 
 export interface FixtureAuthorization {
   readonly id: string;
@@ -38,10 +45,7 @@ export interface Fixture {
 }
 
 export function writeFixtureAtomic(file: string, fixture: Fixture): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, `${JSON.stringify(fixture, null, 2)}\n`, { mode: 0o600 });
-  fs.renameSync(tmp, file);
+  writeJsonAtomic(file, fixture, { mode: 0o600 });
 }
 
 /** Every problem of a fixture, or an empty list. */
@@ -53,12 +57,12 @@ export function fixtureProblems(value: unknown): string[] {
   if (!Array.isArray(f.authorizations) || f.authorizations.length === 0) p.push('authorizations must be a non-empty array');
   if (typeof f.tokensByOrganization !== 'object' || f.tokensByOrganization === null) p.push('tokensByOrganization must be an object');
   if (p.length > 0) return p;
-  const tiers = new Set(['contention', 'standard', 'bulk', 'shared', 'ladder']);
+  const tiers = new Set<string>(TIERS);
   f.authorizations!.forEach((a, i) => {
     if (typeof a?.id !== 'string' || typeof a.organizationId !== 'string') p.push(`authorizations[${i}] needs string id and organizationId`);
     else if (!Number.isInteger(a.capacityUnits) || a.capacityUnits <= 0) p.push(`authorizations[${i}].capacityUnits must be a positive integer`);
-    else if (!tiers.has(a.tier)) p.push(`authorizations[${i}].tier must be contention, standard, bulk, shared or ladder`);
-    else if (!(f.tokensByOrganization![a.organizationId]?.length)) p.push(`no token in tokensByOrganization for organization ${a.organizationId}`);
+    else if (!tiers.has(a.tier)) p.push(`authorizations[${i}].tier must be one of ${TIERS.join(', ')}`);
+    else if (!f.tokensByOrganization![a.organizationId]?.length) p.push(`no token in tokensByOrganization for organization ${a.organizationId}`);
   });
   return p.slice(0, 5);
 }

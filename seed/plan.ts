@@ -12,7 +12,9 @@ import { Faker, en } from '@faker-js/faker';
 
 export const DEFAULT_SEED = 20_261_122;
 
-export type Tier = 'contention' | 'standard' | 'bulk' | 'shared' | 'ladder';
+import { TIERS, Tier } from './fixture';
+
+export type { Tier };
 export const TIER_CAPACITY: Readonly<Record<'contention' | 'standard' | 'bulk', number>> = { contention: 50, standard: 200, bulk: 1000 };
 
 export interface OrgSpec {
@@ -50,13 +52,23 @@ export interface SeedData {
  *               units with 3950 reserved (the hot spot)
  *   ladder      the plan + three authorizations of 10, 20 and 50 units (organization A), the
  *               stock of the exact-count ladder (seeds/003: 100/200/500 claims)
+ *   all         one data set for the three scenarios in a row (`load-test:all -- --no-seed`):
+ *               throughput's extra authorizations, then mixed's calibration; the full ones are
+ *               tier `waitlisted`, which scenario 2 leaves alone
  */
-export const SEED_PROFILES = ['plan', 'throughput', 'mixed', 'ladder'] as const;
+export const SEED_PROFILES = ['plan', 'throughput', 'mixed', 'ladder', 'all'] as const;
 export type SeedProfile = (typeof SEED_PROFILES)[number];
 
 export const LADDER_STOCKS = [10, 20, 50] as const;
 
-export const MIXED = { spreadCapacity: 3000, spreadPreReserved: 100, saturatedPerOrg: 2, saturatedCapacity: 1000, sharedCapacity: 4000, sharedPreReserved: 3950 } as const;
+export const MIXED = {
+  spreadCapacity: 3000,
+  spreadPreReserved: 100,
+  saturatedPerOrg: 2,
+  saturatedCapacity: 1000,
+  sharedCapacity: 4000,
+  sharedPreReserved: 3950,
+} as const;
 
 const SERVICE_CODES = ['97153', '97155', '97156', '97151', '90837'];
 
@@ -96,25 +108,40 @@ export function buildSeedData(seed: number = DEFAULT_SEED, profile: SeedProfile 
   // IDs are the same in every profile.
   const extra = new Faker({ locale: [en] });
   extra.seed(seed + 1);
-  if (profile === 'throughput') {
+  if (profile === 'throughput' || profile === 'all') {
     for (const org of data.organizations) {
       const patients = data.patients.filter((p) => p.organizationId === org.id);
       for (let i = 0; i < 5; i++) {
-        data.authorizations.push({ id: extra.string.uuid(), organizationId: org.id, patientId: patients[i % patients.length]!.id, serviceCode: '97153', capacityUnits: TIER_CAPACITY.bulk, tier: 'bulk' });
+        data.authorizations.push({
+          id: extra.string.uuid(),
+          organizationId: org.id,
+          patientId: patients[i % patients.length]!.id,
+          serviceCode: '97153',
+          capacityUnits: TIER_CAPACITY.bulk,
+          tier: 'bulk',
+        });
       }
     }
   }
   if (profile === 'ladder') {
     const orgA = data.organizations[0]!;
     for (const stock of LADDER_STOCKS) {
-      data.authorizations.push({ id: extra.string.uuid(), organizationId: orgA.id, patientId: data.patients[1]!.id, serviceCode: '97151', capacityUnits: stock, tier: 'ladder' });
+      data.authorizations.push({
+        id: extra.string.uuid(),
+        organizationId: orgA.id,
+        patientId: data.patients[1]!.id,
+        serviceCode: '97151',
+        capacityUnits: stock,
+        tier: 'ladder',
+      });
     }
   }
-  if (profile === 'mixed') {
+  if (profile === 'mixed' || profile === 'all') {
     for (const org of data.organizations) {
       const spread = data.authorizations.filter((a) => a.organizationId === org.id && a.tier !== 'contention');
       spread.forEach((a, i) => {
         if (i < MIXED.saturatedPerOrg) {
+          a.tier = 'waitlisted';
           a.capacityUnits = MIXED.saturatedCapacity;
           data.preReserved.push({ authorizationId: a.id, units: MIXED.saturatedCapacity });
         } else {
@@ -126,7 +153,14 @@ export function buildSeedData(seed: number = DEFAULT_SEED, profile: SeedProfile 
       });
     }
     const orgA = data.organizations[0]!;
-    const shared = { id: extra.string.uuid(), organizationId: orgA.id, patientId: data.patients[0]!.id, serviceCode: '97155', capacityUnits: MIXED.sharedCapacity, tier: 'shared' as const };
+    const shared = {
+      id: extra.string.uuid(),
+      organizationId: orgA.id,
+      patientId: data.patients[0]!.id,
+      serviceCode: '97155',
+      capacityUnits: MIXED.sharedCapacity,
+      tier: 'shared' as const,
+    };
     data.authorizations.push(shared);
     data.preReserved.push({ authorizationId: shared.id, units: MIXED.sharedPreReserved });
   }
@@ -134,13 +168,7 @@ export function buildSeedData(seed: number = DEFAULT_SEED, profile: SeedProfile 
 }
 
 export function totals(data: SeedData): Record<Tier, { count: number; units: number }> {
-  const t: Record<Tier, { count: number; units: number }> = {
-    contention: { count: 0, units: 0 },
-    standard: { count: 0, units: 0 },
-    bulk: { count: 0, units: 0 },
-    shared: { count: 0, units: 0 },
-    ladder: { count: 0, units: 0 },
-  };
+  const t = Object.fromEntries(TIERS.map((tier) => [tier, { count: 0, units: 0 }])) as Record<Tier, { count: number; units: number }>;
   for (const a of data.authorizations) {
     t[a.tier].count++;
     t[a.tier].units += a.capacityUnits;

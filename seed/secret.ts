@@ -3,17 +3,14 @@
  * mode 0600, gitignored, never printed.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { PackError } from '../lib/errors';
+import { writeFileAtomic } from '../lib/atomic';
 
 export function ensureSecret(file: string): string {
   if (fs.existsSync(file)) return readSecret(file);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
   const secret = randomBytes(48).toString('base64url');
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, secret, { mode: 0o600 });
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, secret, { mode: 0o600 });
   return secret;
 }
 

@@ -33,9 +33,24 @@ export async function writeSeedData(c: Client, data: SeedData): Promise<void> {
   await c.query('BEGIN');
   try {
     await c.query('TRUNCATE idempotency_keys, unit_ledger, authorizations, practitioners, patients, organizations RESTART IDENTITY');
-    await insertRows(c, 'organizations', ['id', 'code', 'name'], data.organizations.map((o) => [o.id, o.code, o.name]));
-    await insertRows(c, 'patients', ['id', 'organization_id', 'full_name'], data.patients.map((p) => [p.id, p.organizationId, p.fullName]));
-    await insertRows(c, 'practitioners', ['id', 'organization_id', 'full_name', 'email'], data.practitioners.map((p) => [p.id, p.organizationId, p.fullName, p.email]));
+    await insertRows(
+      c,
+      'organizations',
+      ['id', 'code', 'name'],
+      data.organizations.map((o) => [o.id, o.code, o.name]),
+    );
+    await insertRows(
+      c,
+      'patients',
+      ['id', 'organization_id', 'full_name'],
+      data.patients.map((p) => [p.id, p.organizationId, p.fullName]),
+    );
+    await insertRows(
+      c,
+      'practitioners',
+      ['id', 'organization_id', 'full_name', 'email'],
+      data.practitioners.map((p) => [p.id, p.organizationId, p.fullName, p.email]),
+    );
     await insertRows(
       c,
       'authorizations',
@@ -43,8 +58,14 @@ export async function writeSeedData(c: Client, data: SeedData): Promise<void> {
       data.authorizations.map((a) => [a.id, a.organizationId, a.patientId, a.serviceCode, a.capacityUnits]),
     );
     if (data.preReserved.length > 0) {
-      await insertRows(c, 'unit_ledger', ['authorization_id', 'operation', 'units', 'idempotency_key'], data.preReserved.map((r) => [r.authorizationId, 'reserve', r.units, `seed-${r.authorizationId}`]));
-      for (const r of data.preReserved) await c.query('UPDATE authorizations SET reserved_units = reserved_units + $2 WHERE id = $1', [r.authorizationId, r.units]);
+      await insertRows(
+        c,
+        'unit_ledger',
+        ['authorization_id', 'operation', 'units', 'idempotency_key'],
+        data.preReserved.map((r) => [r.authorizationId, 'reserve', r.units, `seed-${r.authorizationId}`]),
+      );
+      for (const r of data.preReserved)
+        await c.query('UPDATE authorizations SET reserved_units = reserved_units + $2 WHERE id = $1', [r.authorizationId, r.units]);
     }
     await c.query('COMMIT');
   } catch (err) {

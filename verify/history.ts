@@ -1,10 +1,12 @@
 /**
  * Reading the operation history the plugin wrote (one NDJSON file per Artillery worker) and
  * folding it into one record per idempotency key. Merging is exact: every line stands alone.
+ * Files are streamed line by line, so memory grows with the number of keys, not of lines.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { HistoryEvent } from 'artillery-plugin-isolation';
+import * as readline from 'node:readline';
+import type { HistoryEvent, HistoryLine } from 'artillery-plugin-isolation';
 
 export type { HistoryEvent };
 
@@ -20,6 +22,11 @@ export interface KeyRecord {
   readonly outcome: KeyOutcome;
   readonly sends: number;
   readonly statuses: readonly (number | null)[];
+  /**
+   * Why the answers to this key cannot all be true, or null: the server both refused and
+   * acknowledged it (a phantom commit replayed on a retry), or acknowledged it as different requests.
+   */
+  readonly contradiction: string | null;
 }
 
 export interface History {
@@ -28,51 +35,132 @@ export interface History {
   readonly keys: ReadonlyMap<string, KeyRecord>;
   /** Lines that could not be parsed (a worker killed mid-write leaves at most one). */
   readonly badLines: number;
+  /** Answers (ok, fail, info lines), every send counted. */
+  readonly completions: number;
+  /** Files that do not end with their close line, or whose close line counts other lines: cut short. */
+  readonly truncated: readonly string[];
+  /** First invoke and last answer (epoch ms), or null when there is none. */
+  readonly span: { readonly first: number; readonly last: number } | null;
 }
 
-export function readHistoryDir(dir: string): History | null {
-  if (!fs.existsSync(dir)) return null;
-  const files = fs.readdirSync(dir).filter((f) => /^history-.*\.ndjson$/.test(f)).map((f) => path.join(dir, f));
-  if (files.length === 0) return null;
-  const events: HistoryEvent[] = [];
-  let badLines = 0;
-  for (const f of files) {
-    for (const line of fs.readFileSync(f, 'utf8').split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        events.push(JSON.parse(line) as HistoryEvent);
-      } catch {
-        badLines++;
-      }
+export const HISTORY_FILE = /^history-.*\.ndjson$/;
+
+/** Folds lines into one record per key, one line at a time (so a reader can stream). */
+export class HistoryFolder {
+  private readonly acc = new Map<
+    string,
+    {
+      auth: string;
+      op: HistoryEvent['op'];
+      units: number;
+      invokes: number;
+      ok: number;
+      fail: number;
+      refused: number;
+      info: number;
+      statuses: (number | null)[];
+      okSignatures: Set<string>;
     }
-  }
-  return { files, events: events.length, keys: foldHistory(events), badLines };
-}
+  >();
+  events = 0;
+  completions = 0;
+  first = Infinity;
+  last = -Infinity;
 
-/**
- * Folds events into one record per key. A key sent twice (a client retry) is acknowledged if
- * either send was; an `invoke` with no completion is `info` (the worker stopped before an answer).
- */
-export function foldHistory(events: readonly HistoryEvent[]): Map<string, KeyRecord> {
-  const acc = new Map<string, { auth: string; op: HistoryEvent['op']; units: number; invokes: number; ok: number; fail: number; info: number; statuses: (number | null)[] }>();
-  for (const e of events) {
-    let r = acc.get(e.key);
+  add(e: HistoryEvent): void {
+    this.events++;
+    let r = this.acc.get(e.key);
     if (!r) {
-      r = { auth: e.auth, op: e.op, units: e.units ?? 0, invokes: 0, ok: 0, fail: 0, info: 0, statuses: [] };
-      acc.set(e.key, r);
+      r = { auth: e.auth, op: e.op, units: e.units ?? 0, invokes: 0, ok: 0, fail: 0, refused: 0, info: 0, statuses: [], okSignatures: new Set() };
+      this.acc.set(e.key, r);
     }
-    if (e.type === 'invoke') r.invokes++;
-    else {
-      r[e.type]++;
-      r.statuses.push(e.status ?? null);
+    if (e.type === 'invoke') {
+      r.invokes++;
+      this.first = Math.min(this.first, e.time);
+      return;
     }
+    this.completions++;
+    this.last = Math.max(this.last, e.time);
+    r[e.type]++;
+    r.statuses.push(e.status ?? null);
+    // A refusal the server gave (a status), not a request that never left the client.
+    if (e.type === 'fail' && typeof e.status === 'number') r.refused++;
+    if (e.type === 'ok') r.okSignatures.add(`${e.auth} ${e.op} ${e.units ?? '?'}`);
   }
-  const out = new Map<string, KeyRecord>();
-  for (const [key, r] of acc) {
-    const completions = r.ok + r.fail + r.info;
-    const unanswered = Math.max(0, r.invokes - completions);
-    const outcome: KeyOutcome = r.ok > 0 ? 'ok' : r.info + unanswered > 0 ? 'info' : 'fail';
-    out.set(key, { key, auth: r.auth, op: r.op, units: r.units, outcome, sends: Math.max(r.invokes, completions), statuses: r.statuses });
+
+  keys(): Map<string, KeyRecord> {
+    const out = new Map<string, KeyRecord>();
+    for (const [key, r] of this.acc) {
+      const completions = r.ok + r.fail + r.info;
+      const unanswered = Math.max(0, r.invokes - completions);
+      const outcome: KeyOutcome = r.ok > 0 ? 'ok' : r.info + unanswered > 0 ? 'info' : 'fail';
+      const contradiction =
+        r.ok > 0 && r.refused > 0
+          ? `acknowledged and refused (${r.statuses.join(', ')})`
+          : r.okSignatures.size > 1
+            ? `acknowledged as ${r.okSignatures.size} different requests (${[...r.okSignatures].join('; ')})`
+            : null;
+      out.set(key, { key, auth: r.auth, op: r.op, units: r.units, outcome, sends: Math.max(r.invokes, completions), statuses: r.statuses, contradiction });
+    }
+    return out;
   }
-  return out;
+}
+
+/** Pure: folds events into one record per key (see HistoryFolder). */
+export function foldHistory(events: readonly HistoryEvent[]): Map<string, KeyRecord> {
+  const f = new HistoryFolder();
+  for (const e of events) f.add(e);
+  return f.keys();
+}
+
+/** Streams one file into the folder; returns its line counts and whether it ended with a matching close line. */
+async function readFile(file: string, folder: HistoryFolder): Promise<{ bad: number; complete: boolean }> {
+  let lines = 0;
+  let bad = 0;
+  let closedAt: number | null = null;
+  const rl = readline.createInterface({ input: fs.createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+  for await (const line of rl) {
+    if (!line.trim()) continue;
+    let parsed: HistoryLine;
+    try {
+      parsed = JSON.parse(line) as HistoryLine;
+    } catch {
+      bad++;
+      lines++;
+      continue;
+    }
+    if (parsed.type === 'close') {
+      closedAt = parsed.lines === lines ? lines : -1;
+      continue;
+    }
+    lines++;
+    folder.add(parsed);
+  }
+  return { bad, complete: closedAt !== null && closedAt >= 0 };
+}
+
+export async function readHistoryDir(dir: string): Promise<History | null> {
+  if (!fs.existsSync(dir)) return null;
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => HISTORY_FILE.test(f))
+    .map((f) => path.join(dir, f));
+  if (files.length === 0) return null;
+  const folder = new HistoryFolder();
+  let badLines = 0;
+  const truncated: string[] = [];
+  for (const f of files) {
+    const r = await readFile(f, folder);
+    badLines += r.bad;
+    if (!r.complete) truncated.push(path.basename(f));
+  }
+  return {
+    files,
+    events: folder.events,
+    keys: folder.keys(),
+    badLines,
+    completions: folder.completions,
+    truncated,
+    span: Number.isFinite(folder.first) && Number.isFinite(folder.last) ? { first: folder.first, last: folder.last } : null,
+  };
 }

@@ -4,18 +4,12 @@
  */
 import * as fs from 'node:fs';
 import { PackError } from '../lib/errors';
-import { withClient } from '../db/connect';
+import { withReadOnly } from '../db/connect';
+import type { IntegrityResult, IntegrityRow } from '../formats/summary';
 import { Verdict, summarize } from './verdict';
 
 export const INTEGRITY_HEADER = '=== Authorization Unit Integrity Check ===';
 export const INTEGRITY_FOOTER = '=== Expected Result: 0 rows ===';
-
-export type IntegrityRow = Record<string, string | number | null>;
-
-export interface IntegrityResult {
-  readonly columns: readonly string[];
-  readonly rows: readonly IntegrityRow[];
-}
 
 export async function runIntegritySql(databaseUrl: string, sqlPath: string): Promise<IntegrityResult> {
   let sql: string;
@@ -24,7 +18,7 @@ export async function runIntegritySql(databaseUrl: string, sqlPath: string): Pro
   } catch {
     throw new PackError('LT_VERIFY_SQL_INVALID', `cannot read ${sqlPath}`);
   }
-  return withClient(databaseUrl, async (c) => {
+  return withReadOnly(databaseUrl, async (c) => {
     try {
       const res = await c.query({ text: sql, rowMode: 'array' });
       const columns = res.fields.map((f) => f.name);
@@ -33,7 +27,7 @@ export async function runIntegritySql(databaseUrl: string, sqlPath: string): Pro
     } catch (err) {
       const e = err as { code?: string; message?: string };
       if (e.code === '42P01') throw new PackError('LT_DB_NOT_SET_UP', `the integrity SQL needs a table that does not exist: ${e.message}`, { cause: err });
-      if (e.code && /^(42|22)/.test(e.code)) throw new PackError('LT_VERIFY_SQL_INVALID', `${sqlPath}: ${e.message} (SQLSTATE ${e.code})`, { cause: err });
+      if (e.code && /^(42|22|25)/.test(e.code)) throw new PackError('LT_VERIFY_SQL_INVALID', `${sqlPath}: ${e.message} (SQLSTATE ${e.code})`, { cause: err });
       throw err;
     }
   });

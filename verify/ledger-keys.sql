@@ -1,10 +1,12 @@
--- Reconciliation input 1: one row per idempotency key in the ledger.
+-- Reconciliation input 1: the ledger rows of each idempotency key, grouped by the whole request.
 -- Columns: key, auth, op (reserve | release | consume), units (per row), rows (how many rows
--- carry this key; more than 1 means a request was applied twice). Adapt to your schema.
-SELECT idempotency_key            AS key,
-       authorization_id::text     AS auth,
-       operation::text            AS op,
-       MAX(units)                 AS units,
+-- carry this key with this authorization, operation and units). A key applied twice shows
+-- rows > 1; a key whose rows carry another authorization, operation or units than the request
+-- is reported as `mismatched`. Adapt the lines marked ADAPT to your schema; keep the columns.
+SELECT idempotency_key            AS key,     -- ADAPT
+       authorization_id::text     AS auth,    -- ADAPT
+       operation::text            AS op,      -- ADAPT: reserve | release | consume
+       units                      AS units,   -- ADAPT
        COUNT(*)                   AS rows
-  FROM unit_ledger
- GROUP BY idempotency_key, authorization_id, operation;
+  FROM unit_ledger                            -- ADAPT
+ GROUP BY 1, 2, 3, 4;

@@ -1,41 +1,52 @@
 /**
- * The I/O shell around reconcile.ts: reads the history folder, the ledger and the balances
- * (verify/ledger-keys.sql and verify/balances.sql, adaptable to another schema) and prints the
- * counts by type.
+ * The I/O shell around checkers.ts: takes the baseline before a load, reads the history folder,
+ * the ledger and the balances (ledger-keys.sql and balances.sql, adaptable to another schema),
+ * replays the ledger in order (ledger-order.sql), and prints the counts by type. Every query runs
+ * in a READ ONLY transaction: the pack never writes to the database it verifies.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { METRICS } from 'artillery-plugin-isolation';
+import { findRoot } from '../lib/config';
 import { PackError } from '../lib/errors';
-import { withClient } from '../db/connect';
-import type { ArtilleryReport } from '../report/artillery-json';
-import type { Fixture } from '../seed/fixture';
+import { forEachRow, withReadOnly } from '../db/connect';
+import { ArtilleryPeriod, ArtilleryReport, counterOf, hasPackMetrics } from '../formats/artillery-json';
+import type { BaselineFile } from '../formats/baseline';
+import type { ReconciliationResult } from '../formats/summary';
+import type { Verdict } from '../formats/verdict';
 import { readHistoryDir } from './history';
-import { FinalBalance, LedgerKey, SEED_KEY_PREFIX, checkBounds, checkCounters, reconcileKeys } from './reconcile';
-import { Verdict, compose } from './verdict';
+import { Baseline, CapacityReplay, FinalBalance, LedgerKey, LedgerMove, checkBounds, checkCompleteness, checkCounters, reconcileKeys } from './checkers';
+import { compose } from './verdict';
 
-export type ReconciliationMode = 'history' | 'counters' | 'none';
+/** The pack's own SQL files (for the reference schema). */
+export const VERIFY_DIR = path.join(findRoot(), 'verify');
 
-export interface ReconciliationResult {
-  readonly mode: ReconciliationMode;
-  readonly verdict: Verdict;
-  readonly counts: Readonly<Record<string, number>>;
-  readonly source: string;
+/**
+ * A companion SQL file of VERIFY_SQL: beside it. The pack's own copy is used only when VERIFY_SQL
+ * is the pack's own; a user's adapted folder must hold its own (a reference-schema query run on
+ * another schema would fail, or worse, read the wrong thing).
+ */
+function sqlFile(dir: string, name: string, required: true): string;
+function sqlFile(dir: string, name: string, required: false): string | null;
+function sqlFile(dir: string, name: string, required: boolean): string | null {
+  const file = path.join(dir, name);
+  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8');
+  if (!required) return null;
+  throw new PackError('LT_VERIFY_SQL_INVALID', `${name} is missing from ${dir} (the folder of VERIFY_SQL)`, {
+    hint: `copy verify/${name} beside your VERIFY_SQL and adapt its ADAPT lines to your schema`,
+  });
 }
 
-export const VERIFY_DIR = path.resolve(__dirname, '..', '..', 'verify');
-
-function sqlFile(dir: string, name: string): string {
-  // Beside VERIFY_SQL first (a user's adapted copies), then the pack's own.
-  const candidates = [path.join(dir, name), path.join(VERIFY_DIR, name)];
-  const found = candidates.find((f) => fs.existsSync(f));
-  if (!found) throw new PackError('LT_VERIFY_SQL_INVALID', `cannot find ${name} in ${dir}`);
-  return fs.readFileSync(found, 'utf8');
+function sqlError(err: unknown, what: string): unknown {
+  const e = err as { code?: string; message?: string };
+  if (e.code && /^(42|22|25)/.test(e.code)) return new PackError('LT_VERIFY_SQL_INVALID', `${what}: ${e.message} (SQLSTATE ${e.code})`, { cause: err });
+  return err;
 }
 
 async function readLedger(databaseUrl: string, sqlDir: string): Promise<{ keys: LedgerKey[]; finals: FinalBalance[] }> {
-  const keysSql = sqlFile(sqlDir, 'ledger-keys.sql');
-  const balancesSql = sqlFile(sqlDir, 'balances.sql');
-  return withClient(databaseUrl, async (c) => {
+  const keysSql = sqlFile(sqlDir, 'ledger-keys.sql', true);
+  const balancesSql = sqlFile(sqlDir, 'balances.sql', true);
+  return withReadOnly(databaseUrl, async (c) => {
     try {
       const keys = (await c.query<{ key: string; auth: string; op: LedgerKey['op']; units: string; rows: string }>(keysSql)).rows.map((r) => ({
         key: r.key,
@@ -44,71 +55,168 @@ async function readLedger(databaseUrl: string, sqlDir: string): Promise<{ keys: 
         units: Number(r.units),
         rows: Number(r.rows),
       }));
-      const finals = (await c.query<{ auth: string; reserved: string; consumed: string }>(balancesSql)).rows.map((r) => ({ auth: r.auth, reserved: Number(r.reserved), consumed: Number(r.consumed) }));
+      const finals = (await c.query<{ auth: string; reserved: string; consumed: string }>(balancesSql)).rows.map((r) => ({
+        auth: r.auth,
+        reserved: Number(r.reserved),
+        consumed: Number(r.consumed),
+      }));
       return { keys, finals };
     } catch (err) {
-      const e = err as { code?: string; message?: string };
-      if (e.code && /^(42|22)/.test(e.code)) throw new PackError('LT_VERIFY_SQL_INVALID', `reconciliation SQL: ${e.message} (SQLSTATE ${e.code})`, { cause: err });
-      throw err;
+      throw sqlError(err, 'reconciliation SQL');
     }
   });
 }
+
+/** Before the load: the reconciliation inputs as the database holds them now. */
+export async function takeBaseline(databaseUrl: string, sqlDir: string): Promise<BaselineFile> {
+  const { keys, finals } = await readLedger(databaseUrl, sqlDir);
+  const perKey = new Map<string, number>();
+  for (const k of keys) perKey.set(k.key, (perKey.get(k.key) ?? 0) + k.rows);
+  return { version: 1, takenAt: new Date().toISOString(), keys: [...perKey], balances: finals.map((f) => [f.auth, f.reserved, f.consumed] as const) };
+}
+
+export function baselineOf(file: BaselineFile): Baseline {
+  return { keys: new Map(file.keys), balances: new Map(file.balances.map(([auth, reserved, consumed]) => [auth, { reserved, consumed }])) };
+}
+
+/** Replays the ledger in its order; null when the schema gives no order (no ledger-order.sql). */
+export async function replayLedger(databaseUrl: string, sqlDir: string): Promise<(Verdict & { counts: Record<string, number> }) | null> {
+  const sql = sqlFile(sqlDir, 'ledger-order.sql', false);
+  if (sql === null) return null;
+  const replay = new CapacityReplay();
+  await withReadOnly(databaseUrl, async (c) => {
+    try {
+      await forEachRow<{ auth: string; capacity: string; reserved: string; consumed: string; at: string }>(c, sql, (r) =>
+        replay.add({
+          auth: r.auth,
+          capacity: Number(r.capacity),
+          reserved: Number(r.reserved),
+          consumed: Number(r.consumed),
+          at: String(r.at),
+        } satisfies LedgerMove),
+      );
+    } catch (err) {
+      throw sqlError(err, 'ledger-order.sql');
+    }
+  });
+  return replay.verdict();
+}
+
+const answered = (a: ArtilleryPeriod): number | null => {
+  const req = counterOf(a, METRICS.requests);
+  const resends = counterOf(a, METRICS.resends);
+  return req === null || resends === null ? null : req + resends;
+};
 
 export async function reconcileRun(opts: {
   databaseUrl: string;
   historyDir: string | null;
   report: ArtilleryReport | null;
-  fixture: Fixture | null;
-  sqlDir?: string;
+  /** The database before the load; null when the run has none (then the verdict is unknown). */
+  baseline: BaselineFile | null;
+  sqlDir: string;
 }): Promise<ReconciliationResult> {
-  const sqlDir = opts.sqlDir ?? VERIFY_DIR;
-  const history = opts.historyDir ? readHistoryDir(opts.historyDir) : null;
+  const baseline = opts.baseline ? baselineOf(opts.baseline) : null;
+  const history = opts.historyDir ? await readHistoryDir(opts.historyDir) : null;
+  const a = opts.report?.aggregate ?? null;
+  const baselineGap: Verdict[] = opts.baseline
+    ? []
+    : [
+        {
+          checker: 'baseline',
+          valid: 'unknown',
+          errors: { no_baseline: { count: 1, first: 'no snapshot of the database before the load', worst: 'no snapshot of the database before the load' } },
+        },
+      ];
   if (history) {
-    const { keys, finals } = await readLedger(opts.databaseUrl, sqlDir);
-    const byKey = reconcileKeys(history.keys, keys);
-    const base = new Map((opts.fixture?.authorizations ?? []).map((a) => [a.id, { reserved: a.preReservedUnits ?? 0, consumed: 0 }]));
-    const bounds = checkBounds(history.keys, base, opts.fixture ? finals : finals.filter((f) => [...history.keys.values()].some((k) => k.auth === f.auth)));
-    const verdict = compose('reconciliation', [byKey, bounds]);
-    const outside = Object.values(bounds.errors).reduce((n, s) => n + s.count, 0);
+    const completeness = checkCompleteness({
+      files: history.files.length,
+      truncated: history.truncated,
+      badLines: history.badLines,
+      completions: history.completions,
+      answered: a ? answered(a) : null,
+      unkeyed: a ? counterOf(a, METRICS.unkeyed) : null,
+      pluginErrors: a ? counterOf(a, METRICS.pluginErrors) : null,
+    });
+    const { keys, finals } = await readLedger(opts.databaseUrl, opts.sqlDir);
+    const byKey = reconcileKeys(history.keys, keys, baseline);
+    const touched = new Set([...history.keys.values()].map((k) => k.auth));
+    // The bounds start from the balances before the load: without a baseline they are not judged.
+    const bounds = baseline
+      ? checkBounds(
+          history.keys,
+          baseline.balances,
+          finals.filter((f) => touched.has(f.auth) || baseline.balances.has(f.auth)),
+        )
+      : null;
+    const verdict = compose('reconciliation', [...baselineGap, completeness, byKey, ...(bounds ? [bounds] : [])]);
+    const outside = bounds ? Object.values(bounds.errors).reduce((n, s) => n + s.count, 0) : 0;
     return {
       mode: 'history',
       verdict,
-      counts: { ...byKey.counts, bounds: outside, files: history.files.length, events: history.events, keys: history.keys.size, bad_lines: history.badLines },
+      counts: {
+        ...byKey.counts,
+        bounds: outside,
+        files: history.files.length,
+        events: history.events,
+        keys: history.keys.size,
+        bad_lines: history.badLines,
+        truncated_files: history.truncated.length,
+      },
       source: opts.historyDir!,
     };
   }
-  if (opts.report) {
-    const c = opts.report.aggregate.counters;
-    const { keys } = await readLedger(opts.databaseUrl, sqlDir);
+  if (a && hasPackMetrics(a)) {
+    const { keys } = await readLedger(opts.databaseUrl, opts.sqlDir);
     const ledgerUnits = { reserve: 0, release: 0, consume: 0 };
-    for (const k of keys) if (!k.key.startsWith(SEED_KEY_PREFIX)) ledgerUnits[k.op] += k.units * k.rows;
+    for (const k of keys) ledgerUnits[k.op] += k.units * k.rows;
+    // Units already in the ledger before the load are not the run's.
+    const before = { reserve: 0, release: 0, consume: 0 };
+    const perKeyOp = new Map(keys.map((k) => [k.key, k]));
+    for (const [key, rows] of baseline?.keys ?? []) {
+      const k = perKeyOp.get(key);
+      if (k) before[k.op] += k.units * rows;
+    }
     const v = checkCounters(
-      { reserve: c['isolation.units.reserved'] ?? 0, release: c['isolation.units.released'] ?? 0, consume: c['isolation.units.consumed'] ?? 0 },
-      (c['isolation.errors'] ?? 0) + (c['isolation.status.5xx'] ?? 0),
-      ledgerUnits,
+      {
+        reserve: counterOf(a, METRICS.units.reserve) ?? 0,
+        release: counterOf(a, METRICS.units.release) ?? 0,
+        consume: counterOf(a, METRICS.units.consume) ?? 0,
+      },
+      (counterOf(a, METRICS.networkErrors) ?? 0) + (counterOf(a, METRICS.status5xx) ?? 0),
+      { reserve: ledgerUnits.reserve - before.reserve, release: ledgerUnits.release - before.release, consume: ledgerUnits.consume - before.consume },
       100_000,
     );
-    return { mode: 'counters', verdict: compose('reconciliation', [v]), counts: {}, source: 'aggregated plugin counters' };
+    return { mode: 'counters', verdict: compose('reconciliation', [...baselineGap, v]), counts: {}, source: 'aggregated plugin counters' };
   }
   return {
     mode: 'none',
-    verdict: { checker: 'reconciliation', valid: 'unknown', errors: {}, note: 'no history and no report: nothing to reconcile' },
+    verdict: {
+      checker: 'reconciliation',
+      valid: 'unknown',
+      errors: {},
+      note: a
+        ? 'no operation history, and the report has no isolation.* metrics to count acknowledged units with: nothing was reconciled'
+        : 'no history and no report: nothing to reconcile',
+    },
     counts: {},
     source: 'none',
   };
 }
 
-const TYPES = ['lost', 'duplicated', 'unexpected', 'recovered', 'not_applied', 'unattributed'] as const;
+const TYPES = ['lost', 'duplicated', 'unexpected', 'mismatched', 'contradicted', 'recovered', 'not_applied', 'unattributed'] as const;
 
 /** Pure: the printed block. */
 export function formatReconciliation(r: ReconciliationResult): string {
   const c = r.counts;
   const lines = [`=== Reconciliation (${r.mode} mode: ${r.source}) ===`];
   if (r.mode === 'history') {
-    lines.push(`history: ${c.files} file(s), ${c.events} events, ${c.keys} requests: ${c.ok} ok, ${c.fail} fail, ${c.info} info${c.bad_lines ? `, ${c.bad_lines} unreadable line(s)` : ''}`);
+    lines.push(
+      `history: ${c.files} file(s), ${c.events} events, ${c.keys} requests: ${c.ok} ok, ${c.fail} fail, ${c.info} info${c.bad_lines ? `, ${c.bad_lines} unreadable line(s)` : ''}`,
+    );
     lines.push(TYPES.map((t) => `${t.replace('_', ' ')} ${c[t] ?? 0}`).join(', ') + `; authorizations outside bounds ${c.bounds ?? 0}`);
   } else if (r.mode === 'counters') {
-    lines.push('no operation history (distributed runners?): compared acknowledged units with ledger units only');
+    lines.push('no operation history (distributed runners?): compared acknowledged units with ledger units only; this mode cannot give a GO on its own');
   }
   for (const [type, s] of Object.entries(r.verdict.errors)) {
     lines.push(`  ${type}: ${s.count}; first ${JSON.stringify(s.first)}${s.count > 1 ? `; worst ${JSON.stringify(s.worst)}` : ''}`);

@@ -2,22 +2,9 @@
  * Jepsen-style verdicts: a checker is a pure function from what was observed to
  * `{ valid, errors: { type: { count, first, worst } } }`, and composing checkers keeps the worst.
  */
-export type Validity = true | false | 'unknown';
+import type { ErrorSummary, Validity, Verdict } from '../formats/verdict';
 
-export interface ErrorSummary<T = unknown> {
-  readonly count: number;
-  readonly first: T;
-  readonly worst: T;
-}
-
-export interface Verdict<T = unknown> {
-  readonly checker: string;
-  readonly valid: Validity;
-  readonly errors: Readonly<Record<string, ErrorSummary<T>>>;
-  /** Counts that are not errors (for example "recovered"), for the report. */
-  readonly counts?: Readonly<Record<string, number>>;
-  readonly note?: string;
-}
+export type { ErrorSummary, Validity, Verdict };
 
 /** false beats 'unknown' beats true. */
 export function worstValidity(a: Validity, b: Validity): Validity {

@@ -6,9 +6,13 @@
 --   stored_reserved, stored_consumed, excess_units
 --
 -- violation is one of:
---   overbooked        reserved + consumed (from the ledger) exceeds the capacity
---   negative_balance  the ledger's reserved or consumed units are below zero
---   counter_mismatch  stored balance columns disagree with the ledger sums
+--   overbooked             reserved + consumed (from the ledger) exceeds the capacity
+--   negative_balance       the ledger's reserved or consumed units are below zero
+--   counter_mismatch       stored balance columns disagree with the ledger sums
+--   duplicate_key          one idempotency key applied more than once (excess_units: the extra rows' units)
+--   ack_without_ledger_row an idempotency outcome records a success, but the ledger has no row for it
+--   orphan_ledger_row      ledger rows for an authorization that does not exist
+-- (Overbooking that a later release hid is found by replaying ledger-order.sql.)
 WITH ledger AS (
   SELECT authorization_id,                                                            -- ADAPT
          COALESCE(SUM(units) FILTER (WHERE operation = 'reserve'), 0)
@@ -46,4 +50,20 @@ SELECT authorization_id, violation, capacity_units, ledger_reserved, ledger_cons
      WHERE (stored_reserved IS NOT NULL AND stored_reserved <> ledger_reserved)
         OR (stored_consumed IS NOT NULL AND stored_consumed <> ledger_consumed)
   ) v
+UNION ALL
+-- ADAPT the three checks below to your ledger, idempotency and authorization tables.
+SELECT d.authorization_id, 'duplicate_key', NULL, NULL, NULL, NULL, NULL, d.extra_units
+  FROM (SELECT authorization_id, idempotency_key, SUM(units) - MIN(units) AS extra_units
+          FROM unit_ledger GROUP BY authorization_id, idempotency_key HAVING COUNT(*) > 1) d
+UNION ALL
+SELECT k.authorization_id, 'ack_without_ledger_row', NULL, NULL, NULL, NULL, NULL,
+       COALESCE((k.response_body ->> 'units')::int, 0)
+  FROM idempotency_keys k
+ WHERE k.status_code BETWEEN 200 AND 299
+   AND NOT EXISTS (SELECT 1 FROM unit_ledger l WHERE l.idempotency_key = k.idempotency_key)
+UNION ALL
+SELECT l.authorization_id, 'orphan_ledger_row', NULL, NULL, NULL, NULL, NULL, SUM(l.units)
+  FROM unit_ledger l
+ WHERE NOT EXISTS (SELECT 1 FROM authorizations a WHERE a.id = l.authorization_id)
+ GROUP BY l.authorization_id
  ORDER BY violation, authorization_id;

@@ -2,7 +2,7 @@
  * Pure classification of one unit-operation exchange: which operation it was, whether it
  * happened (`ok`), did not (`fail`) or is unknown (`info`), and which counters it moves.
  */
-import { METRICS, OPERATIONS, Operation } from './metrics';
+import { METRICS, OPERATIONS, Operation, codeMetric } from './metrics';
 
 /** Matches the contract's unit-operation paths: /api/authorizations/:id/(reserve|release|consume) */
 export const DEFAULT_ROUTE = /\/api\/authorizations\/([^/?#]+)\/(reserve|release|consume)(?:[?#]|$)/;
@@ -39,7 +39,8 @@ export function parseRequest(url: string, json: unknown, headers: Record<string,
   if (!m) return null;
   const operation = m[2] as Operation;
   if (!OPERATIONS.includes(operation)) return null;
-  const units = typeof json === 'object' && json !== null && Number.isFinite((json as { units?: unknown }).units) ? Number((json as { units: number }).units) : null;
+  const units =
+    typeof json === 'object' && json !== null && Number.isFinite((json as { units?: unknown }).units) ? Number((json as { units: number }).units) : null;
   let authorizationId = m[1]!;
   try {
     authorizationId = decodeURIComponent(authorizationId);
@@ -68,7 +69,7 @@ export function isIndeterminateStatus(status: number): boolean {
 }
 
 export function classifyResponse(req: RequestInfo, status: number, headers: Record<string, unknown> | undefined, body: unknown): Classified {
-  const counters: Record<string, number> = { [METRICS.requests]: 1, [`${METRICS.codePrefix}${status}`]: 1 };
+  const counters: Record<string, number> = { [METRICS.requests]: 1, [codeMetric(status)]: 1 };
   const attemptsRaw = Number(headerValue(headers, 'x-serialization-attempts'));
   const attempts = Number.isInteger(attemptsRaw) && attemptsRaw >= 1 ? attemptsRaw : null;
   if (attempts !== null && attempts > 1) counters[METRICS.retries] = attempts - 1;

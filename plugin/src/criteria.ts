@@ -15,6 +15,21 @@ export interface ReportLike {
 
 export type Comparator = 'lt' | 'lte' | 'eq' | 'gte' | 'gt' | 'between';
 
+/**
+ * What a failed criterion means. `correctness` (the default for `expect` entries): the data or
+ * the contract is wrong, whatever the margin. `performance`: a threshold was missed, and by how
+ * much matters. `ensure` thresholds are always `performance`.
+ */
+export type CriterionKind = 'correctness' | 'performance';
+export const CRITERION_KINDS: readonly CriterionKind[] = ['correctness', 'performance'];
+
+/** A comparison with a limit: `equals`, `min`, `max`, `below`, `above` or `between: [low, high]`. */
+export interface Comparison {
+  readonly op: Comparator;
+  readonly limit: number;
+  readonly upper?: number;
+}
+
 export interface Criterion {
   readonly id: string;
   readonly name: string;
@@ -27,6 +42,7 @@ export interface Criterion {
   readonly upper?: number;
   readonly unit: '' | 'ms' | '%' | 'rps';
   readonly source: 'ensure' | 'isolation';
+  readonly kind: CriterionKind;
 }
 
 export interface CriterionResult {
@@ -109,6 +125,32 @@ function guessUnit(metric: string): Criterion['unit'] {
 
 export class CriteriaError extends Error {}
 
+const COMPARISON_KEYS = ['equals', 'min', 'max', 'below', 'above', 'between'] as const;
+
+/** Reads the one comparison key of an entry; pushes a problem naming `where` and returns null when it is wrong. */
+export function parseComparison(e: Record<string, unknown>, where: string, problems: string[]): Comparison | null {
+  const ops = COMPARISON_KEYS.filter((k) => k in e);
+  if (ops.length !== 1) {
+    problems.push(`${where} needs exactly one of ${COMPARISON_KEYS.join(', ')}`);
+    return null;
+  }
+  const key = ops[0]!;
+  if (key === 'between') {
+    const b = e.between;
+    if (!Array.isArray(b) || b.length !== 2 || !b.every((x) => typeof x === 'number' && Number.isFinite(x)) || (b[0] as number) > (b[1] as number)) {
+      problems.push(`${where}.between must be [low, high] numbers with low <= high`);
+      return null;
+    }
+    return { op: 'between', limit: b[0] as number, upper: b[1] as number };
+  }
+  const v = e[key];
+  if (typeof v !== 'number' || !Number.isFinite(v)) {
+    problems.push(`${where}.${key} must be a number`);
+    return null;
+  }
+  return { op: ({ equals: 'eq', min: 'gte', max: 'lte', below: 'lt', above: 'gt' } as const)[key], limit: v };
+}
+
 /** Parses `ensure.thresholds` and `isolation.expect`, reporting every problem at once. */
 export function parseCriteria(ensure: unknown, expect: unknown): Criterion[] {
   const out: Criterion[] = [];
@@ -124,41 +166,33 @@ export function parseCriteria(ensure: unknown, expect: unknown): Criterion[] {
           return;
         }
         const [metric, limit] = entries[0] as [string, number];
-        out.push({ id: `ensure:${metric}`, name: `${metric} < ${limit}`, metric, op: 'lt', limit, unit: guessUnit(metric), source: 'ensure' });
+        out.push({
+          id: `ensure:${metric}`,
+          name: `${metric} < ${limit}`,
+          metric,
+          op: 'lt',
+          limit,
+          unit: guessUnit(metric),
+          source: 'ensure',
+          kind: 'performance',
+        });
       });
   }
   if (expect !== undefined) {
-    if (!Array.isArray(expect)) problems.push('isolation.expect must be a list');
+    if (!Array.isArray(expect)) problems.push('plugins.isolation.expect must be a list');
     else
       expect.forEach((e: Record<string, unknown>, i) => {
-        const where = `isolation.expect[${i}]`;
+        const where = `plugins.isolation.expect[${i}]`;
         if (typeof e !== 'object' || e === null || typeof e.metric !== 'string') {
           problems.push(`${where} needs metric: <name>`);
           return;
         }
-        const ops = (['equals', 'min', 'max', 'below', 'above', 'between'] as const).filter((k) => k in e);
-        if (ops.length !== 1) {
-          problems.push(`${where} needs exactly one of equals, min, max, below, above, between`);
+        const cmp = parseComparison(e, where, problems);
+        if (!cmp) return;
+        const kind = e.kind ?? 'correctness';
+        if (!CRITERION_KINDS.includes(kind as CriterionKind)) {
+          problems.push(`${where}.kind must be correctness or performance`);
           return;
-        }
-        const key = ops[0]!;
-        let op: Comparator;
-        let limit: number;
-        let upper: number | undefined;
-        if (key === 'between') {
-          const b = e.between;
-          if (!Array.isArray(b) || b.length !== 2 || !b.every((x) => typeof x === 'number') || b[0] > b[1]) {
-            problems.push(`${where}.between must be [low, high] numbers with low <= high`);
-            return;
-          }
-          [op, limit, upper] = ['between', b[0], b[1]];
-        } else {
-          if (typeof e[key] !== 'number' || !Number.isFinite(e[key])) {
-            problems.push(`${where}.${key} must be a number`);
-            return;
-          }
-          op = ({ equals: 'eq', min: 'gte', max: 'lte', below: 'lt', above: 'gt' } as const)[key];
-          limit = e[key] as number;
         }
         if (e.over !== undefined && typeof e.over !== 'string') {
           problems.push(`${where}.over must be a metric name`);
@@ -172,7 +206,16 @@ export function parseCriteria(ensure: unknown, expect: unknown): Criterion[] {
         const metric = e.metric;
         const over = e.over as string | undefined;
         const name = typeof e.name === 'string' ? e.name : `${metric}${over ? ` / ${over}` : ''}`;
-        out.push({ id: `isolation:${typeof e.id === 'string' ? e.id : i}`, name, metric, ...(over ? { over } : {}), op, limit, ...(upper !== undefined ? { upper } : {}), unit: unitRaw as Criterion['unit'], source: 'isolation' });
+        out.push({
+          id: `isolation:${typeof e.id === 'string' ? e.id : i}`,
+          name,
+          metric,
+          ...(over ? { over } : {}),
+          ...cmp,
+          unit: unitRaw as Criterion['unit'],
+          source: 'isolation',
+          kind: kind as CriterionKind,
+        });
       });
   }
   if (problems.length > 0) throw new CriteriaError(problems.join('; '));

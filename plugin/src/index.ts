@@ -1,8 +1,9 @@
-export { Plugin, IsolationRecorder, readConfig, progressOf } from './plugin';
-export type { IsolationConfig } from './plugin';
+export { Plugin, progressOf } from './plugin';
+export { IsolationRecorder, readConfig, renderVars } from './recorder';
+export type { IsolationConfig } from './recorder';
 export * from './metrics';
 export * from './classify';
 export * from './criteria';
-export type { HistoryEvent } from './history';
+export type { HistoryClose, HistoryEvent, HistoryLine } from './history';
 /** Tells Artillery to hand this plugin the current metrics format (counters, rates, summaries). */
 export const LEGACY_METRICS_FORMAT = false;

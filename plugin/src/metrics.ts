@@ -24,6 +24,10 @@ export const METRICS = {
   failed: `${PREFIX}.failed`,
   retries: `${PREFIX}.serialization_retries`,
   replays: `${PREFIX}.replays`,
+  /** Answers to a key this virtual user had already sent (a client retry): not counted again as ok or conflict. */
+  resends: `${PREFIX}.resends`,
+  /** Unit requests sent without an Idempotency-Key: they cannot be reconciled, so the verdict is unknown. */
+  unkeyed: `${PREFIX}.unkeyed`,
   units: { reserve: `${PREFIX}.units.reserved`, release: `${PREFIX}.units.released`, consume: `${PREFIX}.units.consumed` },
   /** Histogram: attempts per request, from the X-Serialization-Attempts header. */
   attempts: `${PREFIX}.attempts`,
@@ -51,8 +55,20 @@ export const COUNTERS: readonly string[] = [
   METRICS.failed,
   METRICS.retries,
   METRICS.replays,
+  METRICS.resends,
+  METRICS.unkeyed,
   METRICS.pluginErrors,
   ...Object.values(METRICS.units),
 ];
 
 export const HISTOGRAMS: readonly string[] = [METRICS.attempts, ...Object.values(METRICS.responseTime)];
+
+type Leaves<T> = T extends string ? T : T extends Readonly<Record<string, infer V>> ? Leaves<V> : never;
+
+/** Every metric name the table defines (the per-status prefix excluded): reading any other is a type error. */
+export type MetricName = Exclude<Leaves<typeof METRICS>, typeof METRICS.codePrefix>;
+
+/** The per-status counter of one HTTP status: isolation.code.<status>. */
+export function codeMetric(status: number): string {
+  return `${METRICS.codePrefix}${status}`;
+}

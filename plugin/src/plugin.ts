@@ -16,10 +16,9 @@
  *           - { name: "error rate", metric: isolation.failed, over: isolation.requests, below: 0.02 }
  */
 import type { ArtilleryGlobal, HttpResponse, Next, RequestParams, ScenarioEvents, Script, VuContext } from './artillery-types';
-import { DEFAULT_ROUTE, RequestInfo, classifyError, classifyResponse, parseRequest } from './classify';
-import { CriteriaError, Criterion, describeResult, evaluate, parseCriteria } from './criteria';
-import { HistoryWriter } from './history';
-import { COUNTERS, METRICS } from './metrics';
+import { describeResult, evaluate } from './criteria';
+import { METRICS } from './metrics';
+import { IsolationConfig, IsolationRecorder, readConfig } from './recorder';
 
 declare const global: { artillery?: ArtilleryGlobal };
 
@@ -34,7 +33,14 @@ interface StatsEvents {
 }
 
 /** The figures of one period that the progress line shows. */
-export function progressOf(stats: PeriodStats): { period: number | null; rps: number | null; p95: number | null; requests: number; conflicts: number; failed: number } {
+export function progressOf(stats: PeriodStats): {
+  period: number | null;
+  rps: number | null;
+  p95: number | null;
+  requests: number;
+  conflicts: number;
+  failed: number;
+} {
   const c = stats.counters ?? {};
   return {
     period: stats.period === undefined ? null : Number(stats.period),
@@ -46,120 +52,8 @@ export function progressOf(stats: PeriodStats): { period: number | null; rps: nu
   };
 }
 
-export interface IsolationConfig {
-  readonly route: RegExp;
-  readonly historyDir: string | null;
-  readonly expect: readonly Criterion[];
-}
-
-export function readConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): IsolationConfig {
-  const c = (raw ?? {}) as { route?: unknown; historyDir?: unknown; expect?: unknown };
-  const problems: string[] = [];
-  let route = DEFAULT_ROUTE;
-  if (c.route !== undefined) {
-    try {
-      if (typeof c.route !== 'string') throw new Error('not a string');
-      route = new RegExp(c.route);
-    } catch {
-      problems.push('isolation.route must be a regular expression with two groups: the id and the operation');
-    }
-  }
-  if (c.historyDir !== undefined && typeof c.historyDir !== 'string') problems.push('isolation.historyDir must be a path');
-  let expect: Criterion[] = [];
-  try {
-    expect = parseCriteria(undefined, c.expect);
-  } catch (err) {
-    problems.push((err as Error).message);
-  }
-  if (problems.length > 0) throw new CriteriaError(`artillery-plugin-isolation: invalid configuration: ${problems.join('; ')}`);
-  const historyDir = (typeof c.historyDir === 'string' && c.historyDir) || env.ISOLATION_HISTORY_DIR || null;
-  return { route, historyDir, expect };
-}
-
-/** Replaces {{ name }} with context variables (what Artillery will send), leaving others as they are. */
-export function renderVars(text: string, vars: Record<string, unknown>): string {
-  return text.replace(/\{\{\s*([A-Za-z_$][\w$]*)\s*\}\}/g, (whole, name: string) => (vars[name] === undefined ? whole : String(vars[name])));
-}
-
 function asList(v: string | string[] | undefined): string[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
-}
-
-/** Worker-side state and hooks. Exported for unit tests with a stub event emitter. */
-export class IsolationRecorder {
-  private seeded = false;
-  private readonly history: HistoryWriter | null;
-
-  constructor(private readonly config: IsolationConfig) {
-    this.history = config.historyDir ? new HistoryWriter(config.historyDir) : null;
-  }
-
-  private seed(ee: ScenarioEvents): void {
-    if (this.seeded) return;
-    this.seeded = true;
-    for (const name of COUNTERS) ee.emit('counter', name, 0);
-  }
-
-  private info(req: RequestParams, vars?: Record<string, unknown>): RequestInfo | null {
-    if (vars) {
-      // beforeRequest hooks see the request before Artillery templates it.
-      const url = renderVars(String(req.url ?? ''), vars);
-      const headers = Object.fromEntries(Object.entries(req.headers ?? {}).map(([k, v]) => [k, typeof v === 'string' ? renderVars(v, vars) : v]));
-      if (/\{\{/.test(url) || /\{\{/.test(String(headers['Idempotency-Key'] ?? headers['idempotency-key'] ?? ''))) return null;
-      return parseRequest(url, req.json, headers, this.config.route);
-    }
-    return parseRequest(String(req.url ?? ''), req.json, req.headers, this.config.route);
-  }
-
-  beforeRequest(req: RequestParams, ee: ScenarioEvents, vars: Record<string, unknown> = {}): void {
-    this.seed(ee);
-    if (!this.history) return; // invoke events exist only for the history
-    const info = this.info(req, vars);
-    if (info && info.idempotencyKey) {
-      this.history.write({ type: 'invoke', time: Date.now(), key: info.idempotencyKey, op: info.operation, auth: info.authorizationId, units: info.units });
-    }
-  }
-
-  afterResponse(req: RequestParams, res: HttpResponse, ee: ScenarioEvents): void {
-    this.seed(ee);
-    const info = this.info(req);
-    if (!info) return;
-    const c = classifyResponse(info, res.statusCode, res.headers, res.body);
-    for (const [name, value] of Object.entries(c.counters)) ee.emit('counter', name, value);
-    if (c.attempts !== null) ee.emit('histogram', METRICS.attempts, c.attempts);
-    const ttfb = res.timings?.phases?.firstByte;
-    if (typeof ttfb === 'number') ee.emit('histogram', METRICS.responseTime[info.operation], ttfb);
-    if (this.history && info.idempotencyKey) {
-      this.history.write({
-        type: c.outcome,
-        time: Date.now(),
-        key: info.idempotencyKey,
-        op: info.operation,
-        auth: info.authorizationId,
-        units: info.units,
-        status: res.statusCode,
-        reason: c.reason,
-        attempts: c.attempts,
-        replayed: c.replayed,
-      });
-    }
-  }
-
-  onError(err: { code?: string; message?: string }, req: RequestParams, ee: ScenarioEvents): void {
-    this.seed(ee);
-    const info = this.info(req);
-    if (!info) return;
-    const code = err?.code ?? err?.message ?? 'error';
-    const c = classifyError(code);
-    for (const [name, value] of Object.entries(c.counters)) ee.emit('counter', name, value);
-    if (this.history && info.idempotencyKey) {
-      this.history.write({ type: c.outcome, time: Date.now(), key: info.idempotencyKey, op: info.operation, auth: info.authorizationId, units: info.units, status: null, reason: code });
-    }
-  }
-
-  close(): void {
-    this.history?.close();
-  }
 }
 
 export class Plugin {
@@ -209,12 +103,12 @@ export class Plugin {
       guard(ee, () => recorder.beforeRequest(req, ee, ctx.vars));
       next();
     };
-    processor.isolation_afterResponse = (req: RequestParams, res: HttpResponse, _ctx: VuContext, ee: ScenarioEvents, next: Next) => {
-      guard(ee, () => recorder.afterResponse(req, res, ee));
+    processor.isolation_afterResponse = (req: RequestParams, res: HttpResponse, ctx: VuContext, ee: ScenarioEvents, next: Next) => {
+      guard(ee, () => recorder.afterResponse(req, res, ee, ctx.vars));
       next();
     };
-    processor.isolation_onError = (err: Error & { code?: string }, req: RequestParams, _ctx: VuContext, ee: ScenarioEvents, next: Next) => {
-      guard(ee, () => recorder.onError(err, req, ee));
+    processor.isolation_onError = (err: Error & { code?: string }, req: RequestParams, ctx: VuContext, ee: ScenarioEvents, next: Next) => {
+      guard(ee, () => recorder.onError(err, req, ee, ctx.vars));
       next();
     };
     for (const scenario of script.scenarios) {

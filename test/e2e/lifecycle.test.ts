@@ -44,9 +44,13 @@ describe('embedded PostgreSQL and clean shutdown', () => {
     expect(s.code).toBe(0);
     expect(s.stdout).toContain('load-test database authz_load_test created');
     expect((await runCli('seed', [], env)).code).toBe(0);
-    const v = await runCli('verify', [], env);
+    const v = await runCli('verify', ['--integrity-only'], env);
     expect(v.code).toBe(0);
     expect(v.stdout).toContain('(0 rows)');
+    // Without --integrity-only there is no run to reconcile with: never valid by default.
+    const unknown = await runCli('verify', [], env);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stdout).toMatch(/UNKNOWN: 1 not_reconciled/);
     expect(processesMentioning(env.EMBEDDED_PG_DIR)).toEqual([]);
     expect(await listening(55977)).toBe(false);
   });

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readArtilleryReport } from '../../report/artillery-json';
+import { readArtilleryReport } from '../../formats/artillery-json';
 import { runEnv, tempDir } from '../support/db';
 import { runCli } from '../support/cli';
 import { scenariosWith } from '../support/scenario-copy';
@@ -50,7 +50,13 @@ describe('load-test:all, quick profile, real Artillery', () => {
 
     // Reconciliation ran after every scenario and found nothing lost, duplicated or unexpected.
     for (const s of summary.scenarios) {
-      expect([s.id, s.reconciliation.mode, s.reconciliation.counts.lost, s.reconciliation.counts.duplicated, s.reconciliation.counts.unexpected]).toEqual([s.id, 'history', 0, 0, 0]);
+      expect([s.id, s.reconciliation.mode, s.reconciliation.counts.lost, s.reconciliation.counts.duplicated, s.reconciliation.counts.unexpected]).toEqual([
+        s.id,
+        'history',
+        0,
+        0,
+        0,
+      ]);
     }
     expect(r.stdout).toMatch(/lost 0, duplicated 0, unexpected 0/);
 
@@ -64,7 +70,12 @@ describe('load-test:all, quick profile, real Artillery', () => {
       const browser = await launch();
       try {
         for (const slug of ['contention', 'throughput', 'mixed']) {
-          const c = await checkPage(browser, path.join(runDir, `${slug}.html`), ['#verdict', '#integrity', '#reconciliation', '#criteria'], path.join(runDir, `${slug}.png`));
+          const c = await checkPage(
+            browser,
+            path.join(runDir, `${slug}.html`),
+            ['#verdict', '#integrity', '#reconciliation', '#criteria'],
+            path.join(runDir, `${slug}.png`),
+          );
           expect([slug, c.consoleErrors, c.blockedRequests]).toEqual([slug, [], []]);
           expect(c.canvases.length).toBeGreaterThanOrEqual(7);
           for (const cv of c.canvases) expect([slug, cv.id, cv.drawn > 500]).toEqual([slug, cv.id, true]);

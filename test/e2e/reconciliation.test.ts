@@ -7,18 +7,21 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runEnv } from '../support/db';
 import { runCli } from '../support/cli';
-import { scenariosWith } from '../support/scenario-copy';
+import { scenariosCopy, scenariosWith } from '../support/scenario-copy';
 
 jest.setTimeout(240_000);
 
+// `also`: what a client retry of an affected key adds. A retried double-applied request can be
+// answered 200 then 409 (the retry was applied again, or refused, instead of replayed); a retried
+// phantom 409 is replayed as the 200 it was: both are `contradicted` keys, true of that defect too.
 const MODES = [
-  { mode: 'lost-ack', defect: 'lost', port: 3397 },
-  { mode: 'double-apply', defect: 'duplicated', port: 3398 },
-  { mode: 'phantom-409', defect: 'unexpected', port: 3399 },
+  { mode: 'lost-ack', defect: 'lost', also: [], port: 3397 },
+  { mode: 'double-apply', defect: 'duplicated', also: ['contradicted'], port: 3398 },
+  { mode: 'phantom-409', defect: 'unexpected', also: ['contradicted'], port: 3399 },
 ] as const;
 
 describe('reconciliation catches each injected defect by name', () => {
-  for (const { mode, defect, port } of MODES) {
+  for (const { mode, defect, also, port } of MODES) {
     it(`${mode}: reports ${defect} writes and nothing else at the key level`, async () => {
       const env = runEnv(`e2e_recon_${mode.replace(/-/g, '_')}`, port);
       const r = await runCli('run', ['scenario3', '--profile', 'quick', '--api-mode', mode], env, { timeoutMs: 200_000 });
@@ -30,7 +33,8 @@ describe('reconciliation catches each injected defect by name', () => {
       expect(recon.mode).toBe('history');
       expect(recon.verdict.valid).toBe(false);
       const keyLevel = Object.keys(recon.verdict.errors).filter((t) => t.startsWith('history.'));
-      expect(keyLevel).toEqual([`history.${defect}`]);
+      expect(keyLevel).toContain(`history.${defect}`);
+      expect(keyLevel.filter((t) => ![defect, ...also].map((x) => `history.${x}`).includes(t))).toEqual([]);
       expect(recon.counts[defect]).toBeGreaterThan(0);
       expect(r.stdout).toMatch(new RegExp(`${defect} [1-9]\\d*`));
 
@@ -56,5 +60,37 @@ describe('reconciliation catches each injected defect by name', () => {
     expect(recon.verdict.valid).toBe(true);
     // The timeouts are failed requests for the error rate, so the run itself is not GO.
     expect(r.stdout).toMatch(/error rate < 2%.*FAIL/);
+  });
+
+  it('double-apply is caught in scenarios 1 and 2 and in the ladder too: every scenario resends a share of its requests', async () => {
+    // A higher resend share than the default 5 % so that the negative control cannot miss by
+    // chance; scenario 3 (above) runs with its default.
+    const more = (y: string): string => y.replace('retryShare: 0.05', 'retryShare: 0.5');
+    const dir = scenariosCopy({
+      'high-contention.yml': more,
+      'high-throughput.yml': more,
+      'ladder.yml': more,
+      'mixed-operations.yml': (y) => y.replace('order: 3', 'order: 3\n    inAll: false'),
+    });
+    const env = runEnv('e2e_recon_double_apply_all', 3403, { SCENARIOS_DIR: dir });
+    const r = await runCli('run', ['all', '--profile', 'quick', '--api-mode', 'double-apply'], env, { timeoutMs: 230_000 });
+    expect(r.code).toBe(1);
+    const [run] = fs.readdirSync(env.REPORTS_DIR).filter((d) => d !== 'latest');
+    const summary = JSON.parse(fs.readFileSync(path.join(env.REPORTS_DIR, run!, 'summary.json'), 'utf8'));
+    expect(summary.scenarios.map((s: { id: string }) => s.id)).toEqual(['scenario1', 'scenario2']);
+    for (const s of summary.scenarios) {
+      const keyLevel = Object.keys(s.reconciliation.verdict.errors).filter((t) => t.startsWith('history.'));
+      expect([s.id, s.reconciliation.verdict.valid, keyLevel.length > 0]).toEqual([s.id, false, true]);
+      expect([s.id, keyLevel.filter((t) => !['history.duplicated', 'history.contradicted'].includes(t))]).toEqual([s.id, []]);
+    }
+
+    const ladderReports = path.join(path.dirname(env.REPORTS_DIR), 'ladder-reports');
+    const l = await runCli('ladder', ['--steps', '100', '--api-mode', 'double-apply'], { ...env, REPORTS_DIR: ladderReports }, { timeoutMs: 120_000 });
+    expect(l.code).toBe(1);
+    const [lrun] = fs.readdirSync(ladderReports);
+    const step = JSON.parse(fs.readFileSync(path.join(ladderReports, lrun!, 'ladder.json'), 'utf8')).steps[0];
+    const recon = step.rows.find((x: { name: string }) => x.name.includes('reconciliation'));
+    expect(recon.pass).toBe(false);
+    expect(recon.measured).toMatch(/^\d+ \/ [1-9]\d* \/ \d+|contradicted/);
   });
 });

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { readArtilleryReport } from '../../report/artillery-json';
+import { readArtilleryReport } from '../../formats/artillery-json';
 import { runEnv } from '../support/db';
 import { runCli } from '../support/cli';
 

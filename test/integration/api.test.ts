@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildApp } from '../../api/app';
 import { loadApiConfig } from '../../lib/config';
@@ -22,12 +23,19 @@ describe('reference API against a real PostgreSQL (inject)', () => {
     const dir = tempDir('api');
     const s = await seed({ databaseUrl: url, fixturePath: path.join(dir, 'f.json'), secretPath: path.join(dir, 's'), tokenTtlSeconds: 600 });
     fixture = s.fixture;
-    secret = require('node:fs').readFileSync(path.join(dir, 's'), 'utf8');
+    secret = fs.readFileSync(path.join(dir, 's'), 'utf8');
   });
 
   const auth = (tier: 'contention' | 'standard' | 'bulk', i = 0) => fixture.authorizations.filter((a) => a.tier === tier)[i]!;
   const token = (orgId: string) => fixture.tokensByOrganization[orgId]![0]!;
-  const op = (app: Awaited<ReturnType<typeof appFor>>['app'], a: { id: string; organizationId: string }, operation: string, units: number, key?: string, tok?: string) =>
+  const op = (
+    app: Awaited<ReturnType<typeof appFor>>['app'],
+    a: { id: string; organizationId: string },
+    operation: string,
+    units: number,
+    key?: string,
+    tok?: string,
+  ) =>
     app.inject({
       method: 'POST',
       url: `/api/authorizations/${a.id}/${operation}`,
@@ -57,7 +65,12 @@ describe('reference API against a real PostgreSQL (inject)', () => {
       expect((await op(app, a, 'reserve', 60, 'c-2')).statusCode).toBe(409);
 
       expect((await op(app, a, 'reserve', 61, 'c-2')).json()).toMatchObject({ reason: 'idempotency_key_reused' });
-      expect((await op(app, a, 'consume', 30, 'c-4')).json().balance).toEqual({ capacityUnits: 200, reservedUnits: 20, consumedUnits: 30, availableUnits: 150 });
+      expect((await op(app, a, 'consume', 30, 'c-4')).json().balance).toEqual({
+        capacityUnits: 200,
+        reservedUnits: 20,
+        consumedUnits: 30,
+        availableUnits: 150,
+      });
 
       const other = fixture.authorizations.find((x) => x.organizationId !== a.organizationId)!;
       expect((await op(app, other, 'reserve', 1, undefined, token(a.organizationId))).statusCode).toBe(403);

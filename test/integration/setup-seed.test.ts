@@ -33,7 +33,10 @@ describe('setup and seed against a real PostgreSQL', () => {
         await seed({ databaseUrl: url, fixturePath: path.join(tempDir('fx'), 'f.json'), secretPath: path.join(tempDir('fx'), 's'), tokenTtlSeconds: 60 });
       }
       const id = (await c.query('SELECT id FROM authorizations LIMIT 1')).rows[0].id;
-      await c.query(`INSERT INTO unit_ledger (authorization_id, operation, units, idempotency_key) VALUES ($1, 'reserve', 1, 'dup'), ($1, 'reserve', 1, 'dup')`, [id]);
+      await c.query(
+        `INSERT INTO unit_ledger (authorization_id, operation, units, idempotency_key) VALUES ($1, 'reserve', 1, 'dup'), ($1, 'reserve', 1, 'dup')`,
+        [id],
+      );
       await expect(setupDatabase(url, 'it_setup_seed', { recreate: false })).rejects.toMatchObject({ code: 'LT_DB_NOT_SET_UP' });
       expect((await setupDatabase(url, 'it_setup_seed', { recreate: false, repair: true })).repaired).toMatch(/cleared a ledger with duplicated keys/);
     } finally {
@@ -53,12 +56,21 @@ describe('setup and seed against a real PostgreSQL', () => {
     const c = new Client({ connectionString: url });
     await c.connect();
     try {
-      const r = await c.query(`SELECT o.code, count(DISTINCT p.id)::int AS patients, count(DISTINCT pr.id)::int AS practitioners, count(DISTINCT a.id)::int AS auths,
+      const r =
+        await c.query(`SELECT o.code, count(DISTINCT p.id)::int AS patients, count(DISTINCT pr.id)::int AS practitioners, count(DISTINCT a.id)::int AS auths,
           sum(DISTINCT a.capacity_units) AS _ FROM organizations o JOIN patients p ON p.organization_id = o.id JOIN practitioners pr ON pr.organization_id = o.id
           JOIN authorizations a ON a.organization_id = o.id GROUP BY o.code ORDER BY o.code`);
-      expect(r.rows.map((x) => [x.code, x.patients, x.practitioners, x.auths])).toEqual([['A', 10, 4, 30], ['B', 5, 3, 15], ['C', 5, 3, 10]]);
+      expect(r.rows.map((x) => [x.code, x.patients, x.practitioners, x.auths])).toEqual([
+        ['A', 10, 4, 30],
+        ['B', 5, 3, 15],
+        ['C', 5, 3, 10],
+      ]);
       const caps = await c.query('SELECT capacity_units, count(*)::int AS n FROM authorizations GROUP BY 1 ORDER BY 1');
-      expect(caps.rows).toEqual([{ capacity_units: 50, n: 10 }, { capacity_units: 200, n: 20 }, { capacity_units: 1000, n: 25 }]);
+      expect(caps.rows).toEqual([
+        { capacity_units: 50, n: 10 },
+        { capacity_units: 200, n: 20 },
+        { capacity_units: 1000, n: 25 },
+      ]);
     } finally {
       await c.end();
     }

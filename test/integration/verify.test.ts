@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { seed } from '../../seed/seed';
@@ -25,7 +26,7 @@ describe('integrity verifier against a real PostgreSQL', () => {
 
   it('passes a clean database with 0 rows (CLI exit 0)', async () => {
     expect((await runIntegritySql(url, SQL)).rows).toEqual([]);
-    const r = await runCli('verify', [], { DATABASE_URL: url });
+    const r = await runCli('verify', ['--integrity-only'], { DATABASE_URL: url });
     expect(r.stdout).toContain('=== Authorization Unit Integrity Check ===\n(0 rows)');
     expect(r.code).toBe(0);
   });
@@ -54,7 +55,7 @@ describe('integrity verifier against a real PostgreSQL', () => {
 
   it('exits 2 when the SQL file is not valid, and 254 on a bad argument', async () => {
     const bad = path.join(tempDir('sql'), 'bad.sql');
-    require('node:fs').writeFileSync(bad, 'SELEC nonsense');
+    fs.writeFileSync(bad, 'SELEC nonsense');
     const r = await runCli('verify', [], { DATABASE_URL: url, VERIFY_SQL: bad });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('LT_VERIFY_SQL_INVALID');

@@ -10,7 +10,12 @@ export interface CliResult {
 }
 
 /** Runs `node dist/cli/<name>.js args` with env added to this process's environment. */
-export function runCli(name: string, args: string[], env: Record<string, string | undefined>, opts: { timeoutMs?: number; onStdout?: (s: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<CliResult> {
+export function runCli(
+  name: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  opts: { timeoutMs?: number; onStdout?: (s: string, child: ReturnType<typeof spawn>) => void } = {},
+): Promise<CliResult> {
   return new Promise((resolve) => {
     const fullEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete fullEnv[k];

@@ -24,10 +24,16 @@ export function tempDir(prefix: string): string {
 }
 
 /** Environment for one CLI run on its own database, port, reports and fixture folders. */
-export function runEnv(name: string, port: number, extra: Record<string, string> = {}): Record<string, string> & { DATABASE_URL: string; REPORTS_DIR: string; FIXTURE_PATH: string } {
+export function runEnv(
+  name: string,
+  port: number,
+  extra: Record<string, string> = {},
+): Record<string, string> & { DATABASE_URL: string; REPORTS_DIR: string; FIXTURE_PATH: string } {
   const dir = tempDir(name.replace(/_/g, '-'));
   return {
     DATABASE_URL: withDatabase(testServerUrl(), name),
+    // The tests' databases are scratch databases the pack creates: it owns them.
+    LOADTEST_DB_OWNED: 'true',
     API_PORT: String(port),
     REPORTS_DIR: path.join(dir, 'reports'),
     FIXTURE_PATH: path.join(dir, 'fixtures', 'test-data.json'),

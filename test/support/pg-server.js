@@ -7,9 +7,8 @@ const { runCleanups } = require('../../dist/lib/lifecycle');
   const port = Number(process.env.TEST_PG_PORT);
   const dir = process.env.TEST_PG_DIR;
   const url = `postgres://postgres:loadtest@127.0.0.1:${port}/postgres`;
-  const server = await startDatabaseServer(
-    { mode: 'embedded', url, displayUrl: url, database: 'postgres', embedded: { port, dir } },
-    (l) => process.stderr.write(`${l}\n`),
+  const server = await startDatabaseServer({ mode: 'embedded', url, displayUrl: url, database: 'postgres', embedded: { port, dir } }, (l) =>
+    process.stderr.write(`${l}\n`),
   );
   process.stdout.write(`READY ${server.url}\n`);
 })().catch(async (err) => {

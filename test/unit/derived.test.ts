@@ -1,4 +1,4 @@
-import { conflictRateByThird, sustainedRate } from '../../runner/derived';
+import { conflictRateByThird, sustainedRate } from '../../runner/series-criteria';
 import { formatProgress, parseProgressLine } from '../../runner/progress';
 import { progressOf } from 'artillery-plugin-isolation';
 import { period, reportOf } from '../support/periods';
@@ -17,10 +17,12 @@ describe('time-series criteria', () => {
     expect(c).toBeCloseTo(90 / 100);
   });
 
-  it('formats the live progress line from the plugin\'s period line', () => {
+  it("formats the live progress line from the plugin's period line", () => {
     const line = `[isolation] ${JSON.stringify(progressOf({ period: 1, counters: { 'isolation.requests': 200, 'isolation.conflicts': 30 }, rates: { 'http.request_rate': 20 }, summaries: { 'http.response_time': { p95: 41.2 } } }))}`;
     const p = parseProgressLine(line)!;
-    expect(formatProgress(p, { index: 2, of: 3, elapsedSeconds: 70, expectedSeconds: 300 })).toBe('[scenario 2/3] 1:10 elapsed, ~3:50 left | 20.0 req/s | p95 41 ms | 409 15.0%');
+    expect(formatProgress(p, { index: 2, of: 3, elapsedSeconds: 70, expectedSeconds: 300 })).toBe(
+      '[scenario 2/3] 1:10 elapsed, ~3:50 left | 20.0 req/s | p95 41 ms | 409 15.0%',
+    );
     expect(parseProgressLine('ok: http.response_time.p95 < 200')).toBeNull();
   });
 });

@@ -12,7 +12,7 @@ describe('integrity verdict', () => {
     ],
   };
 
-  it('prints the plan\'s header, the rows and (N rows)', () => {
+  it("prints the plan's header, the rows and (N rows)", () => {
     expect(formatIntegrity(clean)).toBe('=== Authorization Unit Integrity Check ===\n(0 rows)\n\n=== Expected Result: 0 rows ===');
     const text = formatIntegrity(dirty);
     expect(text).toContain(' authorization_id | violation        | excess_units ');

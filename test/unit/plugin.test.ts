@@ -15,11 +15,21 @@ class StubEE {
 
 const url = 'http://127.0.0.1:3300/api/authorizations/0b0e5f0e-0000-4000-8000-000000000001/reserve';
 const req = (key = 'k-1') => ({ url, json: { units: 10 }, headers: { 'Idempotency-Key': key } });
-const res = (status: number, body: unknown, headers: Record<string, string> = {}) => ({ statusCode: status, headers, body: JSON.stringify(body), timings: { phases: { firstByte: 12 } } });
+const res = (status: number, body: unknown, headers: Record<string, string> = {}) => ({
+  statusCode: status,
+  headers,
+  body: JSON.stringify(body),
+  timings: { phases: { firstByte: 12 } },
+});
 
 describe('classification', () => {
   it('parses the contract route, units and key', () => {
-    expect(parseRequest(url, { units: 10 }, { 'idempotency-key': 'a' })).toEqual({ operation: 'reserve', authorizationId: '0b0e5f0e-0000-4000-8000-000000000001', units: 10, idempotencyKey: 'a' });
+    expect(parseRequest(url, { units: 10 }, { 'idempotency-key': 'a' })).toEqual({
+      operation: 'reserve',
+      authorizationId: '0b0e5f0e-0000-4000-8000-000000000001',
+      units: 10,
+      idempotencyKey: 'a',
+    });
     expect(parseRequest('http://x/health', undefined, {})).toBeNull();
   });
 
@@ -75,18 +85,52 @@ describe('IsolationRecorder (worker role, stub event emitter)', () => {
     const ee = new StubEE();
     // beforeRequest sees the request before Artillery renders its templates.
     r.beforeRequest(
-      { url: 'http://127.0.0.1:3300/api/authorizations/{{ authorizationId }}/{{ operation }}', json: { units: 10 }, headers: { 'Idempotency-Key': '{{ key }}' } },
+      {
+        url: 'http://127.0.0.1:3300/api/authorizations/{{ authorizationId }}/{{ operation }}',
+        json: { units: 10 },
+        headers: { 'Idempotency-Key': '{{ key }}' },
+      },
       ee,
       { authorizationId: '0b0e5f0e-0000-4000-8000-000000000001', operation: 'reserve', key: 'key-a' },
     );
     r.afterResponse(req('key-a'), res(200, {}), ee);
     r.close();
     const [file] = fs.readdirSync(dir);
-    const events = fs.readFileSync(path.join(dir, file!), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const events = fs
+      .readFileSync(path.join(dir, file!), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(events.map((e) => [e.type, e.key, e.op, e.units])).toEqual([
       ['invoke', 'key-a', 'reserve', 10],
       ['ok', 'key-a', 'reserve', 10],
+      // A clean stop ends the file with a close line counting the lines before it.
+      ['close', undefined, undefined, undefined],
     ]);
+    expect(events[2].lines).toBe(2);
+  });
+
+  it('counts a resend of a key in the same virtual user once, in isolation.resends, not again as ok or conflict; and a request without a key in isolation.unkeyed', () => {
+    const r = new IsolationRecorder(readConfig({}, {}));
+    const ee = new StubEE();
+    const vars: Record<string, unknown> = {};
+    r.afterResponse(req('key-a'), res(200, {}), ee, vars);
+    r.afterResponse(req('key-a'), res(200, {}, { 'idempotent-replayed': 'true' }), ee, vars);
+    r.afterResponse(req('key-b'), res(409, { reason: 'insufficient_units' }), ee, vars);
+    r.afterResponse(req('key-b'), res(409, { reason: 'insufficient_units' }), ee, vars);
+    r.afterResponse({ ...req('x'), headers: {} }, res(200, {}), ee, vars);
+    const c = ee.counters;
+    expect([
+      c['isolation.reserve.ok'],
+      c['isolation.reserve.conflict'],
+      c['isolation.requests'],
+      c['isolation.resends'],
+      c['isolation.replays'],
+      c['isolation.unkeyed'],
+    ]).toEqual([2, 1, 3, 2, 1, 1]);
+    // Another virtual user (another context) sending the same key is not a resend of this one's.
+    r.afterResponse(req('key-a'), res(200, {}), ee, {});
+    expect(ee.counters['isolation.reserve.ok']).toBe(3);
   });
 });
 
@@ -97,9 +141,16 @@ describe('worker role hooks', () => {
     process.env.LOCAL_WORKER_ID = 'test';
     const spy = jest.spyOn(console, 'error').mockImplementation(() => undefined);
     try {
-      const script = { config: { plugins: { isolation: { historyDir: '/dev/null/not-a-dir' } } } as Record<string, unknown> & { processor?: Record<string, unknown> }, scenarios: [{}] as Record<string, unknown>[] };
+      const script = {
+        config: { plugins: { isolation: { historyDir: '/dev/null/not-a-dir' } } } as Record<string, unknown> & { processor?: Record<string, unknown> },
+        scenarios: [{}] as Record<string, unknown>[],
+      };
       new Plugin(script as never, null);
-      expect(script.scenarios[0]).toMatchObject({ beforeRequest: ['isolation_beforeRequest'], afterResponse: ['isolation_afterResponse'], onError: ['isolation_onError'] });
+      expect(script.scenarios[0]).toMatchObject({
+        beforeRequest: ['isolation_beforeRequest'],
+        afterResponse: ['isolation_afterResponse'],
+        onError: ['isolation_onError'],
+      });
       const ee = new StubEE();
       const next = jest.fn();
       (script.config.processor!.isolation_afterResponse as (...a: unknown[]) => void)(req(), res(200, {}), { vars: {} }, ee, next);

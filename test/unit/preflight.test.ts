@@ -41,7 +41,10 @@ describe('capacity preflight', () => {
 
   it('refuses more contention waves than targets', () => {
     const s = scenario('high-contention.yml', 'quick');
-    const r = preflightContention(s, auths('plan').filter((a, i) => a.tier !== 'contention' || i < 3));
+    const r = preflightContention(
+      s,
+      auths('plan').filter((a, i) => a.tier !== 'contention' || i < 3),
+    );
     expect(r.lines[0]).toMatchObject({ ok: false, needs: 10 });
   });
 });

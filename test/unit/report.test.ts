@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArtilleryReport } from '../../report/artillery-json';
+import { parseArtilleryReport } from '../../formats/artillery-json';
 import { buildModel, headline } from '../../report/model';
 import { renderScenarioHtml, esc, scriptJson } from '../../report/html';
 import { compareRuns, formatCompare } from '../../report/compare';
@@ -11,13 +11,34 @@ const plain = parseArtilleryReport(fs.readFileSync(path.resolve(__dirname, '..',
 
 const packReport = {
   aggregate: {
-    counters: { 'http.requests': 1000, 'isolation.requests': 1000, 'isolation.conflicts': 150, 'isolation.failed': 2, 'isolation.serialization_retries': 40, 'isolation.reserve.ok': 600, 'isolation.reserve.conflict': 150, 'isolation.conflict.insufficient_units': 150, 'http.codes.200': 848, 'http.codes.409': 150, 'http.codes.503': 2 },
+    counters: {
+      'http.requests': 1000,
+      'isolation.requests': 1000,
+      'isolation.conflicts': 150,
+      'isolation.failed': 2,
+      'isolation.serialization_retries': 40,
+      'isolation.reserve.ok': 600,
+      'isolation.reserve.conflict': 150,
+      'isolation.conflict.insufficient_units': 150,
+      'http.codes.200': 848,
+      'http.codes.409': 150,
+      'http.codes.503': 2,
+    },
     rates: {},
-    summaries: { 'http.response_time': { median: 5, p95: 20, p99: 90 }, 'isolation.attempts': { min: 1, median: 1, p95: 2, p99: 3, max: 4 }, 'isolation.response_time.reserve': { median: 5, p95: 21, p99: 80, max: 120 } },
+    summaries: {
+      'http.response_time': { median: 5, p95: 20, p99: 90 },
+      'isolation.attempts': { min: 1, median: 1, p95: 2, p99: 3, max: 4 },
+      'isolation.response_time.reserve': { median: 5, p95: 21, p99: 80, max: 120 },
+    },
     firstMetricAt: 1_700_000_000_000,
     lastMetricAt: 1_700_000_020_000,
   },
-  intermediate: [0, 1].map((i) => ({ period: 1_700_000_000_000 + i * 10_000, counters: { 'http.requests': 500, 'isolation.requests': 500, 'isolation.conflicts': 75, 'isolation.serialization_retries': 20 * i, 'http.codes.200': 425 }, rates: {}, summaries: { 'http.response_time': { median: 5, p95: 20, p99: 90 } } })),
+  intermediate: [0, 1].map((i) => ({
+    period: 1_700_000_000_000 + i * 10_000,
+    counters: { 'http.requests': 500, 'isolation.requests': 500, 'isolation.conflicts': 75, 'isolation.serialization_retries': 20 * i, 'http.codes.200': 425 },
+    rates: {},
+    summaries: { 'http.response_time': { median: 5, p95: 20, p99: 90 } },
+  })),
 };
 
 describe('report model', () => {
@@ -32,10 +53,20 @@ describe('report model', () => {
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|https?:\/\//);
   });
 
-  it('shows the pack\'s metrics: 409 rate, retries, per-operation latency, findings', () => {
+  it("shows the pack's metrics: 409 rate, retries, per-operation latency, findings", () => {
     const r = parseArtilleryReport(JSON.stringify(packReport), 'x.json');
     expect(headline(r)).toMatchObject({ requests: 1000, rps: 50, p95: 20, conflictRate: 0.15, errorRate: 0.002, retriesPerRequest: 0.04 });
-    const m = buildModel(r, { id: 'scenario3', title: 'Mixed', rows: [{ name: 'x', limit: '< 1', measured: '2', pass: false, kind: 'performance' }], pool: { max: 4, waits: 10, timeouts: 0, maxInUse: 4 } }, null, 'x.json');
+    const m = buildModel(
+      r,
+      {
+        id: 'scenario3',
+        title: 'Mixed',
+        rows: [{ scenario: 'scenario3', name: 'x', limit: '< 1', measured: '2', pass: false, kind: 'performance', overBy: 1 }],
+        pool: { max: 4, acquired: 100, waits: 10, timeouts: 0, errors: 0, maxInUse: 4, inUse: 0, waiting: 0 },
+      },
+      null,
+      'x.json',
+    );
     expect(m.charts.map((c) => c.id)).toEqual(expect.arrayContaining(['conflict-rate', 'retries', 'reasons', 'attempts', 'operations']));
     expect(m.verdict).toBe('FAIL (1 of 1 criteria failed)');
     expect(m.findings.join(' ')).toMatch(/Slowest operation: reserve .*p95 21/);
@@ -65,13 +96,42 @@ describe('comparison and results', () => {
     expect(formatCompare(rows).find((r) => r[1] === 'requests/s')).toEqual(['scenario1', 'requests/s', '10', '12', '+2 (+20.0%)', 'better']);
   });
 
-  it('writes PERFORMANCE_TEST_RESULTS.md with the plan\'s sections and the named third state', () => {
+  it("writes PERFORMANCE_TEST_RESULTS.md with the plan's sections and the named third state", () => {
     const md = renderResultsMarkdown(
-      { runId: 'r1', profile: 'quick', target: 'http://x', apiMode: 'safe', startedAt: 's', endedAt: 'e', decision: 'CONDITIONAL', reasons: ['scenario2: p95 missed by 10%'], crashes: [], scenarios: [{ id: 'scenario2', title: 'High throughput', reportFile: 'throughput.json', rows: [{ name: 'p95', limit: '< 150 ms', measured: '165 ms', pass: false, kind: 'performance' }], integrity: { columns: [], rows: [] } }] },
+      {
+        runId: 'r1',
+        runDir: 'r1',
+        meta: {} as never,
+        profile: 'quick',
+        target: 'http://x',
+        apiMode: 'safe',
+        startedAt: 's',
+        endedAt: 'e',
+        decision: 'CONDITIONAL',
+        reasons: ['scenario2: p95 missed by 10%'],
+        crashes: [],
+        scenarios: [
+          {
+            id: 'scenario2',
+            title: 'High throughput',
+            reportFile: 'throughput.json',
+            rows: [{ scenario: 'scenario2', name: 'p95', limit: '< 150 ms', measured: '165 ms', pass: false, kind: 'performance', overBy: 0.1 }],
+            integrity: { columns: [], rows: [] },
+          },
+        ],
+      },
       new Map(),
       new Map([['scenario2', ['Slowest operation: reserve']]]),
     );
-    for (const h of ['## Executive summary', '## Detailed metrics', '## Database integrity', '### What broke first', '### What would break next', '## GO/NO-GO recommendation']) expect(md).toContain(h);
+    for (const h of [
+      '## Executive summary',
+      '## Detailed metrics',
+      '## Database integrity',
+      '### What broke first',
+      '### What would break next',
+      '## GO/NO-GO recommendation',
+    ])
+      expect(md).toContain(h);
     expect(md).toContain('**FAIL**. **CONDITIONAL** (between GO and NO-GO)');
     expect(md).toContain('- scenario2: p95 (limit < 150 ms, measured 165 ms)');
   });

@@ -28,7 +28,15 @@ describe('withRetries', () => {
   it('does not retry other errors', async () => {
     let n = 0;
     const boom = Object.assign(new Error('syntax'), { code: '42601' });
-    await expect(withRetries(async () => { n++; throw boom; }, { maxAttempts: 5, sleep: noSleep })).rejects.toBe(boom);
+    await expect(
+      withRetries(
+        async () => {
+          n++;
+          throw boom;
+        },
+        { maxAttempts: 5, sleep: noSleep },
+      ),
+    ).rejects.toBe(boom);
     expect(n).toBe(1);
   });
 

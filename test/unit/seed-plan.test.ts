@@ -6,23 +6,35 @@ import { fixtureProblems, secondsUntilTokensExpire } from '../../seed/fixture';
 describe('seed plan', () => {
   const data = buildSeedData();
 
-  it('has exactly the plan\'s organizations, people and 55 authorizations', () => {
+  it("has exactly the plan's organizations, people and 55 authorizations", () => {
     const byOrg = (code: string) => data.organizations.find((o) => o.code === code)!.id;
     const count = <T extends { organizationId: string }>(rows: T[], code: string) => rows.filter((r) => r.organizationId === byOrg(code)).length;
     expect([count(data.patients, 'A'), count(data.practitioners, 'A'), count(data.authorizations, 'A')]).toEqual([10, 4, 30]);
     expect([count(data.patients, 'B'), count(data.practitioners, 'B'), count(data.authorizations, 'B')]).toEqual([5, 3, 15]);
     expect([count(data.patients, 'C'), count(data.practitioners, 'C'), count(data.authorizations, 'C')]).toEqual([5, 3, 10]);
-    expect(totals(data)).toEqual({ contention: { count: 10, units: 500 }, standard: { count: 20, units: 4000 }, bulk: { count: 25, units: 25_000 }, shared: { count: 0, units: 0 }, ladder: { count: 0, units: 0 } });
+    expect(totals(data)).toEqual({
+      contention: { count: 10, units: 500 },
+      standard: { count: 20, units: 4000 },
+      bulk: { count: 25, units: 25_000 },
+      waitlisted: { count: 0, units: 0 },
+      shared: { count: 0, units: 0 },
+      ladder: { count: 0, units: 0 },
+    });
     expect(PLAN).toHaveLength(3);
   });
 
-  it('builds the scenario profiles from the plan without changing the plan\'s IDs', () => {
+  it("builds the scenario profiles from the plan without changing the plan's IDs", () => {
     const throughput = buildSeedData(undefined, 'throughput');
     const mixed = buildSeedData(undefined, 'mixed');
     expect(throughput.authorizations.slice(0, 55).map((a) => a.id)).toEqual(data.authorizations.map((a) => a.id));
     expect(throughput.authorizations.filter((a) => a.tier !== 'contention')).toHaveLength(60);
     expect(mixed.authorizations.filter((a) => a.tier === 'shared')).toHaveLength(1);
-    expect(mixed.preReserved.filter((r) => r.units >= 1000).map((r) => r.units).sort((a, b) => a - b)).toEqual([1000, 1000, 1000, 1000, 1000, 1000, 3950]);
+    expect(
+      mixed.preReserved
+        .filter((r) => r.units >= 1000)
+        .map((r) => r.units)
+        .sort((a, b) => a - b),
+    ).toEqual([1000, 1000, 1000, 1000, 1000, 1000, 3950]);
     expect(mixed.preReserved.filter((r) => r.units === 100)).toHaveLength(39);
     expect(mixed.authorizations.filter((a) => a.tier === 'contention').every((a) => a.capacityUnits === 50)).toBe(true);
   });
@@ -47,9 +59,27 @@ describe('seed plan', () => {
   });
 
   it('names what is wrong with a hand-written fixture', () => {
-    expect(fixtureProblems({ version: 1, authorizations: [{ id: 'x', organizationId: 'o', capacityUnits: 0, tier: 'bulk' }], tokensByOrganization: {} })).toEqual([
-      'authorizations[0].capacityUnits must be a positive integer',
-    ]);
+    expect(
+      fixtureProblems({ version: 1, authorizations: [{ id: 'x', organizationId: 'o', capacityUnits: 0, tier: 'bulk' }], tokensByOrganization: {} }),
+    ).toEqual(['authorizations[0].capacityUnits must be a positive integer']);
     expect(fixtureProblems('nope')).toEqual(['it is not a JSON object']);
+  });
+
+  it('all: one data set serves the three scenarios in a row, and the full authorizations are waitlisted', () => {
+    const all = buildSeedData(undefined, 'all');
+    const t = totals(all);
+    expect(t.contention.count).toBe(10);
+    expect(t.standard.count + t.bulk.count).toBeGreaterThanOrEqual(50);
+    expect(t.waitlisted.count).toBe(6);
+    expect(t.shared.count).toBe(1);
+    const full = new Set(
+      all.preReserved.filter((r) => all.authorizations.find((a) => a.id === r.authorizationId)!.capacityUnits === r.units).map((r) => r.authorizationId),
+    );
+    expect(
+      all.authorizations
+        .filter((a) => full.has(a.id))
+        .map((a) => a.tier)
+        .sort(),
+    ).toEqual(['waitlisted', 'waitlisted', 'waitlisted', 'waitlisted', 'waitlisted', 'waitlisted']);
   });
 });

@@ -21,7 +21,7 @@ describe('processor choices', () => {
     expect(targetForWave(targets, 10)).toBe(targets[0]);
   });
 
-  it('picks a token of the authorization\'s own organization', () => {
+  it("picks a token of the authorization's own organization", () => {
     for (const a of fixture.authorizations) {
       const token = tokenFor(fixture, a, 7);
       expect(fixture.tokensByOrganization[a.organizationId]).toContain(token);

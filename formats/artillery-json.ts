@@ -4,6 +4,7 @@
  * gets a clear error.
  */
 import * as fs from 'node:fs';
+import { METRICS, MetricName } from 'artillery-plugin-isolation';
 import { PackError } from '../lib/errors';
 
 export interface ArtilleryPeriod {
@@ -85,4 +86,22 @@ export function readArtilleryReport(file: string): ArtilleryReport {
     throw new PackError('LT_USAGE', `cannot read ${file}`, { hint: 'check the path of the Artillery JSON report' });
   }
   return parseArtilleryReport(text, file);
+}
+
+/**
+ * Typed reads of the pack's own metrics: the name must be one the plugin's METRICS table defines
+ * (a type error otherwise), and a metric the report lacks is null ("not measured"), never 0.
+ */
+export function counterOf(p: ArtilleryPeriod, name: MetricName): number | null {
+  const v = p.counters[name];
+  return typeof v === 'number' ? v : null;
+}
+
+export function summaryOf(p: ArtilleryPeriod, name: MetricName): Readonly<Record<string, number>> | null {
+  return p.summaries[name] ?? null;
+}
+
+/** Whether the run used artillery-plugin-isolation (its counters are seeded with 0, so they are always present). */
+export function hasPackMetrics(p: ArtilleryPeriod): boolean {
+  return counterOf(p, METRICS.requests) !== null;
 }

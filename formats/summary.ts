@@ -1,0 +1,165 @@
+/**
+ * summary.json: the machine-readable outcome of a run, written by the runner (runner/plan.ts) and
+ * read by the reports, `load-test:verify` and `load-test:compare`. This file is the one
+ * declaration of its shape and of every value inside it; writers and readers import it.
+ */
+import * as fs from 'node:fs';
+import { PackError } from '../lib/errors';
+import type { Verdict } from './verdict';
+
+/** Correctness failures make a NO-GO; performance misses of 50 % or less make a CONDITIONAL. */
+export type CheckKind = 'correctness' | 'performance';
+export const CHECK_KINDS: readonly CheckKind[] = ['correctness', 'performance'];
+
+/** One line of the summary table: a criterion, its limit, what was measured, PASS/FAIL. */
+export interface CheckRow {
+  readonly scenario: string;
+  readonly name: string;
+  readonly limit: string;
+  readonly measured: string;
+  readonly pass: boolean;
+  readonly kind: CheckKind;
+  /** For a failed performance check: how far past the limit, as a fraction of it. */
+  readonly overBy: number | null;
+  /** The check could not be made (pass is then false): the verdict cannot be GO or NO-GO on it. */
+  readonly unknown?: boolean;
+  /** Even passing, this check cannot support a GO on its own (counters-mode reconciliation). */
+  readonly capsAt?: 'CONDITIONAL';
+}
+
+export type Decision = 'GO' | 'CONDITIONAL' | 'NO-GO' | 'UNKNOWN';
+export const DECISIONS: readonly Decision[] = ['GO', 'CONDITIONAL', 'NO-GO', 'UNKNOWN'];
+
+/** What each decision means: the one wording, printed by the runner and written into the reports. */
+export const DECISION_MEANING: Readonly<Record<Decision, { readonly meaning: string; readonly qualifier: string | null }>> = {
+  GO: { meaning: 'every criterion passed, integrity returned 0 rows, nothing crashed', qualifier: null },
+  CONDITIONAL: { meaning: 'correct, but performance thresholds were missed by 50% or less (optimize before relying on it)', qualifier: 'between GO and NO-GO' },
+  'NO-GO': {
+    meaning: 'a correctness check failed, a threshold was missed by more than 50%, or something crashed',
+    qualifier: 'optimization or a fix required',
+  },
+  UNKNOWN: { meaning: 'a correctness check could not be made (see why): nothing failed, but nothing was proven either', qualifier: 'not verified' },
+};
+
+/** Connection-pool usage the reference API reports (GET /internal/pool). */
+export interface PoolStats {
+  readonly max: number;
+  readonly acquired: number;
+  readonly waits: number;
+  readonly timeouts: number;
+  readonly errors: number;
+  readonly maxInUse: number;
+  readonly inUse: number;
+  readonly waiting: number;
+}
+
+export type IntegrityRow = Record<string, string | number | null>;
+
+/** What the integrity SQL returned: zero rows is the pass. */
+export interface IntegrityResult {
+  readonly columns: readonly string[];
+  readonly rows: readonly IntegrityRow[];
+}
+
+export type ReconciliationMode = 'history' | 'counters' | 'none';
+
+export interface ReconciliationResult {
+  readonly mode: ReconciliationMode;
+  readonly verdict: Verdict;
+  readonly counts: Readonly<Record<string, number>>;
+  readonly source: string;
+}
+
+/** Overbooking at any moment: the ledger replayed in its order (ledger-order.sql). */
+export interface ReplayResult {
+  /** false when the schema gives the ledger no order (no ledger-order.sql): not checked. */
+  readonly checked: boolean;
+  readonly verdict: Verdict | null;
+  readonly counts: Readonly<Record<string, number>>;
+}
+
+export interface ScenarioOutcome {
+  readonly id: string;
+  readonly title: string;
+  readonly seedProfile: string;
+  /** When the fixture (and the data) this scenario ran on was seeded. */
+  readonly fixtureGeneratedAt: string;
+  readonly authorizations: number;
+  readonly capacityUnits: number;
+  readonly pool: PoolStats | null;
+  readonly reportFile: string;
+  readonly artilleryExitCode: number | null;
+  readonly startedAt: string;
+  readonly endedAt: string;
+  readonly rows: readonly CheckRow[];
+  readonly integrity: IntegrityResult;
+  readonly reconciliation: ReconciliationResult;
+  readonly replay: ReplayResult;
+  readonly historyDir: string;
+  /** The reconciliation inputs before the load (formats/baseline.ts). */
+  readonly baselineFile: string;
+}
+
+export interface RunMeta {
+  readonly commit: string | null;
+  readonly node: string;
+  readonly artillery: string;
+  readonly plugin: string;
+  readonly postgres: string | null;
+  readonly database: string;
+  /** The load-test database, password masked: load-test:verify matches a run to it. */
+  readonly databaseUrl: string;
+  readonly apiPoolMax: number | null;
+}
+
+export interface RunSummary {
+  readonly meta: RunMeta;
+  readonly runId: string;
+  readonly runDir: string;
+  readonly profile: string;
+  readonly target: string;
+  readonly apiMode: string;
+  readonly startedAt: string;
+  readonly endedAt: string;
+  readonly scenarios: readonly ScenarioOutcome[];
+  readonly crashes: readonly string[];
+  readonly decision: Decision;
+  readonly reasons: readonly string[];
+}
+
+export const SUMMARY_FILE = 'summary.json';
+
+/** Every problem of a parsed summary.json, or an empty list (shallow: the fields readers rely on). */
+export function summaryProblems(value: unknown): string[] {
+  const s = value as Partial<RunSummary> | null;
+  if (typeof s !== 'object' || s === null) return ['it is not a JSON object'];
+  const p: string[] = [];
+  if (typeof s.runId !== 'string') p.push('runId must be a string');
+  if (!(DECISIONS as readonly string[]).includes(String(s.decision))) p.push(`decision must be one of ${DECISIONS.join(', ')}`);
+  if (!Array.isArray(s.scenarios)) p.push('scenarios must be a list');
+  else
+    s.scenarios.forEach((sc, i) => {
+      if (typeof sc?.id !== 'string' || typeof sc.reportFile !== 'string' || !Array.isArray(sc.rows)) p.push(`scenarios[${i}] needs id, reportFile and rows`);
+    });
+  if (!Array.isArray(s.reasons)) p.push('reasons must be a list');
+  return p;
+}
+
+/** Reads summary.json; null when the file does not exist, a clear error when it is not one. */
+export function readRunSummary(file: string): RunSummary | null {
+  if (!fs.existsSync(file)) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new PackError('LT_USAGE', `${file} is not valid JSON: ${(err as Error).message}`, {
+      hint: 'rerun the scenario, or remove the file to report the Artillery JSON alone',
+    });
+  }
+  const problems = summaryProblems(value);
+  if (problems.length > 0)
+    throw new PackError('LT_USAGE', `${file} is not a summary the pack wrote: ${problems.join('; ')}`, {
+      hint: 'rerun the scenario, or remove the file to report the Artillery JSON alone',
+    });
+  return value as RunSummary;
+}

@@ -1,0 +1,155 @@
+/**
+ * The worker role of artillery-plugin-isolation: per Artillery worker, it seeds every counter
+ * with 0, classifies each unit-operation exchange, emits the counters of METRICS, and appends to
+ * the operation history. Exported for unit tests with a stub event emitter.
+ */
+import type { HttpResponse, RequestParams, ScenarioEvents } from './artillery-types';
+import { DEFAULT_ROUTE, RequestInfo, classifyError, classifyResponse, parseRequest } from './classify';
+import { CriteriaError, Criterion, parseCriteria } from './criteria';
+import { HistoryWriter } from './history';
+import { COUNTERS, METRICS } from './metrics';
+
+export interface IsolationConfig {
+  readonly route: RegExp;
+  readonly historyDir: string | null;
+  readonly expect: readonly Criterion[];
+}
+
+export function readConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): IsolationConfig {
+  const c = (raw ?? {}) as { route?: unknown; historyDir?: unknown; expect?: unknown };
+  const problems: string[] = [];
+  let route = DEFAULT_ROUTE;
+  if (c.route !== undefined) {
+    try {
+      if (typeof c.route !== 'string') throw new Error('not a string');
+      route = new RegExp(c.route);
+    } catch {
+      problems.push('plugins.isolation.route must be a regular expression with two groups: the id and the operation');
+    }
+  }
+  if (c.historyDir !== undefined && typeof c.historyDir !== 'string') problems.push('plugins.isolation.historyDir must be a path');
+  let expect: Criterion[] = [];
+  try {
+    expect = parseCriteria(undefined, c.expect);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  if (problems.length > 0) throw new CriteriaError(`artillery-plugin-isolation: invalid configuration: ${problems.join('; ')}`);
+  const historyDir = (typeof c.historyDir === 'string' && c.historyDir) || env.ISOLATION_HISTORY_DIR || null;
+  return { route, historyDir, expect };
+}
+
+/** Replaces {{ name }} with context variables (what Artillery will send), leaving others as they are. */
+export function renderVars(text: string, vars: Record<string, unknown>): string {
+  return text.replace(/\{\{\s*([A-Za-z_$][\w$]*)\s*\}\}/g, (whole, name: string) => (vars[name] === undefined ? whole : String(vars[name])));
+}
+
+/** Worker-side state and hooks. Exported for unit tests with a stub event emitter. */
+/** The VU context variable holding the keys this virtual user has had answered. */
+const ANSWERED = '__isolationAnswered';
+
+export class IsolationRecorder {
+  private seeded = false;
+  private readonly history: HistoryWriter | null;
+
+  constructor(private readonly config: IsolationConfig) {
+    this.history = config.historyDir ? new HistoryWriter(config.historyDir) : null;
+  }
+
+  private seed(ee: ScenarioEvents): void {
+    if (this.seeded) return;
+    this.seeded = true;
+    for (const name of COUNTERS) ee.emit('counter', name, 0);
+  }
+
+  private info(req: RequestParams, vars?: Record<string, unknown>): RequestInfo | null {
+    if (vars) {
+      // beforeRequest hooks see the request before Artillery templates it.
+      const url = renderVars(String(req.url ?? ''), vars);
+      const headers = Object.fromEntries(Object.entries(req.headers ?? {}).map(([k, v]) => [k, typeof v === 'string' ? renderVars(v, vars) : v]));
+      if (/\{\{/.test(url) || /\{\{/.test(String(headers['Idempotency-Key'] ?? headers['idempotency-key'] ?? ''))) return null;
+      return parseRequest(url, req.json, headers, this.config.route);
+    }
+    return parseRequest(String(req.url ?? ''), req.json, req.headers, this.config.route);
+  }
+
+  beforeRequest(req: RequestParams, ee: ScenarioEvents, vars: Record<string, unknown> = {}): void {
+    this.seed(ee);
+    if (!this.history) return; // invoke events exist only for the history
+    const info = this.info(req, vars);
+    if (info && info.idempotencyKey) {
+      this.history.write({ type: 'invoke', time: Date.now(), key: info.idempotencyKey, op: info.operation, auth: info.authorizationId, units: info.units });
+    }
+  }
+
+  /**
+   * Whether this is the first answer to the request's key in this virtual user. A later one is a
+   * client retry (a resend): it is counted in isolation.resends, not again as ok or conflict, so
+   * exact counts hold with retries. The keys live in the VU's context, which ends with the VU.
+   */
+  private firstAnswer(info: RequestInfo, ee: ScenarioEvents, vars: Record<string, unknown> | undefined): boolean {
+    if (!info.idempotencyKey) {
+      ee.emit('counter', METRICS.unkeyed, 1);
+      return true;
+    }
+    if (!vars) return true;
+    const seen = (vars[ANSWERED] ??= new Set<string>()) as Set<string>;
+    if (seen.has(info.idempotencyKey)) {
+      ee.emit('counter', METRICS.resends, 1);
+      return false;
+    }
+    seen.add(info.idempotencyKey);
+    return true;
+  }
+
+  afterResponse(req: RequestParams, res: HttpResponse, ee: ScenarioEvents, vars?: Record<string, unknown>): void {
+    this.seed(ee);
+    const info = this.info(req);
+    if (!info) return;
+    const c = classifyResponse(info, res.statusCode, res.headers, res.body);
+    if (this.firstAnswer(info, ee, vars)) for (const [name, value] of Object.entries(c.counters)) ee.emit('counter', name, value);
+    else if (c.replayed) ee.emit('counter', METRICS.replays, 1);
+    if (c.attempts !== null) ee.emit('histogram', METRICS.attempts, c.attempts);
+    const ttfb = res.timings?.phases?.firstByte;
+    if (typeof ttfb === 'number') ee.emit('histogram', METRICS.responseTime[info.operation], ttfb);
+    if (this.history && info.idempotencyKey) {
+      this.history.write({
+        type: c.outcome,
+        time: Date.now(),
+        key: info.idempotencyKey,
+        op: info.operation,
+        auth: info.authorizationId,
+        units: info.units,
+        status: res.statusCode,
+        reason: c.reason,
+        attempts: c.attempts,
+        replayed: c.replayed,
+      });
+    }
+  }
+
+  onError(err: { code?: string; message?: string }, req: RequestParams, ee: ScenarioEvents, vars?: Record<string, unknown>): void {
+    this.seed(ee);
+    const info = this.info(req);
+    if (!info) return;
+    const code = err?.code ?? err?.message ?? 'error';
+    const c = classifyError(code);
+    if (this.firstAnswer(info, ee, vars)) for (const [name, value] of Object.entries(c.counters)) ee.emit('counter', name, value);
+    if (this.history && info.idempotencyKey) {
+      this.history.write({
+        type: c.outcome,
+        time: Date.now(),
+        key: info.idempotencyKey,
+        op: info.operation,
+        auth: info.authorizationId,
+        units: info.units,
+        status: null,
+        reason: code,
+      });
+    }
+  }
+
+  close(): void {
+    this.history?.close();
+  }
+}

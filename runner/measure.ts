@@ -1,0 +1,94 @@
+/**
+ * Measuring one step of a run, the same way for every kind of run (a plan scenario, a ladder
+ * step): snapshot the reconciliation inputs (the baseline), reset the API's pool counters, run
+ * Artillery, read the pool counters, judge the report, then the integrity check, the ledger
+ * replay and the reconciliation against the operation history. The database is only read.
+ */
+import * as path from 'node:path';
+import type { PackConfig } from '../lib/config';
+import type { ArtilleryReport } from '../formats/artillery-json';
+import type { CheckRow, IntegrityResult, PoolStats, ReconciliationResult, ReplayResult } from '../formats/summary';
+import { writeBaselineFile } from '../formats/baseline';
+import { formatIntegrity, runIntegritySql } from '../verify/integrity';
+import { formatReconciliation, reconcileRun, replayLedger, takeBaseline } from '../verify/reconciliation';
+import { poolStats } from './api-client';
+import { ArtilleryRun, runArtillery } from './artillery';
+import type { Environment } from './environment';
+import { integrityRow, reconciliationRow, replayRow } from './judge';
+
+export interface StepOptions {
+  readonly config: PackConfig;
+  readonly env: Environment;
+  /** The label of the rows ("scenario1", "ladder 100"). */
+  readonly label: string;
+  readonly scenarioFile: string;
+  /** The Artillery environment (`--environment`). */
+  readonly profile: string;
+  /** Files: <runDir>/<slug>.json, <slug>.history/, <slug>.artillery.log */
+  readonly slug: string;
+  readonly runDir: string;
+  readonly artilleryEnv?: Readonly<Record<string, string>>;
+  readonly onLine?: (line: string) => void;
+  /** The rows judged from Artillery's report (and the pool) before integrity and reconciliation. */
+  readonly judge: (m: { readonly report: ArtilleryReport; readonly pool: PoolStats | null }) => Promise<CheckRow[]>;
+  /** Print the integrity and reconciliation blocks always, or only when a row failed. */
+  readonly print: 'always' | 'on-failure';
+  readonly out: (line: string) => void;
+}
+
+export interface Measurement {
+  readonly run: ArtilleryRun;
+  readonly pool: PoolStats | null;
+  readonly rows: readonly CheckRow[];
+  readonly integrity: IntegrityResult;
+  readonly reconciliation: ReconciliationResult;
+  readonly replay: ReplayResult;
+  readonly historyDir: string;
+  readonly baselineFile: string;
+  /** What crashed during the step (Artillery, the reference API). */
+  readonly crashes: readonly string[];
+}
+
+const indent = (text: string): string =>
+  text
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
+
+export async function measureStep(o: StepOptions): Promise<Measurement> {
+  const { env, config } = o;
+  const historyDir = path.join(o.runDir, `${o.slug}.history`);
+  const baselineFile = path.join(o.runDir, `${o.slug}.baseline.json`);
+  const sqlDir = path.dirname(config.verifySqlPath);
+  const baseline = await takeBaseline(env.server.url, sqlDir);
+  writeBaselineFile(baselineFile, baseline);
+  if (env.api) await poolStats(env.target, 'reset');
+  const run = await runArtillery({
+    root: config.root,
+    scenarioFile: o.scenarioFile,
+    profile: o.profile,
+    target: env.target,
+    reportFile: path.join(o.runDir, `${o.slug}.json`),
+    logFile: path.join(o.runDir, `${o.slug}.artillery.log`),
+    env: { FIXTURE_PATH: config.fixturePath, ISOLATION_HISTORY_DIR: historyDir, ...o.artilleryEnv },
+    ...(o.onLine ? { onLine: o.onLine } : {}),
+  });
+  const crashes: string[] = [];
+  if (run.exitCode !== 0 && run.exitCode !== 1) crashes.push(`${o.label}: artillery exited with code ${run.exitCode}`);
+  if (env.api && env.api.child.process.exitCode !== null) crashes.push(`${o.label}: the reference API exited with code ${env.api.child.process.exitCode}`);
+  const pool = env.api ? await poolStats(env.target, 'read') : null;
+
+  const rows = await o.judge({ report: run.report, pool });
+  const integrity = await runIntegritySql(env.server.url, config.verifySqlPath);
+  rows.push(integrityRow(o.label, integrity));
+  const replayed = await replayLedger(env.server.url, sqlDir);
+  const replay: ReplayResult = { checked: replayed !== null, verdict: replayed, counts: replayed?.counts ?? {} };
+  rows.push(replayRow(o.label, replay));
+  const reconciliation = await reconcileRun({ databaseUrl: env.server.url, historyDir, report: run.report, baseline, sqlDir });
+  rows.push(reconciliationRow(o.label, reconciliation));
+  if (o.print === 'always' || !rows.every((r) => r.pass)) {
+    o.out(indent(formatIntegrity(integrity)));
+    o.out(indent(formatReconciliation(reconciliation)));
+  }
+  return { run, pool, rows, integrity, reconciliation, replay, historyDir, baselineFile, crashes };
+}

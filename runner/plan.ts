@@ -1,0 +1,230 @@
+/**
+ * The plan: one or more scenarios, as a list of steps.
+ *
+ *   1. load every scenario and check its capacity (preflight) — nothing is started or written
+ *      when one is refused;
+ *   2. start the environment (runner/environment.ts) and warm the API up;
+ *   3. for each scenario: seed, measure (runner/measure.ts), post-checks;
+ *   4. stop the environment, decide GO / CONDITIONAL / NO-GO, write summary.json and reports.
+ */
+import * as path from 'node:path';
+import { evaluate } from 'artillery-plugin-isolation';
+import type { ApiMode, PackConfig } from '../lib/config';
+import { PackError } from '../lib/errors';
+import { assertOwned } from '../db/ownership';
+import { fixtureAuthorizations, seed } from '../seed/seed';
+import { buildSeedData } from '../seed/plan';
+import { Fixture, loadFixture, secondsUntilTokensExpire } from '../seed/fixture';
+import type { RunSummary, ScenarioOutcome } from '../formats/summary';
+import { writeRunReports } from '../report/write';
+import type { ScenarioDef } from './catalog';
+import { Environment, startEnvironment } from './environment';
+import { criterionRow, decide } from './judge';
+import { measureStep } from './measure';
+import { postCheckRows } from './post-checks';
+import { describeLine, formatPreflight, runPreflight } from './preflight';
+import { formatProgress, parseProgressLine } from './progress';
+import { createRunDir, pointLatest, runMeta, writeSummary } from './run-folder';
+import { ScenarioConfig, expectedSeconds, loadScenario } from './scenario-config';
+import { seriesRow } from './series-criteria';
+import { formatSummary } from './summary';
+import { warmUp } from './warmup';
+
+export interface RunOptions {
+  readonly profile: string;
+  readonly scenarios: readonly ScenarioDef[];
+  readonly apiMode: ApiMode;
+  /** Seed before each scenario (reference schema). Off when aiming at a user's own database. */
+  readonly seed: boolean;
+  readonly out: (line: string) => void;
+}
+
+interface Loaded {
+  readonly def: ScenarioDef;
+  readonly scenario: ScenarioConfig;
+}
+
+/** Lines of Artillery's output worth showing live. */
+const ECHO = /^(ok|fail): |^isolation (PASS|FAIL)|^Error|^error|WARNING/;
+
+/** Step 1: every scenario loaded and its capacity checked; throws LT_PREFLIGHT_REFUSED before anything starts. */
+function preflight(config: PackConfig, opts: RunOptions, startedAt: Date): Loaded[] {
+  const out = opts.out;
+  const loaded = opts.scenarios.map((def) => ({ def, scenario: loadScenario(def.file, opts.profile) }));
+  const refused: string[] = [];
+  for (const { def, scenario } of loaded) {
+    const authorizations = opts.seed ? fixtureAuthorizations(buildSeedData(undefined, def.seedProfile)) : loadFixture(config.fixturePath).authorizations;
+    const pf = runPreflight(def.id, scenario.checks.preflight, scenario, authorizations);
+    out(`${def.id} preflight (${opts.seed ? `seed profile ${def.seedProfile}` : 'existing fixture'}):`);
+    if (pf.lines.length > 0) out(formatPreflight(pf));
+    for (const l of pf.lines.filter((x) => !x.ok)) refused.push(`${def.id}: ${describeLine(l)}`);
+  }
+  if (!opts.seed) {
+    // A hand-written fixture's tokens must outlive the run, or the tail of the run is all 401s.
+    const f = loadFixture(config.fixturePath);
+    const needs = loaded.reduce((n, { scenario }) => n + expectedSeconds(scenario), 0) + 120;
+    const left = secondsUntilTokensExpire(f, startedAt.getTime());
+    out(
+      `fixture tokens: valid for ${Number.isFinite(left) ? `${Math.round(left)} s` : 'an unknown time (no tokensExpireAt)'}; the run needs about ${Math.round(needs)} s`,
+    );
+    if (left < needs)
+      refused.push(
+        `the fixture's tokens expire in ${Math.round(left)} s, before the run ends (about ${Math.round(needs)} s): write a fixture with fresher tokens`,
+      );
+  }
+  if (refused.length > 0)
+    throw new PackError('LT_PREFLIGHT_REFUSED', `the ${opts.profile} profile would exhaust capacity the scenario does not mean to: ${refused.join('; ')}`);
+  return loaded;
+}
+
+async function seedFor(config: PackConfig, env: Environment, profile: ScenarioDef['seedProfile']): Promise<Fixture> {
+  return (
+    await seed({
+      databaseUrl: env.server.url,
+      fixturePath: config.fixturePath,
+      secretPath: config.secretPath,
+      tokenTtlSeconds: config.tokenTtlSeconds,
+      profile,
+    })
+  ).fixture;
+}
+
+/** Step 2b: a burst of reserve/release pairs so that the first scenario does not measure a cold API. */
+async function warm(config: PackConfig, env: Environment, opts: RunOptions): Promise<void> {
+  if (!opts.seed || config.warmupPairs === 0) return;
+  const f = await seedFor(config, env, 'plan');
+  const t0 = Date.now();
+  const seen = await warmUp(env.target, f, config.warmupPairs);
+  opts.out(
+    `  warm-up: ${config.warmupPairs} reserve/release pairs in ${Date.now() - t0} ms (${Object.entries(seen)
+      .map(([s, n]) => `${n} × ${s}`)
+      .join(', ')}); not measured, data reseeded`,
+  );
+}
+
+/** Step 3: one scenario, from its seed to its rows. */
+async function runScenario(
+  config: PackConfig,
+  env: Environment,
+  opts: RunOptions,
+  runDir: string,
+  { def, scenario }: Loaded,
+  index: number,
+  of: number,
+): Promise<{ outcome: ScenarioOutcome; crashes: readonly string[] }> {
+  const out = opts.out;
+  const expected = expectedSeconds(scenario);
+  out('');
+  out(`▶ scenario ${index} of ${of}: ${def.id} ${def.title} — ${scenario.config.phases.length} phases, about ${Math.round(expected)} s`);
+  let fixture: Fixture;
+  if (opts.seed) {
+    fixture = await seedFor(config, env, def.seedProfile);
+    out(`  seeded profile ${def.seedProfile}: ${fixture.authorizations.length} authorizations; fixture ${path.relative(process.cwd(), config.fixturePath)}`);
+  } else {
+    fixture = loadFixture(config.fixturePath);
+  }
+  const started = Date.now();
+  const m = await measureStep({
+    config,
+    env,
+    label: def.id,
+    scenarioFile: def.file,
+    profile: opts.profile,
+    slug: def.slug,
+    runDir,
+    artilleryEnv: { ISOLATION_PROGRESS: '1' },
+    onLine: (line) => {
+      const progress = parseProgressLine(line);
+      if (progress) out(`  ${formatProgress(progress, { index, of, elapsedSeconds: (Date.now() - started) / 1000, expectedSeconds: expected })}`);
+      else if (ECHO.test(line)) out(`  ${line}`);
+    },
+    judge: async ({ report }) => [
+      ...evaluate(report.aggregate, scenario.criteria).map((r) => criterionRow(def.id, r)),
+      ...scenario.checks.series.map((c) => seriesRow(def.id, c, report, scenario.config.phases)),
+      ...(await postCheckRows({ scenario: def.id, target: env.target, fixture }, scenario.checks.postChecks)),
+    ],
+    print: 'always',
+    out,
+  });
+  return {
+    crashes: m.crashes,
+    outcome: {
+      id: def.id,
+      title: def.title,
+      seedProfile: opts.seed ? def.seedProfile : 'existing fixture',
+      fixtureGeneratedAt: fixture.generatedAt,
+      authorizations: fixture.authorizations.length,
+      capacityUnits: fixture.authorizations.reduce((n, a) => n + a.capacityUnits, 0),
+      pool: m.pool,
+      reportFile: m.run.reportFile,
+      artilleryExitCode: m.run.exitCode,
+      startedAt: m.run.startedAt.toISOString(),
+      endedAt: m.run.endedAt.toISOString(),
+      rows: m.rows,
+      integrity: m.integrity,
+      reconciliation: m.reconciliation,
+      replay: m.replay,
+      historyDir: m.historyDir,
+      baselineFile: m.baselineFile,
+    },
+  };
+}
+
+/** Step 4b: the HTML reports and PERFORMANCE_TEST_RESULTS.md; a failure here leaves the verdict standing. */
+function reports(runDir: string, out: (line: string) => void): void {
+  try {
+    const written = writeRunReports(runDir);
+    out('');
+    out('reports (open in a browser; they work offline):');
+    out(`  index:   ${written.index}`);
+    for (const p of written.pages) out(`  report:  ${p}`);
+    if (written.results) out(`  results: ${written.results}`);
+  } catch (err) {
+    out(`warning: could not write the HTML reports: ${(err as Error).message} (write them again with \`npm run load-test:report\`)`);
+  }
+}
+
+export async function runPlan(config: PackConfig, opts: RunOptions): Promise<RunSummary> {
+  const out = opts.out;
+  const startedAt = new Date();
+  if (opts.seed) assertOwned(config.db, 'seeding before each scenario');
+  const loaded = preflight(config, opts, startedAt);
+  const { runId, runDir } = createRunDir(config.reportsDir, opts.profile, startedAt);
+  out(`run ${runId}: ${loaded.length} scenario(s), profile ${opts.profile}; output in ${path.relative(process.cwd(), runDir) || runDir}`);
+
+  const env = await startEnvironment(config, { apiMode: opts.apiMode, runDir, out });
+  await warm(config, env, opts);
+  const crashes: string[] = [];
+  const scenarios: ScenarioOutcome[] = [];
+  for (const [k, l] of loaded.entries()) {
+    const r = await runScenario(config, env, opts, runDir, l, k + 1, loaded.length);
+    scenarios.push(r.outcome);
+    crashes.push(...r.crashes);
+  }
+  await env.stop();
+
+  const { decision, reasons } = decide(
+    scenarios.flatMap((s) => s.rows),
+    crashes,
+  );
+  const summary: RunSummary = {
+    meta: runMeta(config, env),
+    runId,
+    runDir,
+    profile: opts.profile,
+    target: env.target,
+    apiMode: config.target ? 'external' : opts.apiMode,
+    startedAt: startedAt.toISOString(),
+    endedAt: new Date().toISOString(),
+    scenarios,
+    crashes,
+    decision,
+    reasons,
+  };
+  writeSummary(runDir, summary);
+  out('');
+  out(formatSummary(summary));
+  pointLatest(config.reportsDir, runDir);
+  reports(runDir, out);
+  return summary;
+}

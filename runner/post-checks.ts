@@ -1,0 +1,102 @@
+/**
+ * Checks made after the load through the API contract (so they hold for a user's API too). A
+ * scenario names them in its YAML (`config.pack.postChecks`) with a kind; this file is the
+ * registry of what can be checked.
+ *
+ *   postChecks:
+ *     - { check: targets-exactly-full, tier: contention, kind: correctness }
+ */
+import type { Fixture, Tier } from '../seed/fixture';
+import { TIERS } from '../seed/fixture';
+import { tokenFor } from '../processors/selection';
+import { CHECK_KINDS, CheckKind, CheckRow } from '../formats/summary';
+import { readBalance } from './api-client';
+
+export interface PostCheckContext {
+  readonly scenario: string;
+  readonly target: string;
+  readonly fixture: Fixture;
+}
+
+export interface PostCheckSpec {
+  readonly check: string;
+  readonly kind: CheckKind;
+  readonly params: Readonly<Record<string, unknown>>;
+}
+
+interface PostCheck {
+  readonly what: string;
+  /** Problems of the parameters, or an empty list. */
+  validate(params: Readonly<Record<string, unknown>>): string[];
+  run(ctx: PostCheckContext, spec: PostCheckSpec): Promise<Omit<CheckRow, 'scenario' | 'kind' | 'overBy'>>;
+}
+
+/** Every authorization of a tier must end exactly full (reserved + consumed = capacity): no more, no less. */
+const targetsExactlyFull: PostCheck = {
+  what: 'every authorization of `tier` ends exactly full, read back through GET /api/authorizations/:id',
+  validate: (p) => (TIERS.includes(p.tier as Tier) ? [] : [`tier must be one of ${TIERS.join(', ')}`]),
+  async run(ctx, spec) {
+    const tier = spec.params.tier as Tier;
+    const targets = ctx.fixture.authorizations.filter((a) => a.tier === tier);
+    const off: string[] = [];
+    for (const a of targets) {
+      const b = await readBalance(ctx.target, tokenFor(ctx.fixture, a, 0), a.id);
+      const used = b.reservedUnits + b.consumedUnits;
+      if (used !== a.capacityUnits) off.push(`${a.id.slice(0, 8)} ${used}/${a.capacityUnits}`);
+    }
+    const all = `${targets.length} of ${targets.length}`;
+    return {
+      name: `every ${tier} target ends exactly full`,
+      limit: all,
+      measured: off.length === 0 ? all : `${targets.length - off.length} of ${targets.length} (${off.slice(0, 3).join(', ')}${off.length > 3 ? ', …' : ''})`,
+      pass: off.length === 0 && targets.length > 0,
+    };
+  },
+};
+
+/** What a post-check can be. Add one here; scenarios name it in their YAML. */
+export const POST_CHECKS: Readonly<Record<string, PostCheck>> = {
+  'targets-exactly-full': targetsExactlyFull,
+};
+
+export function parsePostChecks(raw: unknown, where: string, problems: string[]): PostCheckSpec[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) {
+    problems.push(`${where} must be a list`);
+    return [];
+  }
+  const out: PostCheckSpec[] = [];
+  raw.forEach((e: Record<string, unknown>, i) => {
+    const at = `${where}[${i}]`;
+    if (typeof e !== 'object' || e === null) return void problems.push(`${at} must be a mapping`);
+    const { check, kind, ...params } = e;
+    if (typeof check !== 'string' || !(check in POST_CHECKS)) return void problems.push(`${at}.check must be one of ${Object.keys(POST_CHECKS).join(', ')}`);
+    if (!CHECK_KINDS.includes(kind as CheckKind)) return void problems.push(`${at}.kind must be correctness or performance`);
+    const bad = POST_CHECKS[check]!.validate(params);
+    if (bad.length > 0) return void problems.push(...bad.map((b) => `${at}: ${b}`));
+    out.push({ check, kind: kind as CheckKind, params });
+  });
+  return out;
+}
+
+/** Runs a scenario's post-checks; a check that cannot get its answer fails with what went wrong. */
+export async function postCheckRows(ctx: PostCheckContext, specs: readonly PostCheckSpec[]): Promise<CheckRow[]> {
+  const rows: CheckRow[] = [];
+  for (const spec of specs) {
+    try {
+      const r = await POST_CHECKS[spec.check]!.run(ctx, spec);
+      rows.push({ scenario: ctx.scenario, kind: spec.kind, overBy: null, ...r });
+    } catch (err) {
+      rows.push({
+        scenario: ctx.scenario,
+        name: `${spec.check} (through the API)`,
+        limit: 'answered',
+        measured: (err as Error).message,
+        pass: false,
+        kind: spec.kind,
+        overBy: null,
+      });
+    }
+  }
+  return rows;
+}

@@ -1,0 +1,345 @@
+/**
+ * Reconciliation in Jepsen's style: the database judged against the history of what clients
+ * were told, not only its final state. Pure functions of (history, baseline, ledger, balances).
+ *
+ *   lost          acknowledged (2xx) but not in the ledger
+ *   duplicated    in the ledger more than once (a retried request applied twice)
+ *   unexpected    refused (409 or another definite 4xx) but in the ledger
+ *   mismatched    in the ledger under the request's key, but with another authorization,
+ *                 operation or number of units than the request
+ *   contradicted  the answers to one key cannot all be true: refused and acknowledged (a phantom
+ *                 commit replayed on a retry), or acknowledged as different requests
+ *   recovered     outcome unknown (timeout, reset, 5xx), found in the ledger   — allowed
+ *   not_applied   outcome unknown, not in the ledger                            — allowed
+ *   unattributed  written during the run (not in the baseline), but in no history: written by
+ *                 someone else, or a history was lost — the verdict is then unknown
+ *   bounds        per authorization, final balances outside the interval that the baseline and
+ *                 the ok operations fix and the unknown ones widen (Jepsen's counter checker)
+ *
+ * The baseline is a snapshot of the same inputs taken from the database before the load: rows
+ * already there are never attributed to the run, and the bounds start from it.
+ */
+import type { KeyRecord } from './history';
+import { Validity, Verdict, summarize } from './verdict';
+
+export type Operation = 'reserve' | 'release' | 'consume';
+
+/** One row of ledger-keys.sql: the ledger rows of one key with one (auth, op, units). */
+export interface LedgerKey {
+  readonly key: string;
+  readonly auth: string;
+  readonly op: Operation;
+  readonly units: number;
+  /** Ledger rows with this key, authorization, operation and units. */
+  readonly rows: number;
+}
+
+export interface FinalBalance {
+  readonly auth: string;
+  readonly reserved: number;
+  readonly consumed: number;
+}
+
+/** The reconciliation inputs as they were before the load. */
+export interface Baseline {
+  /** Ledger rows per key before the run. */
+  readonly keys: ReadonlyMap<string, number>;
+  readonly balances: ReadonlyMap<string, { readonly reserved: number; readonly consumed: number }>;
+}
+
+export const EMPTY_BASELINE: Baseline = { keys: new Map(), balances: new Map() };
+
+export interface KeyError {
+  readonly key: string;
+  readonly auth: string;
+  readonly op: string;
+  readonly units: number;
+  readonly detail: string;
+  readonly severity: number;
+}
+
+export interface BoundsError {
+  readonly auth: string;
+  readonly field: 'reserved' | 'consumed';
+  readonly final: number;
+  readonly lower: number;
+  readonly upper: number;
+  readonly severity: number;
+}
+
+/** Types that make the verdict false; `unattributed` makes it unknown; the rest are allowed. */
+export const FATAL_KEY_TYPES = ['lost', 'duplicated', 'unexpected', 'mismatched', 'contradicted'] as const;
+
+/**
+ * `baseline: null` means the database before the load is not known: rows the history does not
+ * explain cannot be told from rows that were there, so `unattributed` is not judged (the caller
+ * says the verdict is unknown for want of a baseline).
+ */
+export function reconcileKeys(
+  history: ReadonlyMap<string, KeyRecord>,
+  ledger: readonly LedgerKey[],
+  baselineOrNull: Baseline | null = EMPTY_BASELINE,
+): Verdict<KeyError> & { counts: Record<string, number> } {
+  const baseline = baselineOrNull ?? EMPTY_BASELINE;
+  const byKey = new Map<string, LedgerKey[]>();
+  for (const l of ledger) {
+    const list = byKey.get(l.key);
+    if (list) list.push(l);
+    else byKey.set(l.key, [l]);
+  }
+  const errors: (KeyError & { type: string })[] = [];
+  const counts: Record<string, number> = { ok: 0, fail: 0, info: 0, recovered: 0, not_applied: 0, unattributed: 0 };
+  for (const t of FATAL_KEY_TYPES) counts[t] = 0;
+  const err = (type: string, r: { key: string; auth: string; op: string; units: number }, detail: string, severity: number): void => {
+    counts[type]!++;
+    errors.push({ type, key: r.key, auth: r.auth, op: r.op, units: r.units, detail, severity });
+  };
+  for (const r of history.values()) {
+    counts[r.outcome]!++;
+    const entries = byKey.get(r.key) ?? [];
+    const rows = entries.reduce((n, l) => n + l.rows, 0) - (baseline.keys.get(r.key) ?? 0);
+    const applied = rows > 0;
+    if (rows > 1) err('duplicated', r, `${rows} ledger rows for one request (${r.sends} sends)`, rows * r.units);
+    for (const l of entries) {
+      if (l.auth !== r.auth || l.op !== r.op || l.units !== r.units) {
+        err(
+          'mismatched',
+          r,
+          `the request was ${r.op} ${r.units} on ${r.auth}; the ledger holds ${l.rows} row(s) of ${l.op} ${l.units} on ${l.auth} under its key`,
+          l.units * l.rows,
+        );
+      }
+    }
+    if (r.contradiction) err('contradicted', r, r.contradiction, r.units);
+    if (r.outcome === 'ok' && !applied) err('lost', r, `acknowledged (${r.statuses.join(', ')}) but not in the ledger`, r.units);
+    if (r.outcome === 'fail' && applied) err('unexpected', r, `refused (${r.statuses.join(', ')}) but in the ledger`, r.units);
+    if (r.outcome === 'info') counts[applied ? 'recovered' : 'not_applied']!++;
+  }
+  for (const [key, entries] of byKey) {
+    if (history.has(key) || baselineOrNull === null) continue;
+    const added = entries.reduce((n, l) => n + l.rows, 0) - (baseline.keys.get(key) ?? 0);
+    if (added > 0) err('unattributed', entries[0]!, `${added} ledger row(s) written during the run, but in no client history`, entries[0]!.units * added);
+  }
+  const fatal = errors.filter((e) => e.type !== 'unattributed');
+  const valid: Validity = fatal.length > 0 ? false : counts.unattributed! > 0 ? 'unknown' : true;
+  const grouped = summarize(
+    errors,
+    (e) => e.type,
+    (e) => e.severity,
+  );
+  const stripped = Object.fromEntries(Object.entries(grouped).map(([t, s]) => [t, { count: s.count, first: strip(s.first), worst: strip(s.worst) }]));
+  return { checker: 'history', valid, errors: stripped, counts };
+}
+
+function strip(e: KeyError & { type?: string }): KeyError {
+  const { type: _type, ...rest } = e;
+  return rest;
+}
+
+/** The reserved/consumed deltas of one operation. */
+function deltas(op: string, units: number): { reserved: number; consumed: number } {
+  if (op === 'reserve') return { reserved: units, consumed: 0 };
+  if (op === 'release') return { reserved: -units, consumed: 0 };
+  return { reserved: -units, consumed: units };
+}
+
+/**
+ * Counter-style bounds per authorization: the baseline + every ok operation is certain; each
+ * unknown (info) operation may or may not have happened, widening the interval by its delta.
+ */
+export function checkBounds(history: ReadonlyMap<string, KeyRecord>, base: Baseline['balances'], finals: readonly FinalBalance[]): Verdict<BoundsError> {
+  const iv = new Map<string, { reserved: [number, number]; consumed: [number, number] }>();
+  const get = (auth: string) => {
+    let v = iv.get(auth);
+    if (!v) {
+      const b = base.get(auth) ?? { reserved: 0, consumed: 0 };
+      v = { reserved: [b.reserved, b.reserved], consumed: [b.consumed, b.consumed] };
+      iv.set(auth, v);
+    }
+    return v;
+  };
+  for (const r of history.values()) {
+    if (r.outcome === 'fail') continue;
+    const d = deltas(r.op, r.units);
+    const v = get(r.auth);
+    for (const field of ['reserved', 'consumed'] as const) {
+      if (r.outcome === 'ok') {
+        v[field][0] += d[field];
+        v[field][1] += d[field];
+      } else {
+        v[field][0] += Math.min(0, d[field]);
+        v[field][1] += Math.max(0, d[field]);
+      }
+    }
+  }
+  const errors: BoundsError[] = [];
+  for (const f of finals) {
+    const v = get(f.auth);
+    for (const field of ['reserved', 'consumed'] as const) {
+      const [lower, upper] = v[field];
+      const final = f[field];
+      if (final < lower || final > upper) errors.push({ auth: f.auth, field, final, lower, upper, severity: final < lower ? lower - final : final - upper });
+    }
+  }
+  return {
+    checker: 'bounds',
+    valid: errors.length === 0,
+    errors: summarize(
+      errors,
+      () => 'outside_bounds',
+      (e) => e.severity,
+    ),
+  };
+}
+
+/** Fallback without a history (distributed runners): acknowledged units vs ledger units. */
+export function checkCounters(
+  acknowledged: { reserve: number; release: number; consume: number },
+  unknownRequests: number,
+  ledgerUnits: { reserve: number; release: number; consume: number },
+  maxUnitsPerRequest: number,
+): Verdict<{ op: string; acknowledged: number; ledger: number; slack: number; severity: number }> {
+  const slack = unknownRequests * maxUnitsPerRequest;
+  const errors: { type: string; op: string; acknowledged: number; ledger: number; slack: number; severity: number }[] = [];
+  for (const op of ['reserve', 'release', 'consume'] as const) {
+    const a = acknowledged[op];
+    const l = ledgerUnits[op];
+    if (l < a) errors.push({ type: 'lost_units', op, acknowledged: a, ledger: l, slack, severity: a - l });
+    else if (l > a + slack) errors.push({ type: 'extra_units', op, acknowledged: a, ledger: l, slack, severity: l - a - slack });
+  }
+  return {
+    checker: 'counters',
+    valid: errors.length === 0,
+    errors: summarize(
+      errors,
+      (e) => e.type,
+      (e) => e.severity,
+    ),
+    note: 'no operation history: compared the units the plugin saw acknowledged with the units in the ledger; this cannot tell lost from duplicated writes that cancel out',
+  };
+}
+
+/** What the run's history should hold, and what it does: the inputs of the completeness checker. */
+export interface CompletenessInput {
+  readonly files: number;
+  readonly truncated: readonly string[];
+  readonly badLines: number;
+  /** Answers the history holds (every send). */
+  readonly completions: number;
+  /** Answers to unit requests the plugin counted (isolation.requests + isolation.resends); null: not measured. */
+  readonly answered: number | null;
+  readonly unkeyed: number | null;
+  readonly pluginErrors: number | null;
+}
+
+/**
+ * Never valid by default: the history must be whole for its verdict to mean anything. Each gap
+ * makes the verdict `unknown` and is named: requests without a key (not in the history at all),
+ * history lines the plugin could not write, lines that cannot be read, files cut short (no close
+ * line), and fewer answers in the history than Artillery counted (a worker's file is missing).
+ */
+export function checkCompleteness(i: CompletenessInput): Verdict<{ detail: string; count: number }> {
+  const gaps: { type: string; detail: string; count: number }[] = [];
+  if (i.answered === null || i.unkeyed === null || i.pluginErrors === null) {
+    gaps.push({
+      type: 'not_measured',
+      detail: 'the report lacks isolation.requests, isolation.unkeyed or isolation.plugin_errors: the history cannot be checked for completeness',
+      count: 1,
+    });
+  }
+  if ((i.unkeyed ?? 0) > 0)
+    gaps.push({
+      type: 'unkeyed_requests',
+      detail: `${i.unkeyed} unit request(s) were sent without an Idempotency-Key: they are in no history`,
+      count: i.unkeyed!,
+    });
+  if ((i.pluginErrors ?? 0) > 0)
+    gaps.push({
+      type: 'history_write_errors',
+      detail: `${i.pluginErrors} failure(s) inside the plugin (isolation.plugin_errors): history lines may be missing`,
+      count: i.pluginErrors!,
+    });
+  if (i.badLines > 0) gaps.push({ type: 'unreadable_lines', detail: `${i.badLines} history line(s) could not be read`, count: i.badLines });
+  if (i.truncated.length > 0)
+    gaps.push({
+      type: 'truncated_files',
+      detail: `${i.truncated.length} of ${i.files} history file(s) were cut short (no close line): ${i.truncated.slice(0, 3).join(', ')}`,
+      count: i.truncated.length,
+    });
+  if (i.answered !== null && i.unkeyed !== null) {
+    const expected = i.answered - i.unkeyed;
+    if (i.completions < expected)
+      gaps.push({
+        type: 'missing_answers',
+        detail: `Artillery counted ${expected} keyed answers; the history holds ${i.completions} (a worker's history file is missing or short)`,
+        count: expected - i.completions,
+      });
+  }
+  return {
+    checker: 'completeness',
+    valid: gaps.length === 0 ? true : 'unknown',
+    errors: summarize(
+      gaps,
+      (g) => g.type,
+      (g) => g.count,
+    ),
+  };
+}
+
+/** One ledger row in ledger order (ledger-order.sql): its effect on reserved and consumed units. */
+export interface LedgerMove {
+  readonly auth: string;
+  readonly capacity: number;
+  readonly reserved: number;
+  readonly consumed: number;
+  /** Where it stands in the order (a sequence or a commit time), for the report. */
+  readonly at: string;
+}
+
+export interface OverbookingError {
+  readonly auth: string;
+  readonly capacity: number;
+  /** The most units held at once (reserved + consumed). */
+  readonly peak: number;
+  readonly excess: number;
+  /** The ledger position at which the worst excess was reached. */
+  readonly at: string;
+  readonly severity: number;
+}
+
+/**
+ * Overbooking at any moment, not only at the end: replays the ledger in its order and reports
+ * every authorization whose reserved + consumed exceeded its capacity at any point, with the
+ * worst excess and where it happened. A later release can hide it from a final-state check;
+ * not from this one. Memory: one running total per authorization.
+ */
+export class CapacityReplay {
+  private readonly running = new Map<string, number>();
+  private readonly worst = new Map<string, OverbookingError>();
+  rows = 0;
+
+  add(m: LedgerMove): void {
+    this.rows++;
+    const held = (this.running.get(m.auth) ?? 0) + m.reserved + m.consumed;
+    this.running.set(m.auth, held);
+    if (held > m.capacity) {
+      const prior = this.worst.get(m.auth);
+      if (!prior || held - m.capacity > prior.excess)
+        this.worst.set(m.auth, { auth: m.auth, capacity: m.capacity, peak: held, excess: held - m.capacity, at: m.at, severity: held - m.capacity });
+    }
+  }
+
+  verdict(): Verdict<OverbookingError> & { counts: Record<string, number> } {
+    const errors = [...this.worst.values()];
+    return {
+      checker: 'replay',
+      valid: errors.length === 0,
+      errors: summarize(
+        errors,
+        () => 'overbooked_at_some_point',
+        (e) => e.severity,
+      ),
+      counts: { rows: this.rows, authorizations: this.running.size },
+    };
+  }
+}
