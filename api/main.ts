@@ -4,10 +4,13 @@
  */
 import { loadApiConfig } from '../lib/config';
 import { EXIT } from '../lib/errors';
+import { exitWithParent } from '../lib/lifecycle';
 import { main } from '../lib/main';
 import { startApiServer } from './server';
 
 main(async () => {
+  // Never outlive the runner that started us, whatever killed it (no orphan API).
+  exitWithParent();
   const { url } = await startApiServer(loadApiConfig());
   process.stdout.write(`READY ${url}\n`);
   await new Promise<void>(() => undefined);

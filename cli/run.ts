@@ -18,12 +18,12 @@ import { discoverScenarios, selectScenarios } from '../runner/catalog';
 import { runPlan } from '../runner/plan';
 
 main(async (argv) => {
-  const args = parseArgs(argv, { options: ['profile', 'api-mode'], flags: ['no-seed', 'help'], positionals: 1 });
+  const args = parseArgs(argv, { options: ['profile', 'api-mode', 'tags', 'note', 'key'], flags: ['no-seed', 'help', 'record'], positionals: 1 });
   const config = loadPackConfig();
   const defs = discoverScenarios(config.scenariosDir);
   if (args.flags.has('help')) {
     console.log(
-      `usage: node dist/cli/run.js <${[...defs.map((d) => d.id), 'all'].join('|')}> [--profile full|quick] [--api-mode ${API_MODES.join('|')}] [--no-seed]`,
+      `usage: node dist/cli/run.js <${[...defs.map((d) => d.id), 'all'].join('|')}> [--profile full|quick] [--api-mode ${API_MODES.join('|')}] [--no-seed] [--record] [--key <key>] [--tags <k:v,...>] [--note <text>]`,
     );
     return EXIT.OK;
   }
@@ -33,6 +33,12 @@ main(async (argv) => {
     scenarios: selected,
     apiMode: args.options.has('api-mode') ? parseApiMode(args.options.get('api-mode'), '--api-mode') : config.apiMode,
     seed: !args.flags.has('no-seed'),
+    cloud: {
+      record: args.flags.has('record'),
+      ...(args.options.has('tags') ? { tags: args.options.get('tags')! } : {}),
+      ...(args.options.has('note') ? { note: args.options.get('note')! } : {}),
+      ...(args.options.has('key') ? { key: args.options.get('key')! } : {}),
+    },
     out: (line) => console.log(line),
   });
   return outcome.decision === 'GO' ? EXIT.OK : outcome.decision === 'UNKNOWN' ? EXIT.UNKNOWN : EXIT.FAILED;

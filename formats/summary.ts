@@ -70,6 +70,18 @@ export interface ReconciliationResult {
   readonly source: string;
 }
 
+/** How loaded the load generator was (runner/generator.ts); null values were not measured. */
+export interface GeneratorLoad {
+  readonly cpuMeanCores: number | null;
+  /** The highest 5-s average. */
+  readonly cpuPeakCores: number | null;
+  readonly loopDelayP99Ms: number | null;
+  readonly loopDelayMaxMs: number | null;
+  /** The client was the limit: the latency measured is partly the client's. */
+  readonly saturated: boolean;
+  readonly reasons: readonly string[];
+}
+
 /** Overbooking at any moment: the ledger replayed in its order (ledger-order.sql). */
 export interface ReplayResult {
   /** false when the schema gives the ledger no order (no ledger-order.sql): not checked. */
@@ -95,6 +107,7 @@ export interface ScenarioOutcome {
   readonly integrity: IntegrityResult;
   readonly reconciliation: ReconciliationResult;
   readonly replay: ReplayResult;
+  readonly generator: GeneratorLoad;
   readonly historyDir: string;
   /** The reconciliation inputs before the load (formats/baseline.ts). */
   readonly baselineFile: string;
@@ -125,7 +138,14 @@ export interface RunSummary {
   readonly crashes: readonly string[];
   readonly decision: Decision;
   readonly reasons: readonly string[];
+  /** What the reader should know that does not change the verdict (a saturated generator). */
+  readonly warnings: readonly string[];
 }
+
+/** What every CI output of a run needs (junit.xml, the job summary): the criteria of each scenario. */
+export type RunCriteria = Pick<RunSummary, 'runId' | 'profile' | 'decision' | 'reasons' | 'warnings' | 'crashes'> & {
+  readonly scenarios: readonly Pick<ScenarioOutcome, 'id' | 'title' | 'rows'>[];
+};
 
 export const SUMMARY_FILE = 'summary.json';
 
@@ -161,5 +181,7 @@ export function readRunSummary(file: string): RunSummary | null {
     throw new PackError('LT_USAGE', `${file} is not a summary the pack wrote: ${problems.join('; ')}`, {
       hint: 'rerun the scenario, or remove the file to report the Artillery JSON alone',
     });
-  return value as RunSummary;
+  // Summaries written before warnings existed read as having none.
+  const s = value as RunSummary;
+  return { ...s, warnings: s.warnings ?? [] };
 }

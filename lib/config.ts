@@ -62,6 +62,8 @@ export interface PackConfig {
   readonly profile: string;
   /** The reference API's mode when --api-mode is not given: API_MODE. */
   readonly apiMode: ApiMode;
+  /** GitHub Actions' job-summary file (GITHUB_STEP_SUMMARY), appended to after a run; null elsewhere. */
+  readonly stepSummaryPath: string | null;
 }
 
 export interface ApiConfig {
@@ -224,6 +226,7 @@ export function loadPackConfig(env: Env = process.env): PackConfig {
     warmupPairs,
     profile,
     apiMode,
+    stepSummaryPath: env.GITHUB_STEP_SUMMARY ? path.resolve(env.GITHUB_STEP_SUMMARY) : null,
   });
 }
 

@@ -61,3 +61,31 @@ exitHook((done?: () => void) => {
   if (typeof done !== 'function') return;
   runCleanups().then(done, done);
 });
+
+/**
+ * A closed stdout (the reader went away: a pipe to `head`, a killed terminal) is an interrupt:
+ * without this, the next write throws EPIPE, the process dies without its cleanups, and what it
+ * started (the API, Artillery) is left behind.
+ */
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  if (!interruptedBy) {
+    interruptedBy = 'SIGPIPE';
+    process.kill(process.pid, 'SIGTERM');
+  }
+});
+
+/**
+ * For long-lived children (the reference API): exit, running the cleanups, when the process
+ * that started us is gone (we were reparented), however it died. Checked once a second.
+ */
+export function exitWithParent(): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(timer);
+      process.kill(process.pid, 'SIGTERM');
+    }
+  }, 1000);
+  timer.unref();
+}

@@ -23,6 +23,7 @@ export interface CheckRowLike {
 
 /** The parts of a scenario's outcome in summary.json (formats/summary.ts) a report uses. */
 export type ScenarioContext = Pick<ScenarioOutcome, 'id' | 'title' | 'rows'> &
+  Partial<Pick<ScenarioOutcome, 'generator'>> &
   Partial<Pick<ScenarioOutcome, 'seedProfile' | 'authorizations' | 'capacityUnits' | 'startedAt' | 'endedAt' | 'integrity' | 'reconciliation' | 'pool'>>;
 
 /** The parts of summary.json about the whole run that a report uses. */
@@ -322,6 +323,15 @@ export function findingsFor(report: ArtilleryReport, scenario: ScenarioContext |
       return !w || v > w.v ? { t: x.t, v } : w;
     }, null);
     if (worst && worst.v > 0) out.push(`Retry hot spot: ${n(worst.v)} retries in the period starting at ${worst.t} s.`);
+  }
+  const g = scenario?.generator;
+  if (g) {
+    const cores = (v: number | null): string => (v === null ? 'not measured' : `${v.toFixed(2)} cores`);
+    out.push(
+      `Load generator: ${cores(g.cpuMeanCores)} on average, ${cores(g.cpuPeakCores)} at the busiest 5 s; event-loop delay p99 ${g.loopDelayP99Ms === null ? 'not measured' : `${g.loopDelayP99Ms} ms`}.${
+        g.saturated ? ` The generator was the limit (${g.reasons.join('; ')}): these latency figures are partly the client's.` : ''
+      }`,
+    );
   }
   const pool = scenario?.pool;
   if (pool)

@@ -28,6 +28,7 @@ export function renderResultsMarkdown(s: ResultsInput, headlines: ReadonlyMap<st
   lines.push('## Executive summary', '');
   lines.push(`**${pass ? 'PASS' : 'FAIL'}**. ${decisionText(s.decision)}`, '');
   if (s.reasons.length) lines.push(...s.reasons.map((r) => `- ${r}`), '');
+  if (s.warnings.length) lines.push('Warnings:', '', ...s.warnings.map((w) => `- ${w}`), '');
   lines.push('| scenario | criteria passed | p95 | p99 | RPS | 409 rate | integrity | lost / duplicated / unexpected |', '|---|---|---|---|---|---|---|---|');
   for (const sc of s.scenarios) {
     const h = headlines.get(sc.id);

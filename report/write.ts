@@ -72,6 +72,7 @@ export function writeRunReports(runDir: string, chartJs: string = chartJsSource(
 <div id="verdict">${decision ? `<span class="verdict ${esc(decision)}">${esc(decision)}</span> ${esc(decisionText(decision).replace(/\*\*/g, ''))}` : '<span class="muted">no summary.json: no GO/NO-GO verdict</span>'}</div></header>
 <main>
 ${summary?.reasons.length ? `<section id="reasons"><h2>Why</h2><ul>${summary.reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ul></section>` : ''}
+${summary?.warnings.length ? `<section id="warnings"><h2>Warnings</h2><ul class="note">${summary.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></section>` : ''}
 <section id="scenarios"><h2>Scenarios</h2><table><thead><tr><th>scenario</th><th>verdict</th><th>requests</th><th>RPS</th><th>p95</th><th>p99</th><th>409 rate</th><th>error rate</th></tr></thead><tbody>
 ${entries.map((e) => `<tr><td><a href="${esc(e.page)}">${esc(e.id)} ${esc(e.title)}</a></td><td class="${e.verdict.startsWith('PASS') ? 'pass' : 'fail'}">${esc(e.verdict)}</td><td class="num">${esc(e.h.requests)}</td><td class="num">${esc(f(e.h.rps))}</td><td class="num">${esc(f(e.h.p95, ' ms'))}</td><td class="num">${esc(f(e.h.p99, ' ms'))}</td><td class="num">${esc(pct(e.h.conflictRate))}</td><td class="num">${esc(pct(e.h.errorRate))}</td></tr>`).join('\n')}
 </tbody></table></section>

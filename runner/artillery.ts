@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PackError } from '../lib/errors';
 import { ArtilleryReport, readArtilleryReport } from '../formats/artillery-json';
+import { sampleCpu } from './generator';
 import { startChild } from './processes';
 
 export interface ArtilleryRun {
@@ -14,6 +15,26 @@ export interface ArtilleryRun {
   readonly logFile: string;
   readonly startedAt: Date;
   readonly endedAt: Date;
+  /** Cores the Artillery process used, second by second (runner/generator.ts). */
+  readonly cpu: readonly number[];
+}
+
+/** Artillery Cloud options passed through to `artillery run`. */
+export interface CloudOptions {
+  readonly record: boolean;
+  readonly tags?: string;
+  readonly note?: string;
+  /** Sent as ARTILLERY_CLOUD_API_KEY, never as an argument (arguments show in `ps`). */
+  readonly key?: string;
+}
+
+/** Pure: the arguments and environment that carry the Cloud options to `artillery run`. */
+export function cloudArgs(c: CloudOptions | undefined): { args: string[]; env: Record<string, string> } {
+  if (!c) return { args: [], env: {} };
+  return {
+    args: [...(c.record ? ['--record'] : []), ...(c.tags ? ['--tags', c.tags] : []), ...(c.note ? ['--note', c.note] : [])],
+    env: c.key ? { ARTILLERY_CLOUD_API_KEY: c.key } : {},
+  };
 }
 
 export function artilleryBin(): string {
@@ -28,28 +49,54 @@ export async function runArtillery(opts: {
   reportFile: string;
   logFile: string;
   env: NodeJS.ProcessEnv;
+  cloud?: CloudOptions;
   onLine?: (line: string) => void;
 }): Promise<ArtilleryRun> {
   fs.mkdirSync(path.dirname(opts.reportFile), { recursive: true });
   fs.rmSync(opts.reportFile, { force: true });
   const startedAt = new Date();
+  const cloud = cloudArgs(opts.cloud);
   const child = startChild(
     'Artillery',
     process.execPath,
-    [artilleryBin(), 'run', '--environment', opts.profile, '--target', opts.target, '--output', opts.reportFile, opts.scenarioFile],
+    // no-telemetry: a disabled telemetry that still waits ~12 s on an offline host (runner/no-telemetry.ts).
+    [
+      '--require',
+      path.join(__dirname, 'no-telemetry.js'),
+      artilleryBin(),
+      'run',
+      '--environment',
+      opts.profile,
+      '--target',
+      opts.target,
+      '--output',
+      opts.reportFile,
+      ...cloud.args,
+      opts.scenarioFile,
+    ],
     {
       cwd: opts.root,
       logFile: opts.logFile,
-      env: { ...process.env, ARTILLERY_DISABLE_TELEMETRY: 'true', ...opts.env },
+      env: { ...process.env, ARTILLERY_DISABLE_TELEMETRY: 'true', ...opts.env, ...cloud.env },
       onLine: opts.onLine,
     },
   );
+  const cpu = child.process.pid === undefined ? null : sampleCpu(child.process.pid);
   const { code } = await child.exited;
+  const cpuSamples = cpu?.stop() ?? [];
   const endedAt = new Date();
   if (!fs.existsSync(opts.reportFile)) {
     const tail = fs.readFileSync(opts.logFile, 'utf8').trim().split('\n').slice(-10).join('\n');
     if (tail) process.stderr.write(`${tail}\n`);
     throw new PackError('LT_ARTILLERY_FAILED', `artillery exited with code ${code} without writing ${opts.reportFile} (log: ${opts.logFile})`);
   }
-  return { exitCode: code, report: readArtilleryReport(opts.reportFile), reportFile: opts.reportFile, logFile: opts.logFile, startedAt, endedAt };
+  return {
+    exitCode: code,
+    report: readArtilleryReport(opts.reportFile),
+    reportFile: opts.reportFile,
+    logFile: opts.logFile,
+    startedAt,
+    endedAt,
+    cpu: cpuSamples,
+  };
 }

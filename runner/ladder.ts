@@ -18,7 +18,7 @@ import { decide } from './judge';
 import { LADDER_STEPS, LadderStepResult, ladderRows } from './ladder-checks';
 import { startEnvironment } from './environment';
 import { measureStep } from './measure';
-import { createRunDir } from './run-folder';
+import { createRunDir, writeCiOutputs } from './run-folder';
 import { table } from '../lib/text-table';
 
 /** First claim sent to last answer received, from the operation history (ms). */
@@ -34,7 +34,7 @@ export async function runLadder(
   const out = opts.out;
   const startedAt = new Date();
   assertOwned(config.db, 'the ladder (it seeds before each step)');
-  const { runDir } = createRunDir(config.reportsDir, 'ladder', startedAt);
+  const { runId, runDir } = createRunDir(config.reportsDir, 'ladder', startedAt);
   out(`ladder: steps ${opts.steps.join(', ')}; output in ${path.relative(process.cwd(), runDir) || runDir}`);
   const env = await startEnvironment(config, { apiMode: opts.apiMode, runDir, out });
   const results: LadderStepResult[] = [];
@@ -125,5 +125,14 @@ export async function runLadder(
   if (reasons.length) out(['why:', ...reasons.map((r) => `  - ${r}`)].join('\n'));
   out(`VERDICT: ${decision === 'GO' ? 'PASS: every step exact' : 'FAIL'}`);
   writeJsonAtomic(path.join(runDir, 'ladder.json'), { steps: results, decision, reasons });
+  writeCiOutputs(config, runDir, {
+    runId,
+    profile: 'ladder',
+    decision,
+    reasons,
+    warnings: [],
+    crashes: [],
+    scenarios: results.map((r, i) => ({ id: `ladder-${r.claims}-${i + 1}`, title: `${r.claims} claims, stock ${r.stock}`, rows: r.rows })),
+  });
   return { runDir, steps: results, decision, reasons };
 }

@@ -7,12 +7,15 @@
 import * as path from 'node:path';
 import type { PackConfig } from '../lib/config';
 import type { ArtilleryReport } from '../formats/artillery-json';
-import type { CheckRow, IntegrityResult, PoolStats, ReconciliationResult, ReplayResult } from '../formats/summary';
+import { METRICS } from 'artillery-plugin-isolation';
+import type { CheckRow, GeneratorLoad, IntegrityResult, PoolStats, ReconciliationResult, ReplayResult } from '../formats/summary';
+import { summaryOf } from '../formats/artillery-json';
+import { judgeGenerator } from './generator';
 import { writeBaselineFile } from '../formats/baseline';
 import { formatIntegrity, runIntegritySql } from '../verify/integrity';
 import { formatReconciliation, reconcileRun, replayLedger, takeBaseline } from '../verify/reconciliation';
 import { poolStats } from './api-client';
-import { ArtilleryRun, runArtillery } from './artillery';
+import { ArtilleryRun, CloudOptions, runArtillery } from './artillery';
 import type { Environment } from './environment';
 import { integrityRow, reconciliationRow, replayRow } from './judge';
 
@@ -28,6 +31,7 @@ export interface StepOptions {
   readonly slug: string;
   readonly runDir: string;
   readonly artilleryEnv?: Readonly<Record<string, string>>;
+  readonly cloud?: CloudOptions;
   readonly onLine?: (line: string) => void;
   /** The rows judged from Artillery's report (and the pool) before integrity and reconciliation. */
   readonly judge: (m: { readonly report: ArtilleryReport; readonly pool: PoolStats | null }) => Promise<CheckRow[]>;
@@ -43,6 +47,7 @@ export interface Measurement {
   readonly integrity: IntegrityResult;
   readonly reconciliation: ReconciliationResult;
   readonly replay: ReplayResult;
+  readonly generator: GeneratorLoad;
   readonly historyDir: string;
   readonly baselineFile: string;
   /** What crashed during the step (Artillery, the reference API). */
@@ -71,6 +76,7 @@ export async function measureStep(o: StepOptions): Promise<Measurement> {
     reportFile: path.join(o.runDir, `${o.slug}.json`),
     logFile: path.join(o.runDir, `${o.slug}.artillery.log`),
     env: { FIXTURE_PATH: config.fixturePath, ISOLATION_HISTORY_DIR: historyDir, ...o.artilleryEnv },
+    ...(o.cloud ? { cloud: o.cloud } : {}),
     ...(o.onLine ? { onLine: o.onLine } : {}),
   });
   const crashes: string[] = [];
@@ -90,5 +96,7 @@ export async function measureStep(o: StepOptions): Promise<Measurement> {
     o.out(indent(formatIntegrity(integrity)));
     o.out(indent(formatReconciliation(reconciliation)));
   }
-  return { run, pool, rows, integrity, reconciliation, replay, historyDir, baselineFile, crashes };
+  const generator = judgeGenerator(run.cpu, summaryOf(run.report.aggregate, METRICS.loopDelay));
+  if (generator.saturated) o.out(`  warning: the load generator was the limit (${generator.reasons.join('; ')}): the latency measured is partly the client's`);
+  return { run, pool, rows, integrity, reconciliation, replay, generator, historyDir, baselineFile, crashes };
 }

@@ -21,10 +21,11 @@ import type { ScenarioDef } from './catalog';
 import { Environment, startEnvironment } from './environment';
 import { criterionRow, decide } from './judge';
 import { measureStep } from './measure';
+import type { CloudOptions } from './artillery';
 import { postCheckRows } from './post-checks';
 import { describeLine, formatPreflight, runPreflight } from './preflight';
 import { formatProgress, parseProgressLine } from './progress';
-import { createRunDir, pointLatest, runMeta, writeSummary } from './run-folder';
+import { createRunDir, pointLatest, runMeta, writeCiOutputs, writeSummary } from './run-folder';
 import { ScenarioConfig, expectedSeconds, loadScenario } from './scenario-config';
 import { seriesRow } from './series-criteria';
 import { formatSummary } from './summary';
@@ -36,6 +37,8 @@ export interface RunOptions {
   readonly apiMode: ApiMode;
   /** Seed before each scenario (reference schema). Off when aiming at a user's own database. */
   readonly seed: boolean;
+  /** Passed through to `artillery run` (Artillery Cloud): --record, --tags, --note; the key goes by environment. */
+  readonly cloud?: CloudOptions;
   readonly out: (line: string) => void;
 }
 
@@ -133,6 +136,7 @@ async function runScenario(
     slug: def.slug,
     runDir,
     artilleryEnv: { ISOLATION_PROGRESS: '1' },
+    ...(opts.cloud ? { cloud: opts.cloud } : {}),
     onLine: (line) => {
       const progress = parseProgressLine(line);
       if (progress) out(`  ${formatProgress(progress, { index, of, elapsedSeconds: (Date.now() - started) / 1000, expectedSeconds: expected })}`);
@@ -164,6 +168,7 @@ async function runScenario(
       integrity: m.integrity,
       reconciliation: m.reconciliation,
       replay: m.replay,
+      generator: m.generator,
       historyDir: m.historyDir,
       baselineFile: m.baselineFile,
     },
@@ -220,10 +225,15 @@ export async function runPlan(config: PackConfig, opts: RunOptions): Promise<Run
     crashes,
     decision,
     reasons,
+    warnings: scenarios
+      .filter((s) => s.generator.saturated)
+      .map((s) => `${s.id}: the load generator was the limit (${s.generator.reasons.join('; ')}): its latency figures are partly the client's`),
   };
   writeSummary(runDir, summary);
+  const ci = writeCiOutputs(config, runDir, summary);
   out('');
   out(formatSummary(summary));
+  out(`ci: ${ci.join(', ')}`);
   pointLatest(config.reportsDir, runDir);
   reports(runDir, out);
   return summary;

@@ -9,7 +9,7 @@
  */
 import type { FixtureAuthorization } from '../seed/fixture';
 import { PLAN_MIX } from '../processors/selection';
-import { Phase, ScenarioConfig, plannedArrivals } from './scenario-config';
+import { Phase, ScenarioConfig, phaseArrivals, plannedArrivals } from './scenario-config';
 
 export interface PreflightLine {
   readonly what: string;
@@ -68,7 +68,7 @@ export function preflightContention(s: ScenarioConfig, auths: readonly FixtureAu
   const targets = auths.filter((a) => a.tier === 'contention');
   const waves = arrivalPhases(s.config.phases);
   const units = flowUnits(s, 10);
-  const smallest = Math.min(...waves.map((p) => p.arrivalCount ?? 0));
+  const smallest = Math.min(...waves.map(phaseArrivals));
   const biggestTarget = Math.max(0, ...targets.map(free));
   return report('scenario1', [
     line('contention targets, one per wave', waves.length, '<=', targets.length),

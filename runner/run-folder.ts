@@ -6,8 +6,10 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PackConfig } from '../lib/config';
-import { writeJsonAtomic } from '../lib/atomic';
-import { RunMeta, RunSummary, SUMMARY_FILE } from '../formats/summary';
+import { writeFileAtomic, writeJsonAtomic } from '../lib/atomic';
+import { renderJunit } from '../formats/junit';
+import { renderStepSummary } from '../report/step-summary';
+import { RunCriteria, RunMeta, RunSummary, SUMMARY_FILE } from '../formats/summary';
 
 /** Pure: 20261123-105303Z-<label>, sortable by time. */
 export function runIdFor(label: string, now: Date): string {
@@ -67,4 +69,16 @@ export function runMeta(config: PackConfig, env: { readonly postgresVersion: str
 
 export function writeSummary(runDir: string, summary: RunSummary): void {
   writeJsonAtomic(path.join(runDir, SUMMARY_FILE), summary);
+}
+
+/**
+ * What CI systems read: junit.xml in the run folder after every run, and the Markdown job summary
+ * appended to $GITHUB_STEP_SUMMARY when it is set. Returns the files written.
+ */
+export function writeCiOutputs(config: Pick<PackConfig, 'stepSummaryPath'>, runDir: string, summary: RunCriteria): string[] {
+  const junit = path.join(runDir, 'junit.xml');
+  writeFileAtomic(junit, renderJunit(summary));
+  if (!config.stepSummaryPath) return [junit];
+  fs.appendFileSync(config.stepSummaryPath, renderStepSummary(summary));
+  return [junit, config.stepSummaryPath];
 }

@@ -131,13 +131,15 @@ export function expectedSeconds(s: ScenarioConfig): number {
   return plannedSeconds(s.config.phases) + sessionSeconds(s);
 }
 
-/** Virtual users the phases create (arrivalCount, or the mean rate × duration for ramps). */
+/** Virtual users one phase creates: its arrivalCount, or the mean rate × duration (0 for a pause). */
+export function phaseArrivals(p: Phase): number {
+  if (p.pause !== undefined) return 0;
+  if (p.arrivalCount !== undefined) return p.arrivalCount;
+  if (p.arrivalRate !== undefined) return ((p.arrivalRate + (p.rampTo ?? p.arrivalRate)) / 2) * (p.duration ?? 0);
+  return 0;
+}
+
+/** Virtual users the phases create. */
 export function plannedArrivals(phases: readonly Phase[]): number {
-  let n = 0;
-  for (const p of phases) {
-    if (p.pause !== undefined) continue;
-    if (p.arrivalCount !== undefined) n += p.arrivalCount;
-    else if (p.arrivalRate !== undefined) n += ((p.arrivalRate + (p.rampTo ?? p.arrivalRate)) / 2) * (p.duration ?? 0);
-  }
-  return Math.round(n);
+  return Math.round(phases.reduce((n, p) => n + phaseArrivals(p), 0));
 }

@@ -33,6 +33,11 @@ export const METRICS = {
   attempts: `${PREFIX}.attempts`,
   /** Histograms: time to first byte per operation (as http.response_time). */
   responseTime: { reserve: `${PREFIX}.response_time.reserve`, release: `${PREFIX}.response_time.release`, consume: `${PREFIX}.response_time.consume` },
+  /**
+   * Histogram: the worker's own event-loop delay, ms, sampled once a second. A high delay means
+   * the generator (not the API) was the limit: latency measured then is partly the client's.
+   */
+  loopDelay: `${PREFIX}.generator.loop_delay`,
   /** Hook failures inside the plugin (a history that could not be written, a malformed URL). */
   pluginErrors: `${PREFIX}.plugin_errors`,
   /** Counters per exact status code (not pre-seeded): isolation.code.<status>. */
@@ -61,7 +66,7 @@ export const COUNTERS: readonly string[] = [
   ...Object.values(METRICS.units),
 ];
 
-export const HISTOGRAMS: readonly string[] = [METRICS.attempts, ...Object.values(METRICS.responseTime)];
+export const HISTOGRAMS: readonly string[] = [METRICS.attempts, ...Object.values(METRICS.responseTime), METRICS.loopDelay];
 
 type Leaves<T> = T extends string ? T : T extends Readonly<Record<string, infer V>> ? Leaves<V> : never;
 

@@ -3,6 +3,7 @@
  * with 0, classifies each unit-operation exchange, emits the counters of METRICS, and appends to
  * the operation history. Exported for unit tests with a stub event emitter.
  */
+import { IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import type { HttpResponse, RequestParams, ScenarioEvents } from './artillery-types';
 import { DEFAULT_ROUTE, RequestInfo, classifyError, classifyResponse, parseRequest } from './classify';
 import { CriteriaError, Criterion, parseCriteria } from './criteria';
@@ -51,9 +52,21 @@ const ANSWERED = '__isolationAnswered';
 export class IsolationRecorder {
   private seeded = false;
   private readonly history: HistoryWriter | null;
+  /** This worker's event-loop delay, emitted as a histogram sample about once a second. */
+  private readonly loop: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  private loopSampledAt = Date.now();
 
   constructor(private readonly config: IsolationConfig) {
     this.history = config.historyDir ? new HistoryWriter(config.historyDir) : null;
+    this.loop.enable();
+  }
+
+  /** On an answer, at most once a second: the p99 event-loop delay of the last second, in ms. */
+  private sampleLoop(ee: ScenarioEvents, now: number): void {
+    if (now - this.loopSampledAt < 1000) return;
+    this.loopSampledAt = now;
+    if (this.loop.count > 0) ee.emit('histogram', METRICS.loopDelay, Math.round(this.loop.percentile(99) / 1e5) / 10);
+    this.loop.reset();
   }
 
   private seed(ee: ScenarioEvents): void {
@@ -104,6 +117,7 @@ export class IsolationRecorder {
 
   afterResponse(req: RequestParams, res: HttpResponse, ee: ScenarioEvents, vars?: Record<string, unknown>): void {
     this.seed(ee);
+    this.sampleLoop(ee, Date.now());
     const info = this.info(req);
     if (!info) return;
     const c = classifyResponse(info, res.statusCode, res.headers, res.body);
@@ -130,6 +144,7 @@ export class IsolationRecorder {
 
   onError(err: { code?: string; message?: string }, req: RequestParams, ee: ScenarioEvents, vars?: Record<string, unknown>): void {
     this.seed(ee);
+    this.sampleLoop(ee, Date.now());
     const info = this.info(req);
     if (!info) return;
     const code = err?.code ?? err?.message ?? 'error';
@@ -150,6 +165,7 @@ export class IsolationRecorder {
   }
 
   close(): void {
+    this.loop.disable();
     this.history?.close();
   }
 }

@@ -55,7 +55,8 @@ describe('a scenario added by writing only a YAML file', () => {
   it('is discovered, run by load-test:all and judged by its own criteria and kinds', async () => {
     const dir = tempDir('throwaway-scenarios');
     fs.writeFileSync(path.join(dir, 'throwaway.yml'), THROWAWAY);
-    const env = runEnv('e2e_throwaway', 3405, { SCENARIOS_DIR: dir, LOADTEST_WARMUP: '0' });
+    const stepSummary = path.join(dir, 'step-summary.md');
+    const env = runEnv('e2e_throwaway', 3405, { SCENARIOS_DIR: dir, LOADTEST_WARMUP: '0', GITHUB_STEP_SUMMARY: stepSummary });
 
     const help = await runCli('run', ['--help'], env);
     expect(help.stdout).toMatch(/<throwaway\|all>/);
@@ -76,6 +77,12 @@ describe('a scenario added by writing only a YAML file', () => {
     expect(r.stdout).toMatch(/throwaway +a deliberately impossible guard: at most 10 reserves +≤ 10 +20 +FAIL/);
     expect(r.stdout).toContain('VERDICT: NO-GO');
     expect(r.code).toBe(1);
+
+    // CI outputs: junit.xml after every run, and the job summary when GITHUB_STEP_SUMMARY is set.
+    const junit = fs.readFileSync(path.join(env.REPORTS_DIR, runName!, 'junit.xml'), 'utf8');
+    expect(junit).toContain(`tests="${rows.length}" failures="1"`);
+    expect(junit).toMatch(/<failure message="correctness criterion: limit ≤ 10, measured 20"/);
+    expect(fs.readFileSync(stepSummary, 'utf8')).toMatch(/^## ❌ Load test .*: NO-GO/);
   });
 
   it('a broken pack block is refused before anything starts (exit 254), naming the file and the field', async () => {

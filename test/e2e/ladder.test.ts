@@ -14,7 +14,8 @@ describe('load-test:ladder', () => {
     const steps = process.env.CI ? '100,200,500' : '100,200';
     const env = runEnv('e2e_ladder', 3400);
     const r = await runCli('ladder', ['--steps', steps], env, { timeoutMs: 220_000 });
-    expect(r.code).toBe(0);
+    // On failure, show the ladder's table and reasons, so a failure in CI explains itself.
+    expect([r.code, r.code === 0 ? '' : r.stdout.slice(r.stdout.indexOf('=== Exact-count ladder'))]).toEqual([0, '']);
     const [run] = fs.readdirSync(env.REPORTS_DIR);
     const result = JSON.parse(fs.readFileSync(path.join(env.REPORTS_DIR, run!, 'ladder.json'), 'utf8'));
     for (const s of result.steps) {

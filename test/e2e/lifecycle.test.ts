@@ -75,4 +75,46 @@ describe('embedded PostgreSQL and clean shutdown', () => {
     expect(await listening(3393)).toBe(false);
     expect(await listening(55977)).toBe(false);
   });
+
+  it('a reader that goes away (stdout closed, EPIPE) is an interrupt: cleanups run, nothing is left behind', async () => {
+    let closed = false;
+    const r = await runCli('run', ['scenario1', '--profile', 'quick'], env, {
+      timeoutMs: 120_000,
+      onStdout: (out, child) => {
+        if (!closed && out.includes('▶ scenario 1')) {
+          closed = true;
+          child.stdout!.destroy();
+        }
+      },
+    });
+    expect(closed).toBe(true);
+    expect(r.code).toBe(130);
+    await new Promise((res) => setTimeout(res, 500));
+    expect(processesMentioning(env.EMBEDDED_PG_DIR)).toEqual([]);
+    expect(processesMentioning('dist/api/main.js')).toEqual([]);
+    expect(processesMentioning('artillery/bin/run')).toEqual([]);
+  });
+
+  it('a runner killed outright (SIGKILL, no cleanup possible): the reference API exits by itself, and the next command stops the orphaned PostgreSQL', async () => {
+    let killed = false;
+    await runCli('run', ['scenario1', '--profile', 'quick'], env, {
+      timeoutMs: 120_000,
+      onStdout: (out, child) => {
+        if (!killed && out.includes('api: reference API on')) {
+          killed = true;
+          child.kill('SIGKILL');
+        }
+      },
+    });
+    expect(killed).toBe(true);
+    // The API notices its parent is gone within a second or two and stops.
+    const until = Date.now() + 10_000;
+    while (Date.now() < until && (await listening(3393))) await new Promise((res) => setTimeout(res, 250));
+    expect(await listening(3393)).toBe(false);
+    expect(processesMentioning('dist/api/main.js')).toEqual([]);
+    // PostgreSQL cannot watch its parent; the next pack command finds it orphaned and stops it.
+    const next = await runCli('verify', ['--integrity-only'], env);
+    expect(next.stderr).toContain('stopping an orphaned embedded PostgreSQL');
+    expect(processesMentioning(env.EMBEDDED_PG_DIR)).toEqual([]);
+  });
 });

@@ -108,6 +108,7 @@ describe('comparison and results', () => {
         startedAt: 's',
         endedAt: 'e',
         decision: 'CONDITIONAL',
+        warnings: [],
         reasons: ['scenario2: p95 missed by 10%'],
         crashes: [],
         scenarios: [
