@@ -1,8 +1,9 @@
 /**
  * The operation history: one NDJSON file per Artillery worker, in the run's history folder.
  * Every unit request is written as `invoke` before it is sent and as `ok`, `fail` or `info` when
- * it ends, like a Jepsen history. Files are appended synchronously, so a worker that dies leaves
- * a readable prefix, and merging is exact (each line is self-contained). When the worker stops
+ * it ends, like a Jepsen history. Lines are buffered off the request's path and appended in
+ * batches (every 200 ms or 256 lines, and at close), so a worker that dies loses at most the last
+ * moment and leaves a readable prefix; merging is exact (each line is self-contained). When the worker stops
  * cleanly it writes a last `close` line with the number of lines before it: a file without one,
  * or with another count, was cut short, and the verdict is then `unknown`.
  */
@@ -42,29 +43,105 @@ export type HistoryLine = HistoryEvent | HistoryClose;
 export class HistoryWriter {
   private fd: number | null = null;
   private lines = 0;
+  private buffer: string[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  /** Batches that could not be written (a full disk): the recorder reports them as plugin errors. */
+  failures = 0;
   readonly file: string;
   readonly worker: string;
 
-  constructor(dir: string) {
+  constructor(
+    dir: string,
+    private readonly flushEveryMs = 200,
+    private readonly maxBuffered = 256,
+  ) {
     this.worker = `${process.pid}-${threadId}`;
     this.file = path.join(dir, `history-${this.worker}.ndjson`);
   }
 
+  /** Buffers one line. The file is opened on the first write, so a history that cannot be written fails at once. */
   write(event: Omit<HistoryEvent, 'worker'>): void {
     if (this.fd === null) {
       fs.mkdirSync(path.dirname(this.file), { recursive: true });
       this.fd = fs.openSync(this.file, 'a');
     }
-    fs.writeSync(this.fd, `${JSON.stringify({ ...event, worker: this.worker })}\n`);
+    this.buffer.push(`${JSON.stringify({ ...event, worker: this.worker })}\n`);
     this.lines++;
+    if (this.buffer.length >= this.maxBuffered) this.flush();
+    else if (this.timer === null) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.flush();
+      }, this.flushEveryMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Appends what is buffered; never throws (it runs in a timer): a failure is counted. */
+  flush(): void {
+    if (this.fd === null || this.buffer.length === 0) return;
+    const text = this.buffer.join('');
+    this.buffer = [];
+    try {
+      fs.writeSync(this.fd, text);
+    } catch {
+      this.failures++;
+    }
   }
 
   close(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.flush();
     if (this.fd !== null) {
       const last: HistoryClose = { type: 'close', time: Date.now(), worker: this.worker, lines: this.lines };
-      fs.writeSync(this.fd, `${JSON.stringify(last)}\n`);
-      fs.closeSync(this.fd);
-      this.fd = null;
+      try {
+        fs.writeSync(this.fd, `${JSON.stringify(last)}\n`);
+      } finally {
+        fs.closeSync(this.fd);
+        this.fd = null;
+      }
     }
+  }
+}
+
+/** Whether a history file ends with its close line (reads only its tail). */
+export function endsClosed(file: string): boolean {
+  let fd: number | null = null;
+  try {
+    fd = fs.openSync(file, 'r');
+    const size = fs.fstatSync(fd).size;
+    const length = Math.min(size, 4096);
+    const buf = Buffer.alloc(length);
+    fs.readSync(fd, buf, 0, length, size - length);
+    const last = buf.toString('utf8').trimEnd().split('\n').pop() ?? '';
+    return (JSON.parse(last) as { type?: string }).type === 'close';
+  } catch {
+    return false;
+  } finally {
+    if (fd !== null) fs.closeSync(fd);
+  }
+}
+
+/**
+ * Main thread, at shutdown: waits until every worker's history file in `dir` ends with its close
+ * line, or until `timeoutMs`. Artillery 2.0.21 asks its workers to stop without waiting for them
+ * before it exits, so a worker's last lines (and its close line) can be cut off by the main
+ * thread's exit; this wait gives them the time. Returns the files still open at the end.
+ */
+export async function waitForClosedHistories(dir: string, timeoutMs: number): Promise<string[]> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    let open: string[];
+    try {
+      open = fs
+        .readdirSync(dir)
+        .filter((f) => /^history-.*\.ndjson$/.test(f))
+        .filter((f) => !endsClosed(path.join(dir, f)));
+    } catch {
+      return []; // no history folder: nothing was written
+    }
+    if (open.length === 0 || Date.now() >= until) return open;
+    await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -19,6 +19,10 @@ import type { ArtilleryGlobal, HttpResponse, Next, RequestParams, ScenarioEvents
 import { describeResult, evaluate } from './criteria';
 import { METRICS } from './metrics';
 import { IsolationConfig, IsolationRecorder, readConfig } from './recorder';
+import { waitForClosedHistories } from './history';
+
+/** How long the main thread waits at exit for the workers' history files to be closed. */
+const HISTORY_CLOSE_WAIT_MS = 15_000;
 
 declare const global: { artillery?: ArtilleryGlobal };
 
@@ -58,6 +62,8 @@ function asList(v: string | string[] | undefined): string[] {
 
 export class Plugin {
   private recorder: IsolationRecorder | null = null;
+  /** Main role: the history folder whose files must be closed before Artillery exits. */
+  private historyToAwait: string | null = null;
 
   constructor(script: Script, events: unknown) {
     // Invalid configuration is rejected at load, in both roles.
@@ -66,6 +72,7 @@ export class Plugin {
     if (!artillery) return;
     if (process.env.LOCAL_WORKER_ID !== undefined) this.installWorkerHooks(script, config);
     else {
+      this.historyToAwait = config.historyDir;
       this.installMainChecks(artillery, config);
       if (process.env.ISOLATION_PROGRESS === '1') this.installProgress(artillery, events as StatsEvents);
     }
@@ -135,8 +142,18 @@ export class Plugin {
     });
   }
 
+  /**
+   * Worker role: flush the history and write its close line. Main role: wait (15 s at most) until
+   * every worker has done so, because Artillery exits without waiting for its workers.
+   */
   cleanup(done: () => void): void {
     this.recorder?.close();
-    done();
+    if (!this.historyToAwait) return done();
+    waitForClosedHistories(this.historyToAwait, HISTORY_CLOSE_WAIT_MS)
+      .then((open) => {
+        if (open.length > 0) console.error(`artillery-plugin-isolation: ${open.length} worker history file(s) were not closed in time: ${open.join(', ')}`);
+      })
+      .catch(() => undefined)
+      .finally(done);
   }
 }

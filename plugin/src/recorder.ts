@@ -69,7 +69,19 @@ export class IsolationRecorder {
     this.loop.reset();
   }
 
+  private reportedFailures = 0;
+
+  /** History batches that failed to be written since the last hook, as plugin errors. */
+  private reportFailures(ee: ScenarioEvents): void {
+    const failures = this.history?.failures ?? 0;
+    if (failures > this.reportedFailures) {
+      ee.emit('counter', METRICS.pluginErrors, failures - this.reportedFailures);
+      this.reportedFailures = failures;
+    }
+  }
+
   private seed(ee: ScenarioEvents): void {
+    this.reportFailures(ee);
     if (this.seeded) return;
     this.seeded = true;
     for (const name of COUNTERS) ee.emit('counter', name, 0);

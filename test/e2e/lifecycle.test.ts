@@ -106,14 +106,19 @@ describe('embedded PostgreSQL and clean shutdown', () => {
         }
       },
     });
-    expect(killed).toBe(true);
-    // The API notices its parent is gone within a second or two and stops.
-    const until = Date.now() + 10_000;
-    while (Date.now() < until && (await listening(3393))) await new Promise((res) => setTimeout(res, 250));
-    expect(await listening(3393)).toBe(false);
-    expect(processesMentioning('dist/api/main.js')).toEqual([]);
-    // PostgreSQL cannot watch its parent; the next pack command finds it orphaned and stops it.
-    const next = await runCli('verify', ['--integrity-only'], env);
+    let next: Awaited<ReturnType<typeof runCli>> | null = null;
+    try {
+      expect(killed).toBe(true);
+      // The API notices its parent is gone within a second or two and stops.
+      const until = Date.now() + 10_000;
+      while (Date.now() < until && (await listening(3393))) await new Promise((res) => setTimeout(res, 250));
+      expect(await listening(3393)).toBe(false);
+      expect(processesMentioning('dist/api/main.js')).toEqual([]);
+    } finally {
+      // PostgreSQL cannot watch its parent; the next pack command finds it orphaned and stops it
+      // (in a finally: a failed assertion above must not leave it running for the next test run).
+      next = await runCli('verify', ['--integrity-only'], env);
+    }
     expect(next.stderr).toContain('stopping an orphaned embedded PostgreSQL');
     expect(processesMentioning(env.EMBEDDED_PG_DIR)).toEqual([]);
   });

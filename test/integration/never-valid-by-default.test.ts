@@ -85,6 +85,41 @@ describe('a ledger row with altered units under a correct key', () => {
   });
 });
 
+describe('the integrity check also names keys applied twice, successes without a ledger row and orphan rows', () => {
+  it('each is caught by type on a hand-corrupted database, and a clean one returns 0 rows', async () => {
+    const url = await freshDatabase('it_integrity_more');
+    const dir = tempDir('integrity-more');
+    const { fixture } = await seed({ databaseUrl: url, fixturePath: path.join(dir, 'f.json'), secretPath: path.join(dir, 's'), tokenTtlSeconds: 600 });
+    expect((await runIntegritySql(url, SQL)).rows).toEqual([]);
+    const a = fixture.authorizations.find((x) => x.tier === 'bulk')!;
+    // One key applied twice (the unique constraint gone, as double-apply leaves it), balances kept in step.
+    await query(url, 'ALTER TABLE unit_ledger DROP CONSTRAINT unit_ledger_idempotency_key_unique');
+    await query(
+      url,
+      `INSERT INTO unit_ledger (authorization_id, operation, units, idempotency_key) VALUES ($1, 'reserve', 5, 'twice'), ($1, 'reserve', 5, 'twice')`,
+      [a.id],
+    );
+    await query(url, 'UPDATE authorizations SET reserved_units = reserved_units + 10 WHERE id = $1', [a.id]);
+    // A success recorded for a key that booked nothing.
+    await query(
+      url,
+      `INSERT INTO idempotency_keys (idempotency_key, authorization_id, operation, request_hash, status_code, response_body) VALUES ('ghost', $1, 'reserve', 'h', 200, '{"units": 4}')`,
+      [a.id],
+    );
+    // Ledger rows of an authorization that does not exist (the foreign key gone, as in a schema without one).
+    await query(url, 'ALTER TABLE unit_ledger DROP CONSTRAINT unit_ledger_authorization_id_fkey');
+    await query(
+      url,
+      `INSERT INTO unit_ledger (authorization_id, operation, units, idempotency_key) VALUES ('00000000-0000-4000-8000-000000000000', 'reserve', 3, 'orphan')`,
+    );
+    const rows = (await runIntegritySql(url, SQL)).rows;
+    const byType = Object.fromEntries(
+      ['duplicate_key', 'ack_without_ledger_row', 'orphan_ledger_row'].map((t) => [t, rows.filter((r) => r.violation === t).map((r) => r.excess_units)]),
+    );
+    expect(byType).toEqual({ duplicate_key: [5], ack_without_ledger_row: [4], orphan_ledger_row: [3] });
+  });
+});
+
 describe('never valid by default: load-test:verify says unknown (exit 2), naming why', () => {
   let url: string;
   let fixture: Fixture;

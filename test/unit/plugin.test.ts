@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { HistoryWriter, endsClosed, waitForClosedHistories } from '../../plugin/src/history';
 import { COUNTERS, IsolationRecorder, METRICS, Plugin, classifyError, classifyResponse, parseRequest, readConfig } from 'artillery-plugin-isolation';
 
 class StubEE {
@@ -131,6 +132,57 @@ describe('IsolationRecorder (worker role, stub event emitter)', () => {
     // Another virtual user (another context) sending the same key is not a resend of this one's.
     r.afterResponse(req('key-a'), res(200, {}), ee, {});
     expect(ee.counters['isolation.reserve.ok']).toBe(3);
+  });
+});
+
+describe('history batching (off the request path)', () => {
+  it('buffers lines and appends them in a batch after the flush interval; close writes the rest and the close line', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hist-'));
+    const w = new HistoryWriter(dir, 50, 1000);
+    const e = { type: 'invoke' as const, time: 1, key: 'k', op: 'reserve' as const, auth: 'a', units: 1 };
+    w.write(e);
+    w.write({ ...e, type: 'ok' });
+    const lines = () => fs.readFileSync(w.file, 'utf8').split('\n').filter(Boolean);
+    expect(lines()).toEqual([]); // nothing on disk yet: no write per request
+    await new Promise((r) => setTimeout(r, 120));
+    expect(lines()).toHaveLength(2);
+    w.write({ ...e, key: 'k2' });
+    w.close();
+    expect(lines().map((l) => JSON.parse(l).type)).toEqual(['invoke', 'ok', 'invoke', 'close']);
+    expect(JSON.parse(lines()[3]!).lines).toBe(3);
+  });
+
+  it('a batch that cannot be written is counted, never thrown, and surfaces as isolation.plugin_errors on the next hook', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hist-'));
+    const r = new IsolationRecorder(readConfig({ historyDir: dir }, {}));
+    const ee = new StubEE();
+    r.beforeRequest(req('key-x'), ee, {});
+    // The descriptor goes bad under the writer (as a full or vanished disk would make it).
+    const writer = (r as unknown as { history: HistoryWriter }).history;
+    fs.closeSync((writer as unknown as { fd: number }).fd);
+    writer.flush();
+    expect(writer.failures).toBe(1);
+    r.afterResponse(req('key-x'), res(200, {}), ee, {});
+    expect(ee.counters[METRICS.pluginErrors]).toBe(1);
+  });
+});
+
+describe('main role at exit: waiting for the workers to close their histories', () => {
+  it('returns as soon as every file ends with its close line, and names the files still open at the deadline', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hist-'));
+    const line = JSON.stringify({ type: 'ok', time: 1, key: 'k', op: 'reserve', auth: 'a', units: 1, worker: 'w' });
+    fs.writeFileSync(path.join(dir, 'history-1-1.ndjson'), `${line}\n`);
+    fs.writeFileSync(path.join(dir, 'history-1-2.ndjson'), `${line}\n${JSON.stringify({ type: 'close', time: 2, worker: 'w', lines: 1 })}\n`);
+    expect(endsClosed(path.join(dir, 'history-1-1.ndjson'))).toBe(false);
+    expect(endsClosed(path.join(dir, 'history-1-2.ndjson'))).toBe(true);
+    // Never closed: the wait gives up at its deadline and says which file.
+    expect(await waitForClosedHistories(dir, 300)).toEqual(['history-1-1.ndjson']);
+    // Closed while we wait (as a worker's cleanup does, late): the wait returns without the deadline.
+    setTimeout(() => fs.appendFileSync(path.join(dir, 'history-1-1.ndjson'), `${JSON.stringify({ type: 'close', time: 3, worker: 'w', lines: 1 })}\n`), 200);
+    const t0 = Date.now();
+    expect(await waitForClosedHistories(dir, 10_000)).toEqual([]);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(await waitForClosedHistories(path.join(dir, 'none'), 1000)).toEqual([]);
   });
 });
 
