@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { PackConfig } from '../lib/config';
 import type { ArtilleryReport } from '../formats/artillery-json';
 import { METRICS } from 'artillery-plugin-isolation';
-import type { CheckRow, GeneratorLoad, IntegrityResult, PoolStats, ReconciliationResult, ReplayResult } from '../formats/summary';
+import type { CheckRow, PoolStats, ReplayResult, ScenarioOutcome } from '../formats/summary';
 import { summaryOf } from '../formats/artillery-json';
 import { judgeGenerator } from './generator';
 import { writeBaselineFile } from '../formats/baseline';
@@ -40,19 +40,12 @@ export interface StepOptions {
   readonly out: (line: string) => void;
 }
 
-export interface Measurement {
+/** What one step measured: the fields of a scenario's outcome (formats/summary.ts) it fills, plus the run and what crashed. */
+export type Measurement = Pick<ScenarioOutcome, 'pool' | 'rows' | 'integrity' | 'reconciliation' | 'replay' | 'generator' | 'historyDir' | 'baselineFile'> & {
   readonly run: ArtilleryRun;
-  readonly pool: PoolStats | null;
-  readonly rows: readonly CheckRow[];
-  readonly integrity: IntegrityResult;
-  readonly reconciliation: ReconciliationResult;
-  readonly replay: ReplayResult;
-  readonly generator: GeneratorLoad;
-  readonly historyDir: string;
-  readonly baselineFile: string;
   /** What crashed during the step (Artillery, the reference API). */
   readonly crashes: readonly string[];
-}
+};
 
 const indent = (text: string): string =>
   text

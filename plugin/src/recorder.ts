@@ -7,7 +7,7 @@ import { IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import type { HttpResponse, RequestParams, ScenarioEvents } from './artillery-types';
 import { DEFAULT_ROUTE, RequestInfo, classifyError, classifyResponse, parseRequest } from './classify';
 import { CriteriaError, Criterion, parseCriteria } from './criteria';
-import { HistoryWriter } from './history';
+import { HistoryEvent, HistoryWriter } from './history';
 import { COUNTERS, METRICS } from './metrics';
 
 export interface IsolationConfig {
@@ -138,20 +138,7 @@ export class IsolationRecorder {
     if (c.attempts !== null) ee.emit('histogram', METRICS.attempts, c.attempts);
     const ttfb = res.timings?.phases?.firstByte;
     if (typeof ttfb === 'number') ee.emit('histogram', METRICS.responseTime[info.operation], ttfb);
-    if (this.history && info.idempotencyKey) {
-      this.history.write({
-        type: c.outcome,
-        time: Date.now(),
-        key: info.idempotencyKey,
-        op: info.operation,
-        auth: info.authorizationId,
-        units: info.units,
-        status: res.statusCode,
-        reason: c.reason,
-        attempts: c.attempts,
-        replayed: c.replayed,
-      });
-    }
+    this.recordAnswer(info, c.outcome, { status: res.statusCode, reason: c.reason, attempts: c.attempts, replayed: c.replayed });
   }
 
   onError(err: { code?: string; message?: string }, req: RequestParams, ee: ScenarioEvents, vars?: Record<string, unknown>): void {
@@ -162,18 +149,21 @@ export class IsolationRecorder {
     const code = err?.code ?? err?.message ?? 'error';
     const c = classifyError(code);
     if (this.firstAnswer(info, ee, vars)) for (const [name, value] of Object.entries(c.counters)) ee.emit('counter', name, value);
-    if (this.history && info.idempotencyKey) {
-      this.history.write({
-        type: c.outcome,
-        time: Date.now(),
-        key: info.idempotencyKey,
-        op: info.operation,
-        auth: info.authorizationId,
-        units: info.units,
-        status: null,
-        reason: code,
-      });
-    }
+    this.recordAnswer(info, c.outcome, { status: null, reason: code });
+  }
+
+  /** The history line of an answer (a response or an error) to a keyed request. */
+  private recordAnswer(info: RequestInfo, outcome: HistoryEvent['type'], fields: Pick<HistoryEvent, 'status' | 'reason' | 'attempts' | 'replayed'>): void {
+    if (!this.history || !info.idempotencyKey) return;
+    this.history.write({
+      type: outcome,
+      time: Date.now(),
+      key: info.idempotencyKey,
+      op: info.operation,
+      auth: info.authorizationId,
+      units: info.units,
+      ...fields,
+    });
   }
 
   close(): void {
