@@ -11,6 +11,7 @@ import { TIERS } from '../seed/fixture';
 import { tokenFor } from '../processors/selection';
 import { CHECK_KINDS, CheckKind, CheckRow } from '../formats/summary';
 import { readBalance } from './api-client';
+import { parseEntries } from './pack-entries';
 
 export interface PostCheckContext {
   readonly scenario: string;
@@ -60,23 +61,14 @@ export const POST_CHECKS: Readonly<Record<string, PostCheck>> = {
 };
 
 export function parsePostChecks(raw: unknown, where: string, problems: string[]): PostCheckSpec[] {
-  if (raw === undefined) return [];
-  if (!Array.isArray(raw)) {
-    problems.push(`${where} must be a list`);
-    return [];
-  }
-  const out: PostCheckSpec[] = [];
-  raw.forEach((e: Record<string, unknown>, i) => {
-    const at = `${where}[${i}]`;
-    if (typeof e !== 'object' || e === null) return void problems.push(`${at} must be a mapping`);
+  return parseEntries(raw, where, problems, (e, at, _i, refuse) => {
     const { check, kind, ...params } = e;
-    if (typeof check !== 'string' || !(check in POST_CHECKS)) return void problems.push(`${at}.check must be one of ${Object.keys(POST_CHECKS).join(', ')}`);
-    if (!CHECK_KINDS.includes(kind as CheckKind)) return void problems.push(`${at}.kind must be correctness or performance`);
+    if (typeof check !== 'string' || !(check in POST_CHECKS)) return refuse(`${at}.check must be one of ${Object.keys(POST_CHECKS).join(', ')}`);
+    if (!CHECK_KINDS.includes(kind as CheckKind)) return refuse(`${at}.kind must be correctness or performance`);
     const bad = POST_CHECKS[check]!.validate(params);
-    if (bad.length > 0) return void problems.push(...bad.map((b) => `${at}: ${b}`));
-    out.push({ check, kind: kind as CheckKind, params });
+    if (bad.length > 0) return refuse(...bad.map((b) => `${at}: ${b}`));
+    return { check, kind: kind as CheckKind, params };
   });
-  return out;
 }
 
 /** Runs a scenario's post-checks; a check that cannot get its answer fails with what went wrong. */

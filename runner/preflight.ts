@@ -10,6 +10,7 @@
 import type { FixtureAuthorization } from '../seed/fixture';
 import { PLAN_MIX } from '../processors/selection';
 import { Phase, ScenarioConfig, phaseArrivals, plannedArrivals } from './scenario-config';
+import { parseEntries } from './pack-entries';
 
 export interface PreflightLine {
   readonly what: string;
@@ -158,20 +159,17 @@ export interface PreflightSpec {
 }
 
 export function parsePreflight(raw: unknown, where: string, problems: string[]): PreflightSpec[] {
-  if (raw === undefined) return [];
-  if (!Array.isArray(raw)) {
-    problems.push(`${where} must be a list`);
-    return [];
-  }
-  const out: PreflightSpec[] = [];
-  raw.forEach((e: unknown, i) => {
-    const entry = (typeof e === 'string' ? { check: e } : e) as Record<string, unknown> | null;
-    const { check, ...params } = entry ?? {};
-    if (typeof check !== 'string' || !(check in PREFLIGHT_CHECKS))
-      return void problems.push(`${where}[${i}].check must be one of ${Object.keys(PREFLIGHT_CHECKS).join(', ')}`);
-    out.push({ check, params });
-  });
-  return out;
+  return parseEntries(
+    raw,
+    where,
+    problems,
+    (e, at, _i, refuse) => {
+      const { check, ...params } = e;
+      if (typeof check !== 'string' || !(check in PREFLIGHT_CHECKS)) return refuse(`${at}.check must be one of ${Object.keys(PREFLIGHT_CHECKS).join(', ')}`);
+      return { check, params };
+    },
+    'check',
+  );
 }
 
 /** Pure: every preflight line of a scenario. */

@@ -12,6 +12,7 @@ import { Comparison, METRICS, compare, parseComparison } from 'artillery-plugin-
 import { ArtilleryReport, TimedPeriod, counterOf, timeline } from '../formats/artillery-json';
 import { CHECK_KINDS, CheckKind, CheckRow } from '../formats/summary';
 import { Phase, plannedSeconds } from './scenario-config';
+import { parseEntries } from './pack-entries';
 
 /**
  * Requests per second over the periods that lie wholly inside [fromSec, toSec] of the run
@@ -82,29 +83,20 @@ export interface SeriesCriterion {
 
 /** Parses `config.pack.series`, pushing every problem (prefixed with `where`). */
 export function parseSeriesCriteria(raw: unknown, where: string, problems: string[]): SeriesCriterion[] {
-  if (raw === undefined) return [];
-  if (!Array.isArray(raw)) {
-    problems.push(`${where} must be a list`);
-    return [];
-  }
-  const out: SeriesCriterion[] = [];
-  raw.forEach((e: Record<string, unknown>, i) => {
-    const at = `${where}[${i}]`;
-    if (typeof e !== 'object' || e === null) return void problems.push(`${at} must be a mapping`);
+  return parseEntries(raw, where, problems, (e, at, i, refuse) => {
     if (typeof e.measure !== 'string' || !(e.measure in SERIES_MEASURES))
-      return void problems.push(`${at}.measure must be one of ${Object.keys(SERIES_MEASURES).join(', ')}`);
-    if (!CHECK_KINDS.includes(e.kind as CheckKind)) return void problems.push(`${at}.kind must be correctness or performance`);
+      return refuse(`${at}.measure must be one of ${Object.keys(SERIES_MEASURES).join(', ')}`);
+    if (!CHECK_KINDS.includes(e.kind as CheckKind)) return refuse(`${at}.kind must be correctness or performance`);
     const comparison = parseComparison(e, at, problems);
-    if (!comparison) return;
-    out.push({
+    if (!comparison) return null;
+    return {
       id: typeof e.id === 'string' ? e.id : `series-${i}`,
       name: typeof e.name === 'string' ? e.name : e.measure,
       kind: e.kind as CheckKind,
       measure: e.measure,
       comparison,
-    });
+    };
   });
-  return out;
 }
 
 function fmt(v: number | null, unit: Unit): string {
