@@ -31,6 +31,8 @@ export interface Principal {
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
+    /** performance.now() when the request arrived (Server-Timing's `app`). */
+    receivedAt?: number;
   }
 }
 
@@ -49,6 +51,13 @@ function problem(reply: FastifyReply, status: number, error: string, reason: str
   return reply.code(status).send({ error, reason, message });
 }
 
+/** `pool;dur=0.41, db;dur=3.20, ...`: the W3C Server-Timing header. */
+export function serverTiming(times: Readonly<Record<string, number>>): string {
+  return Object.entries(times)
+    .map(([name, ms]) => `${name};dur=${ms.toFixed(2)}`)
+    .join(', ');
+}
+
 export interface App {
   readonly app: FastifyInstance;
   readonly pool: InstrumentedPool;
@@ -63,6 +72,7 @@ export async function buildApp(config: ApiConfig, opts: { logger?: boolean } = {
     unsafeRaceWindowMs: config.unsafeRaceWindowMs,
     faultEvery: config.faultEvery,
     slowAckMs: config.slowAckMs,
+    foldAfter: config.foldAfter,
   });
   const app = Fastify({
     logger: opts.logger ?? false,
@@ -117,12 +127,17 @@ export async function buildApp(config: ApiConfig, opts: { logger?: boolean } = {
   });
 
   const authenticate = async (req: FastifyRequest): Promise<void> => {
+    req.receivedAt = performance.now();
     const header = req.headers.authorization;
     if (!header || !header.startsWith('Bearer ')) throw new HttpProblem(401, 'unauthorized', 'missing_token', 'send Authorization: Bearer <JWT>');
     try {
       const claims = jwt.verify(header.slice(7), config.jwtSecret, { algorithms: ['HS256'] }) as jwt.JwtPayload;
-      if (typeof claims.org !== 'string') throw new Error('token has no org claim');
-      req.principal = { practitionerId: typeof claims.sub === 'string' ? claims.sub : null, organizationId: claims.org };
+      // Claims are checked for shape here, so that a token with a malformed claim is a 401 and never
+      // reaches the database as a value it cannot store (a 500).
+      if (typeof claims.org !== 'string' || !UUID_PATTERN.test(claims.org)) throw new Error('the org claim is not a UUID');
+      if (claims.sub !== undefined && (typeof claims.sub !== 'string' || !UUID_PATTERN.test(claims.sub))) throw new Error('the sub claim is not a UUID');
+      if (typeof claims.exp !== 'number') throw new Error('the token has no exp claim');
+      req.principal = { practitionerId: claims.sub ?? null, organizationId: claims.org.toLowerCase() };
     } catch (err) {
       const expired = err instanceof jwt.TokenExpiredError;
       throw new HttpProblem(401, 'unauthorized', expired ? 'token_expired' : 'invalid_token', expired ? 'the token has expired' : 'the token is not valid');
@@ -170,7 +185,7 @@ export async function buildApp(config: ApiConfig, opts: { logger?: boolean } = {
             return problem(reply, 400, 'bad_request', 'invalid_idempotency_key', 'Idempotency-Key must be 1-200 characters of A-Z a-z 0-9 . _ : -');
           }
           if (!UUID_PATTERN.test(id)) return send(reply, { kind: 'not_found' }, id);
-          const { outcome, attempts } = await ledger.run({
+          const { outcome, attempts, times } = await ledger.run({
             authorizationId: id,
             operation: operation as Operation,
             units: req.body.units,
@@ -179,6 +194,7 @@ export async function buildApp(config: ApiConfig, opts: { logger?: boolean } = {
             practitionerId: req.principal!.practitionerId,
           });
           reply.header(HEADERS.attempts, String(attempts));
+          reply.header('server-timing', serverTiming({ ...times, app: performance.now() - (req.receivedAt ?? performance.now()) }));
           return send(reply, outcome, id);
         },
       );

@@ -8,7 +8,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import type { ApiMode } from '../lib/config';
-import { Balance, Operation, balanceFromLedger, decide } from './rules';
+import { Balance, Operation, decide } from './rules';
 import { withRetries } from './retry';
 import type { InstrumentedPool } from './pool';
 
@@ -34,9 +34,21 @@ export interface LedgerOptions {
   readonly unsafeRaceWindowMs: number;
   readonly faultEvery: number;
   readonly slowAckMs: number;
+  /** Ledger rows after an authorization's checkpoint before they are folded into it (safe mode). */
+  readonly foldAfter: number;
 }
 
 const UNIQUE_VIOLATION = '23505';
+
+/** Where a request's time went on the server, ms (sent as Server-Timing). */
+export interface ServerTimes {
+  /** Waiting for a pooled connection. */
+  readonly pool: number;
+  /** In the database: the attempts' round trips. */
+  readonly db: number;
+  /** Backing off between attempts. */
+  readonly retry: number;
+}
 
 export function requestHash(r: Pick<UnitRequest, 'authorizationId' | 'operation' | 'units'>): string {
   return createHash('sha256').update(`${r.operation}:${r.authorizationId}:${r.units}`).digest('hex').slice(0, 32);
@@ -70,19 +82,33 @@ export class LedgerService {
     }
   }
 
-  async run(req: UnitRequest): Promise<{ outcome: UnitOutcome; attempts: number }> {
+  async run(req: UnitRequest): Promise<{ outcome: UnitOutcome; attempts: number; times: ServerTimes }> {
     const key = req.idempotencyKey ?? `server-${randomUUID()}`;
     const hash = requestHash(req);
+    const started = performance.now();
     const client = await this.pool.connect();
+    const pool = performance.now() - started;
+    let db = 0;
     let broken = false;
     try {
       let afterDuplicate = false;
-      const { value, attempts } = await withRetries(() => this.attempt(client, req, key, hash, afterDuplicate), {
-        maxAttempts: this.opts.maxAttempts,
-        // The key was used before (or by a concurrent request): the next attempt replays it.
-        again: (err) => (afterDuplicate = (err as { code?: string }).code === UNIQUE_VIOLATION && req.idempotencyKey !== null),
-      });
-      return { outcome: value, attempts };
+      const attempt = this.opts.mode === 'safe' ? this.attemptInOneTrip.bind(this) : this.attempt.bind(this);
+      const { value, attempts } = await withRetries(
+        async () => {
+          const t = performance.now();
+          try {
+            return await attempt(client, req, key, hash, afterDuplicate);
+          } finally {
+            db += performance.now() - t;
+          }
+        },
+        {
+          maxAttempts: this.opts.maxAttempts,
+          // The key was used before (or by a concurrent request): the next attempt replays it.
+          again: (err) => (afterDuplicate = (err as { code?: string }).code === UNIQUE_VIOLATION && req.idempotencyKey !== null),
+        },
+      );
+      return { outcome: value, attempts, times: { pool, db, retry: performance.now() - started - pool - db } };
     } catch (err) {
       broken = isConnectionBroken(err);
       throw err;
@@ -102,6 +128,38 @@ export class LedgerService {
     return { kind: 'replayed', status: row.status_code, body: row.response_body };
   }
 
+  /**
+   * Safe mode: the whole operation is one statement (db/migrations/003's apply_unit_operation),
+   * so one round trip, in a SERIALIZABLE transaction of its own.
+   */
+  private async attemptInOneTrip(client: PoolClient, req: UnitRequest, key: string, hash: string, afterDuplicate: boolean): Promise<UnitOutcome> {
+    if (afterDuplicate) {
+      const replay = await this.lookupReplay(client, key, hash);
+      if (replay) return replay;
+    }
+    const res = await client.query<{
+      outcome: 'applied' | 'rejected' | 'not_found' | 'forbidden';
+      status_code: number;
+      response_body: Record<string, unknown>;
+    }>('SELECT outcome, status_code, response_body FROM apply_unit_operation($1, $2, $3, $4, $5, $6, $7, $8)', [
+      req.authorizationId,
+      req.organizationId,
+      req.operation,
+      req.units,
+      key,
+      req.practitionerId,
+      hash,
+      this.opts.foldAfter,
+    ]);
+    const row = res.rows[0]!;
+    if (row.outcome === 'not_found' || row.outcome === 'forbidden') return { kind: row.outcome };
+    return { kind: row.outcome, status: row.status_code, body: row.response_body };
+  }
+
+  /**
+   * The negative-control modes: the same operation as an explicit transaction of several round
+   * trips, so that each mode can break exactly one guarantee between the read and the commit.
+   */
   private async attempt(client: PoolClient, req: UnitRequest, key: string, hash: string, afterDuplicate: boolean): Promise<UnitOutcome> {
     const mode = this.opts.mode;
     // A repeated key is detected by the unique constraints at INSERT (23505), not by a lookup
@@ -120,14 +178,15 @@ export class LedgerService {
       await client.query(sql);
     };
     try {
-      // The capacity check reads an aggregate over the ledger: only SERIALIZABLE makes it safe.
-      const res = await client.query<{ organization_id: string; capacity_units: number; reserve: number; release: number; consume: number }>(
+      // The capacity check reads an aggregate over the ledger (the rows after the checkpoint, as
+      // apply_unit_operation does, without folding): only SERIALIZABLE makes it safe.
+      const res = await client.query<{ organization_id: string; capacity_units: number; reserved: number; consumed: number }>(
         `SELECT a.organization_id, a.capacity_units,
-                COALESCE(SUM(l.units) FILTER (WHERE l.operation = 'reserve'), 0)::int AS reserve,
-                COALESCE(SUM(l.units) FILTER (WHERE l.operation = 'release'), 0)::int AS release,
-                COALESCE(SUM(l.units) FILTER (WHERE l.operation = 'consume'), 0)::int AS consume
+                (a.checkpoint_reserved + COALESCE(SUM(l.units) FILTER (WHERE l.operation = 'reserve'), 0)
+                  - COALESCE(SUM(l.units) FILTER (WHERE l.operation <> 'reserve'), 0))::float8 AS reserved,
+                (a.checkpoint_consumed + COALESCE(SUM(l.units) FILTER (WHERE l.operation = 'consume'), 0))::float8 AS consumed
            FROM authorizations a
-           LEFT JOIN unit_ledger l ON l.authorization_id = a.id
+           LEFT JOIN unit_ledger l ON l.authorization_id = a.id AND l.id > a.checkpoint_ledger_id
           WHERE a.id = $1
           GROUP BY a.id`,
         [req.authorizationId],
@@ -141,7 +200,12 @@ export class LedgerService {
         await finish('ROLLBACK');
         return { kind: 'forbidden' };
       }
-      const balance = balanceFromLedger(row.capacity_units, row);
+      const balance: Balance = {
+        capacity: row.capacity_units,
+        reserved: row.reserved,
+        consumed: row.consumed,
+        available: row.capacity_units - row.reserved - row.consumed,
+      };
       if (mode === 'unsafe-read-committed' && this.opts.unsafeRaceWindowMs > 0) {
         // Negative control only: widen the read-then-write window so the race shows reliably.
         await new Promise((r) => setTimeout(r, this.opts.unsafeRaceWindowMs));

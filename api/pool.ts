@@ -25,6 +25,9 @@ export class InstrumentedPool {
       connectionTimeoutMillis: acquireTimeoutMs,
       idleTimeoutMillis: 30_000,
       statement_timeout: 10_000,
+      // A statement outside BEGIN is a SERIALIZABLE transaction of its own (safe mode's one
+      // round trip); explicit transactions name their level.
+      options: '-c default_transaction_isolation=serializable',
     });
   }
 

@@ -12,17 +12,8 @@ export interface Balance {
   readonly available: number;
 }
 
-/** Sums of the ledger rows of one authorization, per operation. */
-export interface LedgerSums {
-  readonly reserve: number;
-  readonly release: number;
-  readonly consume: number;
-}
-
-export function balanceFromLedger(capacity: number, sums: LedgerSums): Balance {
-  const reserved = sums.reserve - sums.release - sums.consume;
-  const consumed = sums.consume;
-  return { capacity, reserved, consumed, available: capacity - reserved - consumed };
+export function emptyBalance(capacity: number): Balance {
+  return { capacity, reserved: 0, consumed: 0, available: capacity };
 }
 
 export type Decision =

@@ -25,6 +25,25 @@ export interface CheckRow {
   readonly unknown?: boolean;
   /** Even passing, this check cannot support a GO on its own (counters-mode reconciliation). */
   readonly capsAt?: 'CONDITIONAL';
+  /** The number measured and its comparison, when there is one: repeats judge it on the median. */
+  readonly measure?: RowMeasure;
+}
+
+/** A row's numeric measure (a YAML criterion's), kept so that `--repeat` can judge the median. */
+export interface RowMeasure {
+  readonly value: number | null;
+  readonly op: 'lt' | 'lte' | 'eq' | 'gte' | 'gt' | 'between';
+  readonly limit: number;
+  readonly upper?: number;
+  readonly unit: '' | 'ms' | '%' | 'rps';
+}
+
+/** A scenario run more than once (`--repeat N`): where each run's files are. */
+export interface RepeatInfo {
+  readonly runs: number;
+  readonly reportFiles: readonly string[];
+  /** The run whose report, history and pool the scenario's page shows (the first that failed a correctness row, else the last). */
+  readonly shown: number;
 }
 
 export type Decision = 'GO' | 'CONDITIONAL' | 'NO-GO' | 'UNKNOWN';
@@ -111,6 +130,8 @@ export interface ScenarioOutcome {
   readonly historyDir: string;
   /** The reconciliation inputs before the load (formats/baseline.ts). */
   readonly baselineFile: string;
+  /** Present when the scenario ran more than once (`--repeat N`). */
+  readonly repeats?: RepeatInfo;
 }
 
 export interface RunMeta {

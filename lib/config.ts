@@ -77,6 +77,7 @@ export interface ApiConfig {
   readonly unsafeRaceWindowMs: number;
   readonly faultEvery: number;
   readonly slowAckMs: number;
+  readonly foldAfter: number;
   readonly jwtSecret: string;
   readonly bodyLimitBytes: number;
 }
@@ -245,6 +246,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
   const unsafeRaceWindowMs = int(env, 'API_UNSAFE_RACE_WINDOW_MS', 5, 0, 1000, p);
   const faultEvery = int(env, 'API_FAULT_EVERY', 4, 1, 1_000_000, p);
   const slowAckMs = int(env, 'API_SLOW_ACK_MS', 2500, 0, 120_000, p);
+  const foldAfter = int(env, 'API_FOLD_AFTER', 64, 1, 1_000_000, p);
   const bodyLimitBytes = int(env, 'API_BODY_LIMIT_BYTES', 4096, 64, 10 * 1024 * 1024, p);
   const jwtSecret = env.JWT_SECRET ?? '';
   if (jwtSecret.length < 32)
@@ -262,6 +264,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     unsafeRaceWindowMs,
     faultEvery,
     slowAckMs,
+    foldAfter,
     jwtSecret,
     bodyLimitBytes,
   });

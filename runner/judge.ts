@@ -42,6 +42,13 @@ export function criterionRow(scenario: string, r: CriterionResult): CheckRow {
     pass: r.pass,
     kind: r.criterion.kind,
     overBy: r.pass ? null : exceedance(r),
+    measure: {
+      value: r.measured,
+      op: r.criterion.op,
+      limit: r.criterion.limit,
+      ...(r.criterion.upper !== undefined ? { upper: r.criterion.upper } : {}),
+      unit: r.criterion.unit,
+    },
   };
 }
 

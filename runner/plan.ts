@@ -21,6 +21,7 @@ import type { ScenarioDef } from './catalog';
 import { Environment, startEnvironment } from './environment';
 import { criterionRow, decide } from './judge';
 import { measureStep } from './measure';
+import { combineRepeats, shownRun } from './repeat';
 import type { CloudOptions } from './artillery';
 import { postCheckRows } from './post-checks';
 import { describeLine, formatPreflight, runPreflight } from './preflight';
@@ -39,6 +40,8 @@ export interface RunOptions {
   readonly seed: boolean;
   /** Passed through to `artillery run` (Artillery Cloud): --record, --tags, --note; the key goes by environment. */
   readonly cloud?: CloudOptions;
+  /** Run each scenario this many times (runner/repeat.ts): latency on the median, correctness in every run. */
+  readonly repeat?: number;
   readonly out: (line: string) => void;
 }
 
@@ -117,8 +120,57 @@ async function runScenario(
 ): Promise<{ outcome: ScenarioOutcome; crashes: readonly string[] }> {
   const out = opts.out;
   const expected = expectedSeconds(scenario);
+  const repeat = opts.repeat ?? 1;
   out('');
-  out(`▶ scenario ${index} of ${of}: ${def.id} ${def.title} — ${scenario.config.phases.length} phases, about ${Math.round(expected)} s`);
+  out(
+    `▶ scenario ${index} of ${of}: ${def.id} ${def.title} — ${scenario.config.phases.length} phases, about ${Math.round(expected)} s` +
+      (repeat > 1 ? `, ${repeat} times` : ''),
+  );
+  const runs: Awaited<ReturnType<typeof measureOnce>>[] = [];
+  for (let r = 1; r <= repeat; r++) {
+    if (repeat > 1) out(`  run ${r} of ${repeat}`);
+    runs.push(await measureOnce(config, env, opts, runDir, { def, scenario }, { index, of, expected, slug: repeat > 1 ? `${def.slug}.run${r}` : def.slug }));
+  }
+  const rows = combineRepeats(runs.map((x) => x.m.rows));
+  const shown = shownRun(runs.map((x) => x.m.rows));
+  const { m, fixture } = runs[shown]!;
+  return {
+    crashes: runs.flatMap((x) => x.m.crashes),
+    outcome: {
+      id: def.id,
+      title: def.title,
+      seedProfile: opts.seed ? def.seedProfile : 'existing fixture',
+      fixtureGeneratedAt: fixture.generatedAt,
+      authorizations: fixture.authorizations.length,
+      capacityUnits: fixture.authorizations.reduce((n, a) => n + a.capacityUnits, 0),
+      pool: m.pool,
+      reportFile: m.run.reportFile,
+      artilleryExitCode: m.run.exitCode,
+      startedAt: runs[0]!.m.run.startedAt.toISOString(),
+      endedAt: runs[runs.length - 1]!.m.run.endedAt.toISOString(),
+      rows,
+      integrity: m.integrity,
+      reconciliation: m.reconciliation,
+      replay: m.replay,
+      generator: m.generator,
+      historyDir: m.historyDir,
+      baselineFile: m.baselineFile,
+      ...(repeat > 1 ? { repeats: { runs: repeat, reportFiles: runs.map((x) => x.m.run.reportFile), shown: shown + 1 } } : {}),
+    },
+  };
+}
+
+/** One run of a scenario: seed (when the pack owns the data), then measure. */
+async function measureOnce(
+  config: PackConfig,
+  env: Environment,
+  opts: RunOptions,
+  runDir: string,
+  { def, scenario }: Loaded,
+  at: { index: number; of: number; expected: number; slug: string },
+) {
+  const { index, of, expected } = at;
+  const out = opts.out;
   let fixture: Fixture;
   if (opts.seed) {
     fixture = await seedFor(config, env, def.seedProfile);
@@ -133,7 +185,7 @@ async function runScenario(
     label: def.id,
     scenarioFile: def.file,
     profile: opts.profile,
-    slug: def.slug,
+    slug: at.slug,
     runDir,
     artilleryEnv: { ISOLATION_PROGRESS: '1' },
     ...(opts.cloud ? { cloud: opts.cloud } : {}),
@@ -150,29 +202,7 @@ async function runScenario(
     print: 'always',
     out,
   });
-  return {
-    crashes: m.crashes,
-    outcome: {
-      id: def.id,
-      title: def.title,
-      seedProfile: opts.seed ? def.seedProfile : 'existing fixture',
-      fixtureGeneratedAt: fixture.generatedAt,
-      authorizations: fixture.authorizations.length,
-      capacityUnits: fixture.authorizations.reduce((n, a) => n + a.capacityUnits, 0),
-      pool: m.pool,
-      reportFile: m.run.reportFile,
-      artilleryExitCode: m.run.exitCode,
-      startedAt: m.run.startedAt.toISOString(),
-      endedAt: m.run.endedAt.toISOString(),
-      rows: m.rows,
-      integrity: m.integrity,
-      reconciliation: m.reconciliation,
-      replay: m.replay,
-      generator: m.generator,
-      historyDir: m.historyDir,
-      baselineFile: m.baselineFile,
-    },
-  };
+  return { m, fixture };
 }
 
 /** Step 4b: the HTML reports and PERFORMANCE_TEST_RESULTS.md; a failure here leaves the verdict standing. */

@@ -72,6 +72,63 @@ export const MIXED = {
 
 const SERVICE_CODES = ['97153', '97155', '97156', '97151', '90837'];
 
+/** The most authorizations `--authorizations` accepts. */
+export const MAX_AUTHORIZATIONS = 5_000_000;
+
+/**
+ * A UUID (version 4 layout) drawn from a small seeded generator: the faker's is too slow for
+ * millions of rows, and these only have to be unique and reproducible.
+ */
+export function seededUuids(seed: number): () => string {
+  let s = seed >>> 0 || 1;
+  const next = (): number => {
+    // xorshift32
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return s >>> 0;
+  };
+  const hex = (n: number): string => n.toString(16).padStart(8, '0');
+  return () => {
+    const a = hex(next());
+    const b = hex(next());
+    const c = hex(next());
+    const d = hex(next());
+    const variant = ((parseInt(c[0]!, 16) & 0x3) | 0x8).toString(16);
+    return `${a}-${b.slice(0, 4)}-4${b.slice(5, 8)}-${variant}${c.slice(1, 4)}-${c.slice(4)}${d}`;
+  };
+}
+
+/**
+ * Grows a data set to `total` authorizations with 1000-unit `bulk` ones spread round-robin over
+ * the organizations and their patients (`--authorizations N`: the seeder's size). The profile's
+ * rows come first and are unchanged.
+ */
+export function growTo(data: SeedData, total: number): SeedData {
+  const missing = total - data.authorizations.length;
+  if (missing <= 0) return data;
+  const uuid = seededUuids(data.seed + 2);
+  const patientsByOrg = data.organizations.map((o) => data.patients.filter((p) => p.organizationId === o.id));
+  // xorshift32 never repeats a state within its period, so the first word alone makes the
+  // generated IDs unique among themselves; only the profile's own IDs need checking.
+  const taken = new Set(data.authorizations.map((a) => a.id));
+  for (let i = 0; i < missing; i++) {
+    const o = i % data.organizations.length;
+    const patients = patientsByOrg[o]!;
+    let id = uuid();
+    while (taken.has(id)) id = uuid();
+    data.authorizations.push({
+      id,
+      organizationId: data.organizations[o]!.id,
+      patientId: patients[Math.floor(i / data.organizations.length) % patients.length]!.id,
+      serviceCode: SERVICE_CODES[i % SERVICE_CODES.length]!,
+      capacityUnits: TIER_CAPACITY.bulk,
+      tier: 'bulk',
+    });
+  }
+  return data;
+}
+
 export function buildSeedData(seed: number = DEFAULT_SEED, profile: SeedProfile = 'plan', plan: readonly OrgSpec[] = PLAN): SeedData {
   const faker = new Faker({ locale: [en] });
   faker.seed(seed);

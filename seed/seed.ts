@@ -7,7 +7,7 @@ import type { Client } from 'pg';
 import { assertSchemaReady } from '../db/migrate';
 import { withClient } from '../db/connect';
 import { Fixture, writeFixtureAtomic } from './fixture';
-import { SeedData, SeedProfile, buildSeedData } from './plan';
+import { SeedData, SeedProfile, buildSeedData, growTo } from './plan';
 import { ensureSecret } from './secret';
 
 export interface SeedOptions {
@@ -17,15 +17,24 @@ export interface SeedOptions {
   readonly tokenTtlSeconds: number;
   readonly seed?: number;
   readonly profile?: SeedProfile;
+  /** Grow the data set to this many authorizations (extra 1000-unit `bulk` ones). */
+  readonly authorizations?: number;
   readonly now?: Date;
 }
 
-async function insertRows(c: Client, table: string, columns: string[], rows: unknown[][]): Promise<void> {
-  for (let i = 0; i < rows.length; i += 200) {
-    const chunk = rows.slice(i, i + 200);
-    const params: unknown[] = [];
-    const values = chunk.map((row) => `(${row.map((v) => `$${params.push(v)}`).join(', ')})`).join(', ');
-    await c.query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${values}`, params);
+/** Rows per INSERT: one array parameter per column (unnest), so one round trip per chunk. */
+const CHUNK = 20_000;
+
+/** Inserts rows column-wise: `INSERT ... SELECT * FROM unnest($1::uuid[], $2::text[], ...)`. */
+async function insertRows(c: Client, table: string, columns: readonly (readonly [name: string, type: string])[], rows: unknown[][]): Promise<void> {
+  const names = columns.map(([n]) => n).join(', ');
+  const arrays = columns.map(([, t], i) => `$${i + 1}::${t}[]`).join(', ');
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    const chunk = rows.slice(i, i + CHUNK);
+    await c.query(
+      `INSERT INTO ${table} (${names}) SELECT * FROM unnest(${arrays})`,
+      columns.map((_, col) => chunk.map((row) => row[col])),
+    );
   }
 }
 
@@ -36,36 +45,64 @@ export async function writeSeedData(c: Client, data: SeedData): Promise<void> {
     await insertRows(
       c,
       'organizations',
-      ['id', 'code', 'name'],
+      [
+        ['id', 'uuid'],
+        ['code', 'text'],
+        ['name', 'text'],
+      ],
       data.organizations.map((o) => [o.id, o.code, o.name]),
     );
     await insertRows(
       c,
       'patients',
-      ['id', 'organization_id', 'full_name'],
+      [
+        ['id', 'uuid'],
+        ['organization_id', 'uuid'],
+        ['full_name', 'text'],
+      ],
       data.patients.map((p) => [p.id, p.organizationId, p.fullName]),
     );
     await insertRows(
       c,
       'practitioners',
-      ['id', 'organization_id', 'full_name', 'email'],
+      [
+        ['id', 'uuid'],
+        ['organization_id', 'uuid'],
+        ['full_name', 'text'],
+        ['email', 'text'],
+      ],
       data.practitioners.map((p) => [p.id, p.organizationId, p.fullName, p.email]),
     );
     await insertRows(
       c,
       'authorizations',
-      ['id', 'organization_id', 'patient_id', 'service_code', 'capacity_units'],
+      [
+        ['id', 'uuid'],
+        ['organization_id', 'uuid'],
+        ['patient_id', 'uuid'],
+        ['service_code', 'text'],
+        ['capacity_units', 'int'],
+      ],
       data.authorizations.map((a) => [a.id, a.organizationId, a.patientId, a.serviceCode, a.capacityUnits]),
     );
     if (data.preReserved.length > 0) {
       await insertRows(
         c,
         'unit_ledger',
-        ['authorization_id', 'operation', 'units', 'idempotency_key'],
+        [
+          ['authorization_id', 'uuid'],
+          ['operation', 'unit_operation'],
+          ['units', 'int'],
+          ['idempotency_key', 'text'],
+        ],
         data.preReserved.map((r) => [r.authorizationId, 'reserve', r.units, `seed-${r.authorizationId}`]),
       );
-      for (const r of data.preReserved)
-        await c.query('UPDATE authorizations SET reserved_units = reserved_units + $2 WHERE id = $1', [r.authorizationId, r.units]);
+      await c.query(
+        `UPDATE authorizations a SET reserved_units = a.reserved_units + r.units
+           FROM (SELECT id, SUM(units)::int AS units FROM unnest($1::uuid[], $2::int[]) AS t(id, units) GROUP BY id) r
+          WHERE a.id = r.id`,
+        [data.preReserved.map((r) => r.authorizationId), data.preReserved.map((r) => r.units)],
+      );
     }
     await c.query('COMMIT');
   } catch (err) {
@@ -76,8 +113,10 @@ export async function writeSeedData(c: Client, data: SeedData): Promise<void> {
 
 /** The authorizations as the fixture lists them (capacity, tier, units already reserved). */
 export function fixtureAuthorizations(data: SeedData): Fixture['authorizations'] {
+  const preReserved = new Map<string, number>();
+  for (const r of data.preReserved) preReserved.set(r.authorizationId, (preReserved.get(r.authorizationId) ?? 0) + r.units);
   return data.authorizations.map((a) => {
-    const pre = data.preReserved.filter((r) => r.authorizationId === a.id).reduce((n, r) => n + r.units, 0);
+    const pre = preReserved.get(a.id) ?? 0;
     return { id: a.id, organizationId: a.organizationId, capacityUnits: a.capacityUnits, tier: a.tier, ...(pre > 0 ? { preReservedUnits: pre } : {}) };
   });
 }
@@ -105,7 +144,7 @@ export function buildFixture(data: SeedData, secret: string, ttlSeconds: number,
 }
 
 export async function seed(opts: SeedOptions): Promise<{ data: SeedData; fixture: Fixture }> {
-  const data = buildSeedData(opts.seed, opts.profile);
+  const data = growTo(buildSeedData(opts.seed, opts.profile), opts.authorizations ?? 0);
   await withClient(opts.databaseUrl, async (c) => {
     await assertSchemaReady(c);
     await writeSeedData(c, data);

@@ -12,6 +12,8 @@
 --   duplicate_key          one idempotency key applied more than once (excess_units: the extra rows' units)
 --   ack_without_ledger_row an idempotency outcome records a success, but the ledger has no row for it
 --   orphan_ledger_row      ledger rows for an authorization that does not exist
+--   checkpoint_mismatch    (reference schema only: delete for yours) the balance stored at an
+--                          authorization's checkpoint disagrees with its ledger rows up to it
 -- (Overbooking that a later release hid is found by replaying ledger-order.sql.)
 WITH ledger AS (
   SELECT authorization_id,                                                            -- ADAPT
@@ -61,6 +63,18 @@ SELECT k.authorization_id, 'ack_without_ledger_row', NULL, NULL, NULL, NULL, NUL
   FROM idempotency_keys k
  WHERE k.status_code BETWEEN 200 AND 299
    AND NOT EXISTS (SELECT 1 FROM unit_ledger l WHERE l.idempotency_key = k.idempotency_key)
+UNION ALL
+SELECT c.id, 'checkpoint_mismatch', c.capacity_units, c.ledger_reserved, c.ledger_consumed,
+       c.checkpoint_reserved, c.checkpoint_consumed,
+       (c.checkpoint_reserved - c.ledger_reserved) + (c.checkpoint_consumed - c.ledger_consumed)
+  FROM (SELECT a.id, a.capacity_units, a.checkpoint_reserved, a.checkpoint_consumed,
+               COALESCE(SUM(l.units) FILTER (WHERE l.operation = 'reserve'), 0)
+             - COALESCE(SUM(l.units) FILTER (WHERE l.operation <> 'reserve'), 0) AS ledger_reserved,
+               COALESCE(SUM(l.units) FILTER (WHERE l.operation = 'consume'), 0) AS ledger_consumed
+          FROM authorizations a
+          LEFT JOIN unit_ledger l ON l.authorization_id = a.id AND l.id <= a.checkpoint_ledger_id
+         GROUP BY a.id) c
+ WHERE c.checkpoint_reserved <> c.ledger_reserved OR c.checkpoint_consumed <> c.ledger_consumed
 UNION ALL
 SELECT l.authorization_id, 'orphan_ledger_row', NULL, NULL, NULL, NULL, NULL, SUM(l.units)
   FROM unit_ledger l

@@ -42,6 +42,12 @@ export const METRICS = {
   pluginErrors: `${PREFIX}.plugin_errors`,
   /** Counters per exact status code (not pre-seeded): isolation.code.<status>. */
   codePrefix: `${PREFIX}.code.`,
+  /**
+   * Histograms per Server-Timing entry the API sends (not pre-seeded): isolation.server_timing.<name>,
+   * ms. The reference API sends pool (wait for a connection), db (in the database), retry (backoff
+   * between attempts) and app (the whole handler).
+   */
+  serverTimingPrefix: `${PREFIX}.server_timing.`,
 } as const;
 
 /** Every counter, for seeding with 0. */
@@ -71,9 +77,14 @@ export const HISTOGRAMS: readonly string[] = [METRICS.attempts, ...Object.values
 type Leaves<T> = T extends string ? T : T extends Readonly<Record<string, infer V>> ? Leaves<V> : never;
 
 /** Every metric name the table defines (the per-status prefix excluded): reading any other is a type error. */
-export type MetricName = Exclude<Leaves<typeof METRICS>, typeof METRICS.codePrefix>;
+export type MetricName = Exclude<Leaves<typeof METRICS>, typeof METRICS.codePrefix | typeof METRICS.serverTimingPrefix>;
 
 /** The per-status counter of one HTTP status: isolation.code.<status>. */
 export function codeMetric(status: number): string {
   return `${METRICS.codePrefix}${status}`;
+}
+
+/** The histogram of one Server-Timing entry: isolation.server_timing.<name>. */
+export function serverTimingMetric(name: string): string {
+  return `${METRICS.serverTimingPrefix}${name}`;
 }

@@ -8,7 +8,8 @@ import type { HttpResponse, RequestParams, ScenarioEvents } from './artillery-ty
 import { DEFAULT_ROUTE, RequestInfo, classifyError, classifyResponse, parseRequest } from './classify';
 import { CriteriaError, Criterion, parseCriteria } from './criteria';
 import { HistoryEvent, HistoryWriter } from './history';
-import { COUNTERS, METRICS } from './metrics';
+import { COUNTERS, METRICS, serverTimingMetric } from './metrics';
+import { parseServerTiming } from './server-timing';
 
 export interface IsolationConfig {
   readonly route: RegExp;
@@ -138,6 +139,7 @@ export class IsolationRecorder {
     if (c.attempts !== null) ee.emit('histogram', METRICS.attempts, c.attempts);
     const ttfb = res.timings?.phases?.firstByte;
     if (typeof ttfb === 'number') ee.emit('histogram', METRICS.responseTime[info.operation], ttfb);
+    for (const t of parseServerTiming(res.headers?.['server-timing'])) ee.emit('histogram', serverTimingMetric(t.name), t.durationMs);
     this.recordAnswer(info, c.outcome, { status: res.statusCode, reason: c.reason, attempts: c.attempts, replayed: c.replayed });
   }
 

@@ -30,6 +30,9 @@ config:
     - { duration: 2, arrivalCount: 10, maxVusers: 20 }
   environments:
     quick: {}
+  ensure:
+    thresholds:
+      - http.response_time.p95: 5000
   plugins:
     ensure: {}
     isolation:
@@ -52,7 +55,7 @@ scenarios:
 `;
 
 describe('a scenario added by writing only a YAML file', () => {
-  it('is discovered, run by load-test:all and judged by its own criteria and kinds', async () => {
+  it('is discovered, run by load-test:all (twice: --repeat 2) and judged by its own criteria and kinds', async () => {
     const dir = tempDir('throwaway-scenarios');
     fs.writeFileSync(path.join(dir, 'throwaway.yml'), THROWAWAY);
     const stepSummary = path.join(dir, 'step-summary.md');
@@ -61,7 +64,7 @@ describe('a scenario added by writing only a YAML file', () => {
     const help = await runCli('run', ['--help'], env);
     expect(help.stdout).toMatch(/<throwaway\|all>/);
 
-    const r = await runCli('run', ['all', '--profile', 'quick'], env, { timeoutMs: 170_000 });
+    const r = await runCli('run', ['all', '--profile', 'quick', '--repeat', '2'], env, { timeoutMs: 170_000 });
     const [runName] = fs.readdirSync(env.REPORTS_DIR).filter((d) => d !== 'latest');
     const summary = JSON.parse(fs.readFileSync(path.join(env.REPORTS_DIR, runName!, 'summary.json'), 'utf8'));
     expect(summary.scenarios.map((s: { id: string }) => s.id)).toEqual(['throwaway']);
@@ -74,14 +77,21 @@ describe('a scenario added by writing only a YAML file', () => {
     // by the margin rule; unit tests pin the difference).
     expect(row('a deliberately impossible guard')).toMatchObject({ pass: false, kind: 'correctness' });
     expect(row('integrity check')).toMatchObject({ pass: true });
-    expect(r.stdout).toMatch(/throwaway +a deliberately impossible guard: at most 10 reserves +≤ 10 +20 +FAIL/);
+    // --repeat 2: each run has its own files; latency is judged on the median, correctness in every run.
+    expect(summary.scenarios[0].repeats).toMatchObject({ runs: 2, shown: 1 });
+    for (const f of summary.scenarios[0].repeats.reportFiles) expect(fs.existsSync(path.join(env.REPORTS_DIR, runName!, path.basename(f)))).toBe(true);
+    expect(row('http.response_time.p95')).toMatchObject({ pass: true, kind: 'performance', measured: expect.stringMatching(/^median .* over 2 runs\)$/) });
+    expect(row('every reserve succeeds')!).toMatchObject({ measured: '20 (all 2 runs)' });
+    expect(row('some requests per second')).toMatchObject({ measured: expect.stringMatching(/^2 of 2 runs passed/) });
+    expect(r.stdout).toContain('run 2 of 2');
+    expect(r.stdout).toMatch(/throwaway +a deliberately impossible guard: at most 10 reserves +≤ 10 +20 \(all 2 runs\) +FAIL/);
     expect(r.stdout).toContain('VERDICT: NO-GO');
     expect(r.code).toBe(1);
 
     // CI outputs: junit.xml after every run, and the job summary when GITHUB_STEP_SUMMARY is set.
     const junit = fs.readFileSync(path.join(env.REPORTS_DIR, runName!, 'junit.xml'), 'utf8');
     expect(junit).toContain(`tests="${rows.length}" failures="1"`);
-    expect(junit).toMatch(/<failure message="correctness criterion: limit ≤ 10, measured 20"/);
+    expect(junit).toMatch(/<failure message="correctness criterion: limit ≤ 10, measured 20 \(all 2 runs\)"/);
     expect(fs.readFileSync(stepSummary, 'utf8')).toMatch(/^## ❌ Load test .*: NO-GO/);
   });
 

@@ -75,4 +75,23 @@ describe('setup and seed against a real PostgreSQL', () => {
       await c.end();
     }
   });
+
+  it('seeds to a size (--authorizations): every row stored, pre-reserved units applied once, the fixture listing them all', async () => {
+    const dir = tempDir('fixture-size');
+    const opts = { databaseUrl: url, fixturePath: path.join(dir, 'test-data.json'), secretPath: path.join(dir, '.jwt-secret'), tokenTtlSeconds: 600 };
+    const { fixture } = await seed({ ...opts, profile: 'mixed', authorizations: 30_000 });
+    expect(fixture.authorizations).toHaveLength(30_000);
+    const c = new Client({ connectionString: url });
+    await c.connect();
+    try {
+      const r = await c.query<{ n: number; reserved: number; ledger: number }>(
+        `SELECT (SELECT count(*)::int FROM authorizations) AS n, (SELECT sum(reserved_units)::int FROM authorizations) AS reserved,
+                (SELECT sum(units)::int FROM unit_ledger) AS ledger`,
+      );
+      const preReserved = fixture.authorizations.reduce((n, a) => n + (a.preReservedUnits ?? 0), 0);
+      expect(r.rows[0]).toEqual({ n: 30_000, reserved: preReserved, ledger: preReserved });
+    } finally {
+      await c.end();
+    }
+  });
 });

@@ -6,8 +6,10 @@ import { loadApiConfig } from '../../lib/config';
 describe('reference API input validation (inject, no database)', () => {
   const secret = 'u'.repeat(40);
   const config = loadApiConfig({ JWT_SECRET: secret, DATABASE_URL: 'postgres://nobody@127.0.0.1:9/none', API_BODY_LIMIT_BYTES: '256' });
-  const token = jwt.sign({ sub: 'p', org: 'o' }, secret, { expiresIn: 60 });
   const id = '0b0e5f0e-0000-4000-8000-000000000001';
+  const org = '0b0e5f0e-0000-4000-8000-0000000000aa';
+  const sub = '0b0e5f0e-0000-4000-8000-0000000000bb';
+  const token = jwt.sign({ sub, org }, secret, { expiresIn: 60 });
   let app: Awaited<ReturnType<typeof buildApp>>['app'];
   beforeAll(async () => ({ app } = await buildApp(config)));
   afterAll(() => app.close());
@@ -18,6 +20,28 @@ describe('reference API input validation (inject, no database)', () => {
   it.each([
     ['no token', {}, '{"units":1}', 401, 'missing_token'],
     ['a bad token', { authorization: 'Bearer nope' }, '{"units":1}', 401, 'invalid_token'],
+    [
+      'a token whose sub is not a UUID',
+      { authorization: `Bearer ${jwt.sign({ sub: 'p', org }, secret, { expiresIn: 60 })}` },
+      '{"units":1}',
+      401,
+      'invalid_token',
+    ],
+    [
+      'a token whose org is not a UUID',
+      { authorization: `Bearer ${jwt.sign({ sub, org: 'o' }, secret, { expiresIn: 60 })}` },
+      '{"units":1}',
+      401,
+      'invalid_token',
+    ],
+    ['a token without exp', { authorization: `Bearer ${jwt.sign({ sub, org }, secret)}` }, '{"units":1}', 401, 'invalid_token'],
+    [
+      'a token signed with another key',
+      { authorization: `Bearer ${jwt.sign({ sub, org }, 'v'.repeat(40), { expiresIn: 60 })}` },
+      '{"units":1}',
+      401,
+      'invalid_token',
+    ],
     ['zero units', { authorization: `Bearer ${token}` }, '{"units":0}', 400, 'invalid_body'],
     ['fractional units', { authorization: `Bearer ${token}` }, '{"units":1.5}', 400, 'invalid_body'],
     ['units as a string', { authorization: `Bearer ${token}` }, '{"units":"5"}', 400, 'invalid_body'],
@@ -37,7 +61,7 @@ describe('reference API input validation (inject, no database)', () => {
   });
 
   it('rejects an expired token as expired', async () => {
-    const old = jwt.sign({ sub: 'p', org: 'o', exp: Math.floor(Date.now() / 1000) - 10 }, secret);
+    const old = jwt.sign({ sub, org, exp: Math.floor(Date.now() / 1000) - 10 }, secret);
     const res = await post({ authorization: `Bearer ${old}` }, '{"units":1}');
     expect(res.json()).toMatchObject({ reason: 'token_expired' });
   });

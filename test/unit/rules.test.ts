@@ -1,11 +1,7 @@
-import { balanceFromLedger, decide } from '../../api/rules';
+import { decide, emptyBalance } from '../../api/rules';
 
 describe('unit rules', () => {
-  const empty = balanceFromLedger(50, { reserve: 0, release: 0, consume: 0 });
-
-  it('derives balances from ledger sums', () => {
-    expect(balanceFromLedger(50, { reserve: 40, release: 10, consume: 5 })).toEqual({ capacity: 50, reserved: 25, consumed: 5, available: 20 });
-  });
+  const empty = emptyBalance(50);
 
   it('reserves while units are available, then refuses with insufficient_units', () => {
     let b = empty;

@@ -1,5 +1,5 @@
 import jwt from 'jsonwebtoken';
-import { PLAN, buildSeedData, totals } from '../../seed/plan';
+import { PLAN, buildSeedData, growTo, seededUuids, totals } from '../../seed/plan';
 import { buildFixture } from '../../seed/seed';
 import { fixtureProblems, secondsUntilTokensExpire } from '../../seed/fixture';
 
@@ -21,6 +21,28 @@ describe('seed plan', () => {
       ladder: { count: 0, units: 0 },
     });
     expect(PLAN).toHaveLength(3);
+  });
+
+  it('grows to N authorizations (--authorizations): the profile rows first and unchanged, the rest unique 1000-unit bulk ones, reproducibly', () => {
+    const grown = growTo(buildSeedData(undefined, 'mixed'), 20_000);
+    const again = growTo(buildSeedData(undefined, 'mixed'), 20_000);
+    const mixed = buildSeedData(undefined, 'mixed');
+    expect(grown.authorizations).toHaveLength(20_000);
+    expect(grown.authorizations.slice(0, mixed.authorizations.length)).toEqual(mixed.authorizations);
+    expect(new Set(grown.authorizations.map((a) => a.id)).size).toBe(20_000);
+    expect(grown.authorizations.slice(mixed.authorizations.length).every((a) => a.tier === 'bulk' && a.capacityUnits === 1000)).toBe(true);
+    expect(again.authorizations.map((a) => a.id)).toEqual(grown.authorizations.map((a) => a.id));
+    // Spread over every organization, each extra row on a patient of its own organization.
+    const patientOrg = new Map(grown.patients.map((p) => [p.id, p.organizationId]));
+    expect(grown.authorizations.every((a) => patientOrg.get(a.patientId) === a.organizationId)).toBe(true);
+    expect(new Set(grown.authorizations.slice(-3).map((a) => a.organizationId)).size).toBe(3);
+    // Asking for fewer than the profile has changes nothing.
+    expect(growTo(buildSeedData(), 10).authorizations).toHaveLength(55);
+  });
+
+  it('draws well-formed version-4 UUIDs', () => {
+    const next = seededUuids(7);
+    for (let i = 0; i < 1000; i++) expect(next()).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 
   it("builds the scenario profiles from the plan without changing the plan's IDs", () => {

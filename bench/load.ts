@@ -1,0 +1,222 @@
+/**
+ * B1 (what the pack costs the generator) and B2 (the reference API against its own database),
+ * both on the pack's environment: embedded PostgreSQL and the reference API in safe mode.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import YAML from 'yaml';
+import { Pool } from 'pg';
+import { requestHash } from '../api/ledger';
+import { seed } from '../seed/seed';
+import type { Fixture } from '../seed/fixture';
+import { runArtillery } from '../runner/artillery';
+import { startEnvironment, type Environment } from '../runner/environment';
+import { median } from '../runner/repeat';
+import type { BenchOutcome } from './benchmarks';
+import { exitUsagePreload, parseUsage, type BenchContext } from './context';
+
+async function withEnvironment<T>(ctx: BenchContext, fn: (env: Environment, fixture: Fixture) => Promise<T>): Promise<T> {
+  const env = await startEnvironment(ctx.config, { apiMode: 'safe', runDir: ctx.workDir, out: () => undefined });
+  try {
+    const { fixture } = await seed({
+      databaseUrl: env.server.url,
+      fixturePath: path.join(ctx.workDir, 'bench-fixture.json'),
+      secretPath: ctx.config.secretPath,
+      tokenTtlSeconds: 3600,
+      profile: 'throughput',
+    });
+    return await fn(env, fixture);
+  } finally {
+    await env.stop();
+  }
+}
+
+const spread = (f: Fixture) => f.authorizations.filter((a) => a.tier === 'bulk');
+
+/**
+ * Two scenarios that send the same requests (a reserve and a release of 1 unit on a bulk
+ * authorization, 50 journeys a second for 20 s): one through the pack (its processor picks the
+ * authorization, the token and the keys; the isolation plugin records metrics and history), one
+ * bare (fixed authorization and token from variables, no plugin, no processor).
+ */
+function b1Scenarios(ctx: BenchContext, fixture: Fixture): { pack: string; bare: string } {
+  const a = spread(fixture)[0]!;
+  const token = fixture.tokensByOrganization[a.organizationId]![0]!;
+  const phases = [{ duration: 20, arrivalRate: 50, rampTo: 50 }];
+  const request = (op: string, key: boolean) => ({
+    post: {
+      url: `/api/authorizations/{{ authorizationId }}/${op}`,
+      headers: { Authorization: 'Bearer {{ token }}', ...(key ? { 'Idempotency-Key': `{{ ${op}Key }}` } : {}) },
+      json: { units: 1 },
+    },
+  });
+  const pack = {
+    config: {
+      processor: path.join(ctx.config.root, 'processors', 'index.ts'),
+      phases,
+      environments: { bench: {} },
+      plugins: { isolation: {} },
+    },
+    scenarios: [{ flow: [{ function: 'pickThroughputTarget' }, request('reserve', true), request('release', true)] }],
+  };
+  const bare = {
+    config: { phases, environments: { bench: {} }, variables: { authorizationId: [a.id], token: [token] } },
+    scenarios: [{ flow: [request('reserve', false), request('release', false)] }],
+  };
+  const packFile = path.join(ctx.workDir, 'b1-pack.yml');
+  const bareFile = path.join(ctx.workDir, 'b1-bare.yml');
+  fs.writeFileSync(packFile, YAML.stringify(pack));
+  fs.writeFileSync(bareFile, YAML.stringify(bare));
+  return { pack: packFile, bare: bareFile };
+}
+
+export async function generatorCpu(ctx: BenchContext): Promise<BenchOutcome> {
+  return withEnvironment(ctx, async (env, fixture) => {
+    const files = b1Scenarios(ctx, fixture);
+    const perRequest: Record<'pack' | 'bare', number[]> = { pack: [], bare: [] };
+    const values: number[] = [];
+    for (let r = 0; r < ctx.repeats; r++) {
+      // Alternate which goes first, so a drift of the machine does not favour one side.
+      const order: ('pack' | 'bare')[] = r % 2 === 0 ? ['pack', 'bare'] : ['bare', 'pack'];
+      const got: Partial<Record<'pack' | 'bare', number>> = {};
+      for (const variant of order) {
+        const lines: string[] = [];
+        const run = await runArtillery({
+          root: ctx.config.root,
+          scenarioFile: files[variant],
+          profile: 'bench',
+          target: env.target,
+          reportFile: path.join(ctx.workDir, `b1-${variant}-${r + 1}.json`),
+          logFile: path.join(ctx.workDir, `b1-${variant}-${r + 1}.log`),
+          env: {
+            FIXTURE_PATH: path.join(ctx.workDir, 'bench-fixture.json'),
+            ISOLATION_HISTORY_DIR: path.join(ctx.workDir, `b1-${variant}-${r + 1}.history`),
+            NODE_OPTIONS: `--require ${exitUsagePreload(ctx.config.root)}`,
+          },
+          onLine: (l) => lines.push(l),
+        });
+        const usage = parseUsage(lines);
+        const requests = run.report.aggregate.counters['http.requests'] ?? 0;
+        if (!usage || requests === 0) throw new Error(`B1 ${variant}: no CPU usage line or no requests (artillery exit ${run.exitCode})`);
+        got[variant] = (usage.cpuSeconds * 1000) / requests;
+        perRequest[variant].push(got[variant]);
+      }
+      values.push(got.pack! / got.bare!);
+    }
+    const f = (v: number[]): string => `${median(v).toFixed(2)} (${Math.min(...v).toFixed(2)}–${Math.max(...v).toFixed(2)})`;
+    return {
+      values,
+      detail: { 'pack CPU-ms per request': f(perRequest.pack), 'bare CPU-ms per request': f(perRequest.bare) },
+      notes: [
+        'Whole Artillery process (main thread and workers, start-up and the processor bundling included), from process.resourceUsage() at its exit; 20 s at 50 journeys/s, 2 requests each.',
+      ],
+    };
+  });
+}
+
+interface Lap {
+  readonly done: number;
+  readonly seconds: number;
+  readonly latencies: number[];
+}
+
+function p95(v: readonly number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor(s.length * 0.95))]!;
+}
+
+/** `concurrency` loops, each doing reserve-then-release of 1 unit as fast as answers come, for `seconds`. */
+async function closedLoop(concurrency: number, seconds: number, op: (loop: number, i: number) => Promise<void>): Promise<Lap> {
+  const latencies: number[] = [];
+  let done = 0;
+  const end = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, loop) => {
+      for (let i = 0; performance.now() < end; i++) {
+        const t = performance.now();
+        await op(loop, i);
+        latencies.push(performance.now() - t);
+        done++;
+      }
+    }),
+  );
+  return { done, seconds: (performance.now() - started) / 1000, latencies };
+}
+
+export async function apiVersusDatabase(ctx: BenchContext): Promise<BenchOutcome> {
+  return withEnvironment(ctx, async (env, fixture) => {
+    const auths = spread(fixture);
+    const poolMax = env.apiPoolMax ?? 4;
+    const values: number[] = [];
+    const detail: Record<string, string> = {};
+    const seconds = 8;
+    const org = (a: (typeof auths)[number]) => a.organizationId;
+    for (let r = 0; r < ctx.repeats; r++) {
+      // PostgreSQL alone: the API's statement, at the API's pool size, with its retries.
+      const pool = new Pool({ connectionString: env.server.url, max: poolMax, options: '-c default_transaction_isolation=serializable' });
+      let retries = 0;
+      const db = await closedLoop(poolMax, seconds, async (loop, i) => {
+        const a = auths[(loop * 7919 + i) % auths.length]!;
+        for (const operation of ['reserve', 'release'] as const) {
+          const key = `b2-db-${r}-${loop}-${i}-${operation}`;
+          for (let attempt = 1; ; attempt++) {
+            try {
+              await pool.query('SELECT * FROM apply_unit_operation($1, $2, $3, $4, $5, NULL, $6, 64)', [
+                a.id,
+                org(a),
+                operation,
+                1,
+                key,
+                requestHash({ authorizationId: a.id, operation, units: 1 }),
+              ]);
+              break;
+            } catch (err) {
+              if (!['40001', '40P01'].includes((err as { code?: string }).code ?? '') || attempt >= 12) throw err;
+              retries++;
+            }
+          }
+        }
+      });
+      await pool.end();
+      const dbRate = (db.done * 2) / db.seconds;
+      // The API: the highest rate whose p95 stays under 150 ms, climbing the concurrency.
+      let best = { rate: 0, concurrency: 0, p95: NaN };
+      for (const concurrency of [4, 8, 16, 32, 64]) {
+        const lap = await closedLoop(concurrency, seconds, async (loop, i) => {
+          const a = auths[(loop * 7919 + i) % auths.length]!;
+          const token = fixture.tokensByOrganization[a.organizationId]![0]!;
+          for (const operation of ['reserve', 'release']) {
+            const res = await fetch(`${env.target}/api/authorizations/${a.id}/${operation}`, {
+              method: 'POST',
+              headers: {
+                'content-type': 'application/json',
+                authorization: `Bearer ${token}`,
+                'idempotency-key': `b2-api-${r}-${concurrency}-${loop}-${i}-${operation}`,
+              },
+              body: '{"units":1}',
+            });
+            await res.arrayBuffer();
+            if (res.status !== 200) throw new Error(`B2: the API answered ${res.status} to a ${operation}`);
+          }
+        });
+        const rate = (lap.done * 2) / lap.seconds;
+        const tail = p95(lap.latencies) / 2;
+        detail[`run ${r + 1}: API at ${concurrency} clients`] = `${rate.toFixed(0)} req/s, p95 ${tail.toFixed(1)} ms`;
+        if (tail < 150 && rate > best.rate) best = { rate, concurrency, p95: tail };
+        if (tail >= 150) break;
+      }
+      detail[`run ${r + 1}: PostgreSQL alone at ${poolMax} connections`] =
+        `${dbRate.toFixed(0)} operations/s, p95 ${p95(db.latencies.map((x) => x / 2)).toFixed(1)} ms, ${retries} retries`;
+      values.push(best.rate / dbRate);
+    }
+    return {
+      values,
+      detail,
+      notes: [
+        'Closed loops in the benchmark process (Node fetch for the API, pg for PostgreSQL), so the driver shares the 2 cores with the API and PostgreSQL in both measurements.',
+        'Latency is per request (a reserve-then-release journey counted as two).',
+      ],
+    };
+  });
+}

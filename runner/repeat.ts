@@ -1,0 +1,89 @@
+/**
+ * `--repeat N`: one scenario run N times from the same seed, judged as one. Pure.
+ *
+ *   correctness rows   must pass in EVERY run; the row fails if any run failed it, and is
+ *                      unknown if no run failed it but one could not check it;
+ *   performance rows   with a number (a YAML criterion): judged on the MEDIAN of the runs, with
+ *                      the range shown; without one (a per-third series row): on the majority
+ *                      of the runs, each run's value shown.
+ *
+ * A run that measured nothing for a criterion (null) counts as missing: the median is taken over
+ * the runs that measured it, and the row fails when none did.
+ */
+import { compare, formatValue } from 'artillery-plugin-isolation';
+import type { CheckRow, RowMeasure } from '../formats/summary';
+
+export function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+function missedBy(v: number, m: RowMeasure): number {
+  if (compare(v, m)) return 0;
+  const bound = m.op === 'between' && v > m.limit ? (m.upper ?? m.limit) : m.limit;
+  return bound === 0 ? Infinity : Math.abs(v - bound) / Math.abs(bound);
+}
+
+function combineCorrectness(runs: readonly CheckRow[]): CheckRow {
+  const first = runs[0]!;
+  const failed = runs.findIndex((r) => !r.pass && !r.unknown);
+  const unknown = runs.findIndex((r) => !r.pass && r.unknown);
+  const distinct = [...new Set(runs.map((r) => r.measured))];
+  const measured = distinct.length === 1 ? `${distinct[0]} (all ${runs.length} runs)` : runs.map((r, i) => `run ${i + 1}: ${r.measured}`).join('; ');
+  const base = { ...first, measured, overBy: null };
+  if (failed >= 0) return { ...base, pass: false, unknown: false, overBy: runs[failed]!.overBy };
+  if (unknown >= 0) return { ...base, pass: false, unknown: true };
+  const capped = runs.find((r) => r.capsAt);
+  return { ...base, pass: true, ...(capped ? { capsAt: capped.capsAt } : {}) };
+}
+
+function combinePerformance(runs: readonly CheckRow[]): CheckRow {
+  const first = runs[0]!;
+  const m = first.measure;
+  if (m) {
+    const values = runs.map((r) => r.measure?.value ?? null).filter((v): v is number => v !== null);
+    if (values.length === 0) return { ...first, measured: `missing in all ${runs.length} runs`, pass: false, overBy: null };
+    const mid = median(values);
+    const pass = compare(mid, m);
+    const range = `${formatValue(Math.min(...values), m.unit)}–${formatValue(Math.max(...values), m.unit)}`;
+    const missing = runs.length - values.length;
+    return {
+      ...first,
+      measured: `median ${formatValue(mid, m.unit)} (range ${range} over ${values.length} runs${missing > 0 ? `; missing in ${missing}` : ''})`,
+      pass,
+      overBy: pass ? null : missedBy(mid, m),
+      measure: { ...m, value: mid },
+    };
+  }
+  const passes = runs.filter((r) => r.pass).length;
+  const pass = passes * 2 > runs.length;
+  const misses = runs.filter((r) => !r.pass).map((r) => r.overBy);
+  return {
+    ...first,
+    measured: `${passes} of ${runs.length} runs passed: ${runs.map((r, i) => `run ${i + 1}: ${r.measured}`).join('; ')}`,
+    pass,
+    overBy: pass ? null : misses.some((o) => o === null) ? null : median(misses as number[]),
+  };
+}
+
+/**
+ * The rows of N runs of one scenario as one list. Runs list the same criteria in the same order
+ * (one scenario file); a row is matched by position and must carry the same name.
+ */
+export function combineRepeats(runs: readonly (readonly CheckRow[])[]): CheckRow[] {
+  if (runs.length === 0) return [];
+  if (runs.length === 1) return [...runs[0]!];
+  const n = runs[0]!.length;
+  if (runs.some((r) => r.length !== n)) throw new Error(`repeat runs listed different numbers of criteria: ${runs.map((r) => r.length).join(', ')}`);
+  return runs[0]!.map((_, i) => {
+    const column = runs.map((r) => r[i]!);
+    return column[0]!.kind === 'correctness' ? combineCorrectness(column) : combinePerformance(column);
+  });
+}
+
+/** The run a repeated scenario's page shows: the first that failed a correctness row, else the last. */
+export function shownRun(runs: readonly (readonly CheckRow[])[]): number {
+  const bad = runs.findIndex((rows) => rows.some((r) => r.kind === 'correctness' && !r.pass));
+  return bad >= 0 ? bad : runs.length - 1;
+}

@@ -1,0 +1,71 @@
+import type { BenchResults } from '../../formats/bench';
+import { parseUsage } from '../../bench/context';
+import { renderBenchMarkdown } from '../../bench/render';
+import { meets } from '../../bench/goal';
+
+describe('npm run bench: goals and the results table', () => {
+  it('judges a median against its goal (and fails it just past the limit)', () => {
+    expect(meets(1.1, { op: 'lte', limit: 1.1, text: '' })).toBe(true);
+    expect(meets(1.1001, { op: 'lte', limit: 1.1, text: '' })).toBe(false);
+    expect(meets(10, { op: 'lt', limit: 10, text: '' })).toBe(false);
+    expect(meets(0.5, { op: 'gte', limit: 0.5, text: '' })).toBe(true);
+    expect(meets(0.49, { op: 'gte', limit: 0.5, text: '' })).toBe(false);
+  });
+
+  it('reads the exit usage line a measured process prints', () => {
+    expect(parseUsage(['noise', 'bench-usage rss-kb=2048 cpu-ms=1500'])).toEqual({ peakRssMb: 2, cpuSeconds: 1.5 });
+    expect(parseUsage(['no usage here'])).toBeNull();
+  });
+
+  it('renders every figure with its median, range, goal and status, and says which were not measured', () => {
+    const results: BenchResults = {
+      version: 1,
+      startedAt: '2026-11-23T10:00:00.000Z',
+      endedAt: '2026-11-23T10:30:00.000Z',
+      command: 'npm run bench',
+      repeats: 3,
+      machine: { cpus: 2, cpuModel: 'x', memoryGb: 23, os: 'Linux', node: '20.19.0', postgres: '17.6', artillery: '2.0.21' },
+      figures: [
+        {
+          id: 'B3',
+          title: 'Scenario 1 latency',
+          measure: 'p95',
+          unit: 'ms',
+          values: [90, 102.5, 110],
+          median: 102.5,
+          min: 90,
+          max: 110,
+          goal: { op: 'lte', limit: 60, text: '≤ 60 ms' },
+          met: false,
+          detail: { 'server pool p50 / p95': '37 ms / 54 ms' },
+          notes: ['a note'],
+          command: 'npm run load-test:scenario1 -- --repeat 3',
+          seconds: 240,
+        },
+        {
+          id: 'B6',
+          title: 'Seeding',
+          measure: 's',
+          unit: 's',
+          values: [],
+          median: null,
+          min: null,
+          max: null,
+          goal: { op: 'lt', limit: 10, text: '< 10 s' },
+          met: null,
+          detail: {},
+          notes: [],
+          command: 'npm run load-test:seed -- --authorizations 100000',
+          seconds: 1,
+          error: 'boom',
+        },
+      ],
+    };
+    const md = renderBenchMarkdown(results);
+    expect(md).toContain('| B3 | Scenario 1 latency: p95 | 102.5 ms | 90.0 ms – 110.0 ms | ≤ 60 ms | **missed** |');
+    expect(md).toContain('| B6 | Seeding: s | – | – | < 10 s | not measured |');
+    expect(md).toContain('Not measured: boom');
+    expect(md).toContain('| server pool p50 / p95 | 37 ms / 54 ms |');
+    expect(md).toMatch(/Machine: 2 × x, 23 GB, Linux; Node 20\.19\.0; PostgreSQL 17\.6; Artillery 2\.0\.21\./);
+  });
+});
