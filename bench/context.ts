@@ -35,7 +35,7 @@ export function parseUsage(lines: readonly string[]): { peakRssMb: number; cpuSe
 
 export const exitUsagePreload = (root: string): string => path.join(root, 'dist', 'bench', 'exit-usage.js');
 
-export function benchContext(config: PackConfig, repeats: number, workDir: string, out: (line: string) => void): BenchContext {
+export function benchContext(config: PackConfig, repeats: number, workDir: string, out: (line: string) => void, label = 'bench'): BenchContext {
   fs.mkdirSync(workDir, { recursive: true });
   let n = 0;
   return {
@@ -44,7 +44,7 @@ export function benchContext(config: PackConfig, repeats: number, workDir: strin
     workDir,
     out,
     async pack(cli, args, env = {}) {
-      const logFile = path.join(workDir, `${String(++n).padStart(2, '0')}-${cli.replace(/\.js$/, '')}.log`);
+      const logFile = path.join(workDir, `${label}-${String(++n).padStart(2, '0')}-${cli.replace(/\.js$/, '')}.log`);
       const output: string[] = [];
       const started = performance.now();
       const child = startChild(

@@ -50,11 +50,13 @@ export async function runBenchmarks(
   opts: { only: readonly string[] | null; repeats: number; outDir: string; command: string; out: (line: string) => void },
 ): Promise<BenchResults> {
   const selected: Benchmark[] = opts.only ? BENCHMARKS.filter((b) => opts.only!.includes(b.id)) : [...BENCHMARKS];
-  const ctx = benchContext(config, opts.repeats, path.join(opts.outDir, 'work'), opts.out);
+  const workDir = path.join(opts.outDir, 'work');
   const startedAt = new Date();
   const figures: BenchFigure[] = [];
   for (const b of selected) {
-    opts.out(`▶ ${b.id} ${b.title} (${opts.repeats} repeat(s))`);
+    const repeats = Math.min(opts.repeats, b.maxRepeats ?? opts.repeats);
+    const ctx = benchContext(config, repeats, workDir, opts.out, b.id);
+    opts.out(`▶ ${b.id} ${b.title} (${repeats} repeat(s))`);
     const t0 = performance.now();
     let figure: BenchFigure;
     try {

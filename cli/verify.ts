@@ -25,7 +25,7 @@ import { startDatabaseServer } from '../db/embedded';
 import { Fixture, loadFixture } from '../seed/fixture';
 import { readArtilleryReport } from '../formats/artillery-json';
 import { readBaselineFile } from '../formats/baseline';
-import { SUMMARY_FILE, ScenarioOutcome, readRunSummary } from '../formats/summary';
+import { SUMMARY_FILE, ScenarioOutcome, readRunSummary, type ReconciliationResult } from '../formats/summary';
 import { runFolders } from '../report/write';
 import { formatIntegrity, judgeIntegrity, runIntegritySql } from '../verify/integrity';
 import { formatReconciliation, reconcileRun, replayLedger } from '../verify/reconciliation';
@@ -50,15 +50,57 @@ function runOfThisData(reportsDir: string, databaseUrl: string, fixture: Fixture
   return null;
 }
 
+/** A promise whose rejection is handled when it is awaited, not reported as unhandled before. */
+function settleLater<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
+/** Reconciliation with the given history (or the last run's on this data); result null when there is nothing to reconcile with. */
+async function reconcile(
+  args: { options: Map<string, string> },
+  config: ReturnType<typeof loadPackConfig>,
+  databaseUrl: string,
+  sqlDir: string,
+): Promise<{ auto: string | null; result: ReconciliationResult | null }> {
+  let fixture: Fixture | null = null;
+  try {
+    fixture = loadFixture(config.fixturePath);
+  } catch {
+    fixture = null;
+  }
+  const explicit = args.options.has('history') || args.options.has('report');
+  const auto = explicit ? null : runOfThisData(config.reportsDir, config.db.displayUrl, fixture);
+  const historyDir = args.options.get('history') ?? auto?.scenario.historyDir ?? null;
+  const reportFile = args.options.get('report') ?? auto?.scenario.reportFile ?? null;
+  const baselineFile =
+    args.options.get('baseline') ??
+    auto?.scenario.baselineFile ??
+    (historyDir ? path.join(path.dirname(path.resolve(historyDir)), `${path.basename(historyDir).replace(/\.history$/, '')}.baseline.json`) : null);
+  if (!historyDir && !reportFile) return { auto: auto?.run ?? null, result: null };
+  const result = await reconcileRun({
+    databaseUrl,
+    historyDir: historyDir ? path.resolve(historyDir) : null,
+    report: reportFile && fs.existsSync(reportFile) ? readArtilleryReport(reportFile) : null,
+    baseline: baselineFile ? readBaselineFile(path.resolve(baselineFile)) : null,
+    sqlDir,
+  });
+  return { auto: auto?.run ?? null, result };
+}
+
 main(async (argv) => {
   const args = parseArgs(argv, { options: ['history', 'report', 'baseline'], flags: ['integrity-only'] });
   const config = loadPackConfig();
   const sqlDir = path.dirname(config.verifySqlPath);
   const server = await startDatabaseServer(config.db, (l) => console.error(l));
+  // The three reads run at once, each in its own READ ONLY transaction (PostgreSQL works on one
+  // while this process parses another); they are printed in order.
+  const replayed = settleLater(replayLedger(server.url, sqlDir));
+  const reconciled = settleLater(args.flags.has('integrity-only') ? Promise.resolve(null) : reconcile(args, config, server.url, sqlDir));
   const result = await runIntegritySql(server.url, config.verifySqlPath);
   console.log(formatIntegrity(result));
   const verdicts: Verdict[] = [judgeIntegrity(result)];
-  const replay = await replayLedger(server.url, sqlDir);
+  const replay = await replayed;
   if (replay) {
     verdicts.push(replay);
     const worst = Object.values(replay.errors)[0];
@@ -69,33 +111,13 @@ main(async (argv) => {
     console.log('\n(ledger replay not made: no ledger-order.sql beside VERIFY_SQL)');
   }
 
-  if (!args.flags.has('integrity-only')) {
-    let fixture: Fixture | null = null;
-    try {
-      fixture = loadFixture(config.fixturePath);
-    } catch {
-      fixture = null;
-    }
-    const explicit = args.options.has('history') || args.options.has('report');
-    const auto = explicit ? null : runOfThisData(config.reportsDir, config.db.displayUrl, fixture);
-    if (auto) console.log(`\n(reconciling with the history of run ${auto.run}, the last one on this data)`);
-    const historyDir = args.options.get('history') ?? auto?.scenario.historyDir ?? null;
-    const reportFile = args.options.get('report') ?? auto?.scenario.reportFile ?? null;
-    const baselineFile =
-      args.options.get('baseline') ??
-      auto?.scenario.baselineFile ??
-      (historyDir ? path.join(path.dirname(path.resolve(historyDir)), `${path.basename(historyDir).replace(/\.history$/, '')}.baseline.json`) : null);
-    if (historyDir || reportFile) {
-      const recon = await reconcileRun({
-        databaseUrl: server.url,
-        historyDir: historyDir ? path.resolve(historyDir) : null,
-        report: reportFile && fs.existsSync(reportFile) ? readArtilleryReport(reportFile) : null,
-        baseline: baselineFile ? readBaselineFile(path.resolve(baselineFile)) : null,
-        sqlDir,
-      });
+  const recon = await reconciled;
+  if (recon) {
+    if (recon.auto) console.log(`\n(reconciling with the history of run ${recon.auto}, the last one on this data)`);
+    if (recon.result) {
       console.log('');
-      console.log(formatReconciliation(recon));
-      verdicts.push(recon.verdict);
+      console.log(formatReconciliation(recon.result));
+      verdicts.push(recon.result.verdict);
     } else {
       const why =
         'no operation history of a run on this data, so nothing was reconciled (pass --history reports/<run>/<scenario>.history, or --integrity-only to check the final state alone)';

@@ -79,8 +79,11 @@ export async function withReadOnly<T>(url: string, fn: (c: Client) => Promise<T>
 }
 
 /** Streams the rows of a query in batches through a cursor (inside the caller's transaction). */
-export async function forEachRow<R extends QueryResultRow>(c: Client, sql: string, onRow: (row: R) => void, batch = 5000): Promise<number> {
+export async function forEachRow<R extends QueryResultRow>(c: Client, sql: string, onRow: (row: R) => void, batch = 20_000): Promise<number> {
   const name = `lt_cursor_${Math.random().toString(36).slice(2, 10)}`;
+  // Plan for the whole result, not for its first rows (a cursor's default): every row is read.
+  // SET LOCAL lasts until the caller's transaction ends and changes nothing in the database.
+  await c.query('SET LOCAL cursor_tuple_fraction = 1.0');
   await c.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${sql.trim().replace(/;\s*$/, '')}`);
   let n = 0;
   for (;;) {

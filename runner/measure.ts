@@ -78,12 +78,15 @@ export async function measureStep(o: StepOptions): Promise<Measurement> {
   const pool = env.api ? await poolStats(env.target, 'read') : null;
 
   const rows = await o.judge({ report: run.report, pool });
-  const integrity = await runIntegritySql(env.server.url, config.verifySqlPath);
+  // The three checks read at once, each in its own READ ONLY transaction.
+  const [integrity, replayed, reconciliation] = await Promise.all([
+    runIntegritySql(env.server.url, config.verifySqlPath),
+    replayLedger(env.server.url, sqlDir),
+    reconcileRun({ databaseUrl: env.server.url, historyDir, report: run.report, baseline, sqlDir }),
+  ]);
   rows.push(integrityRow(o.label, integrity));
-  const replayed = await replayLedger(env.server.url, sqlDir);
   const replay: ReplayResult = { checked: replayed !== null, verdict: replayed, counts: replayed?.counts ?? {} };
   rows.push(replayRow(o.label, replay));
-  const reconciliation = await reconcileRun({ databaseUrl: env.server.url, historyDir, report: run.report, baseline, sqlDir });
   rows.push(reconciliationRow(o.label, reconciliation));
   if (o.print === 'always' || !rows.every((r) => r.pass)) {
     o.out(indent(formatIntegrity(integrity)));

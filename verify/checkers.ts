@@ -146,22 +146,28 @@ function deltas(op: string, units: number): { reserved: number; consumed: number
 /**
  * Counter-style bounds per authorization: the baseline + every ok operation is certain; each
  * unknown (info) operation may or may not have happened, widening the interval by its delta.
+ * Keys are added one at a time (from any number of partitions); memory grows with the
+ * authorizations touched, not with the keys.
  */
-export function checkBounds(history: ReadonlyMap<string, KeyRecord>, base: Baseline['balances'], finals: readonly FinalBalance[]): Verdict<BoundsError> {
-  const iv = new Map<string, { reserved: [number, number]; consumed: [number, number] }>();
-  const get = (auth: string) => {
-    let v = iv.get(auth);
+export class BoundsFolder {
+  private readonly iv = new Map<string, { reserved: [number, number]; consumed: [number, number] }>();
+
+  constructor(private readonly base: Baseline['balances']) {}
+
+  private get(auth: string): { reserved: [number, number]; consumed: [number, number] } {
+    let v = this.iv.get(auth);
     if (!v) {
-      const b = base.get(auth) ?? { reserved: 0, consumed: 0 };
+      const b = this.base.get(auth) ?? { reserved: 0, consumed: 0 };
       v = { reserved: [b.reserved, b.reserved], consumed: [b.consumed, b.consumed] };
-      iv.set(auth, v);
+      this.iv.set(auth, v);
     }
     return v;
-  };
-  for (const r of history.values()) {
-    if (r.outcome === 'fail') continue;
+  }
+
+  add(r: KeyRecord): void {
+    if (r.outcome === 'fail') return;
     const d = deltas(r.op, r.units);
-    const v = get(r.auth);
+    const v = this.get(r.auth);
     for (const field of ['reserved', 'consumed'] as const) {
       if (r.outcome === 'ok') {
         v[field][0] += d[field];
@@ -172,24 +178,59 @@ export function checkBounds(history: ReadonlyMap<string, KeyRecord>, base: Basel
       }
     }
   }
-  const errors: BoundsError[] = [];
-  for (const f of finals) {
-    const v = get(f.auth);
-    for (const field of ['reserved', 'consumed'] as const) {
-      const [lower, upper] = v[field];
-      const final = f[field];
-      if (final < lower || final > upper) errors.push({ auth: f.auth, field, final, lower, upper, severity: final < lower ? lower - final : final - upper });
+
+  finish(finals: readonly FinalBalance[]): Verdict<BoundsError> {
+    const errors: BoundsError[] = [];
+    for (const f of finals) {
+      const v = this.get(f.auth);
+      for (const field of ['reserved', 'consumed'] as const) {
+        const [lower, upper] = v[field];
+        const final = f[field];
+        if (final < lower || final > upper) errors.push({ auth: f.auth, field, final, lower, upper, severity: final < lower ? lower - final : final - upper });
+      }
+    }
+    return {
+      checker: 'bounds',
+      valid: errors.length === 0,
+      errors: summarize(
+        errors,
+        () => 'outside_bounds',
+        (e) => e.severity,
+      ),
+    };
+  }
+}
+
+export function checkBounds(history: ReadonlyMap<string, KeyRecord>, base: Baseline['balances'], finals: readonly FinalBalance[]): Verdict<BoundsError> {
+  const folder = new BoundsFolder(base);
+  for (const r of history.values()) folder.add(r);
+  return folder.finish(finals);
+}
+
+/**
+ * The verdict of reconcileKeys over the whole run from its verdicts over disjoint key partitions
+ * (each key's history and ledger rows in the same partition): counts add up, the first example
+ * of a type is the first partition's, the worst is the most severe of all.
+ */
+export function mergeKeyVerdicts(
+  parts: readonly (Verdict<KeyError> & { counts: Record<string, number> })[],
+): Verdict<KeyError> & { counts: Record<string, number> } {
+  const counts: Record<string, number> = {};
+  const errors: Record<string, { count: number; first: KeyError; worst: KeyError }> = {};
+  for (const part of parts) {
+    for (const [t, n] of Object.entries(part.counts)) counts[t] = (counts[t] ?? 0) + n;
+    for (const [t, e] of Object.entries(part.errors)) {
+      const m = errors[t];
+      if (!m) errors[t] = { ...e };
+      else {
+        m.count += e.count;
+        if (e.worst.severity > m.worst.severity) m.worst = e.worst;
+      }
     }
   }
-  return {
-    checker: 'bounds',
-    valid: errors.length === 0,
-    errors: summarize(
-      errors,
-      () => 'outside_bounds',
-      (e) => e.severity,
-    ),
-  };
+  const fatal = FATAL_KEY_TYPES.some((t) => (counts[t] ?? 0) > 0);
+  const valid: Validity = fatal ? false : (counts.unattributed ?? 0) > 0 ? 'unknown' : true;
+  return { checker: 'history', valid, errors, counts };
 }
 
 /** Fallback without a history (distributed runners): acknowledged units vs ledger units. */

@@ -59,7 +59,8 @@ export class HistoryFolder {
       refused: number;
       info: number;
       statuses: (number | null)[];
-      okSignatures: Set<string>;
+      /** The distinct requests the key was acknowledged as (an array: almost always one). */
+      okSignatures: string[];
     }
   >();
   events = 0;
@@ -67,25 +68,41 @@ export class HistoryFolder {
   first = Infinity;
   last = -Infinity;
 
-  add(e: HistoryEvent): void {
+  /**
+   * With `forward`, the folder only counts (events, completions, first and last) and hands each
+   * event on, keeping nothing per key: the reconciliation partitions a large history that way.
+   */
+  constructor(private readonly forward?: (e: HistoryEvent, line: string) => void) {}
+
+  /** One event; `line` is its text as read (handed on as is, so a partition need not re-serialize it). */
+  add(e: HistoryEvent, line = ''): void {
     this.events++;
+    if (e.type === 'invoke') this.first = Math.min(this.first, e.time);
+    else {
+      this.completions++;
+      this.last = Math.max(this.last, e.time);
+    }
+    if (this.forward) {
+      this.forward(e, line);
+      return;
+    }
     let r = this.acc.get(e.key);
     if (!r) {
-      r = { auth: e.auth, op: e.op, units: e.units ?? 0, invokes: 0, ok: 0, fail: 0, refused: 0, info: 0, statuses: [], okSignatures: new Set() };
+      r = { auth: e.auth, op: e.op, units: e.units ?? 0, invokes: 0, ok: 0, fail: 0, refused: 0, info: 0, statuses: [], okSignatures: [] };
       this.acc.set(e.key, r);
     }
     if (e.type === 'invoke') {
       r.invokes++;
-      this.first = Math.min(this.first, e.time);
       return;
     }
-    this.completions++;
-    this.last = Math.max(this.last, e.time);
     r[e.type]++;
     r.statuses.push(e.status ?? null);
     // A refusal the server gave (a status), not a request that never left the client.
     if (e.type === 'fail' && typeof e.status === 'number') r.refused++;
-    if (e.type === 'ok') r.okSignatures.add(`${e.auth} ${e.op} ${e.units ?? '?'}`);
+    if (e.type === 'ok') {
+      const signature = `${e.auth} ${e.op} ${e.units ?? '?'}`;
+      if (!r.okSignatures.includes(signature)) r.okSignatures.push(signature);
+    }
   }
 
   keys(): Map<string, KeyRecord> {
@@ -97,8 +114,8 @@ export class HistoryFolder {
       const contradiction =
         r.ok > 0 && r.refused > 0
           ? `acknowledged and refused (${r.statuses.join(', ')})`
-          : r.okSignatures.size > 1
-            ? `acknowledged as ${r.okSignatures.size} different requests (${[...r.okSignatures].join('; ')})`
+          : r.okSignatures.length > 1
+            ? `acknowledged as ${r.okSignatures.length} different requests (${r.okSignatures.join('; ')})`
             : null;
       out.set(key, { key, auth: r.auth, op: r.op, units: r.units, outcome, sends: Math.max(r.invokes, completions), statuses: r.statuses, contradiction });
     }
@@ -114,7 +131,7 @@ export function foldHistory(events: readonly HistoryEvent[]): Map<string, KeyRec
 }
 
 /** Streams one file into the folder; returns its line counts and whether it ended with a matching close line. */
-async function readFile(file: string, folder: HistoryFolder): Promise<{ bad: number; complete: boolean }> {
+async function readFile(file: string, folder: { add(e: HistoryEvent, line: string): void }): Promise<{ bad: number; complete: boolean }> {
   let lines = 0;
   let bad = 0;
   let closedAt: number | null = null;
@@ -134,19 +151,22 @@ async function readFile(file: string, folder: HistoryFolder): Promise<{ bad: num
       continue;
     }
     lines++;
-    folder.add(parsed);
+    folder.add(parsed, line);
   }
   return { bad, complete: closedAt !== null && closedAt >= 0 };
 }
 
-export async function readHistoryDir(dir: string): Promise<History | null> {
-  if (!fs.existsSync(dir)) return null;
-  const files = fs
+/** The history files of a folder (none when it does not exist). */
+export function historyFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
     .readdirSync(dir)
     .filter((f) => HISTORY_FILE.test(f))
     .map((f) => path.join(dir, f));
-  if (files.length === 0) return null;
-  const folder = new HistoryFolder();
+}
+
+/** Streams every file into the folder, line by line: unparseable lines and files cut short are counted. */
+export async function scanHistory(files: readonly string[], folder: { add(e: HistoryEvent, line: string): void }): Promise<{ badLines: number; truncated: string[] }> {
   let badLines = 0;
   const truncated: string[] = [];
   for (const f of files) {
@@ -154,6 +174,15 @@ export async function readHistoryDir(dir: string): Promise<History | null> {
     badLines += r.bad;
     if (!r.complete) truncated.push(path.basename(f));
   }
+  return { badLines, truncated };
+}
+
+/** The whole history of a folder folded in memory (small histories: the ladder, tests); null when there is none. */
+export async function readHistoryDir(dir: string): Promise<History | null> {
+  const files = historyFiles(dir);
+  if (files.length === 0) return null;
+  const folder = new HistoryFolder();
+  const { badLines, truncated } = await scanHistory(files, folder);
   return {
     files,
     events: folder.events,

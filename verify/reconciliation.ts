@@ -5,6 +5,7 @@
  * in a READ ONLY transaction: the pack never writes to the database it verifies.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { METRICS } from 'artillery-plugin-isolation';
 import { findRoot } from '../lib/config';
@@ -14,8 +15,20 @@ import { ArtilleryPeriod, ArtilleryReport, counterOf, hasPackMetrics } from '../
 import type { BaselineFile } from '../formats/baseline';
 import type { ReconciliationResult } from '../formats/summary';
 import type { Verdict } from '../formats/verdict';
-import { readHistoryDir } from './history';
-import { Baseline, CapacityReplay, FinalBalance, LedgerKey, LedgerMove, checkBounds, checkCompleteness, checkCounters, reconcileKeys } from './checkers';
+import { HistoryFolder, historyFiles, scanHistory, type HistoryEvent, type KeyRecord } from './history';
+import { PARTITION_BYTES, Partitions, partitionCount } from './partition';
+import {
+  Baseline,
+  BoundsFolder,
+  CapacityReplay,
+  FinalBalance,
+  LedgerKey,
+  LedgerMove,
+  checkCompleteness,
+  checkCounters,
+  mergeKeyVerdicts,
+  reconcileKeys,
+} from './checkers';
 import { compose } from './verdict';
 
 /** The pack's own SQL files (for the reference schema). */
@@ -44,23 +57,25 @@ function sqlError(err: unknown, what: string): unknown {
 }
 
 async function readLedger(databaseUrl: string, sqlDir: string): Promise<{ keys: LedgerKey[]; finals: FinalBalance[] }> {
+  const keys: LedgerKey[] = [];
+  const finals = await streamLedger(databaseUrl, sqlDir, (k) => keys.push(k));
+  return { keys, finals };
+}
+
+/** Streams the ledger keys (through a cursor, so they never sit in memory all at once) and returns the final balances. */
+async function streamLedger(databaseUrl: string, sqlDir: string, onKey: (k: LedgerKey) => void): Promise<FinalBalance[]> {
   const keysSql = sqlFile(sqlDir, 'ledger-keys.sql', true);
   const balancesSql = sqlFile(sqlDir, 'balances.sql', true);
   return withReadOnly(databaseUrl, async (c) => {
     try {
-      const keys = (await c.query<{ key: string; auth: string; op: LedgerKey['op']; units: string; rows: string }>(keysSql)).rows.map((r) => ({
-        key: r.key,
-        auth: r.auth,
-        op: r.op,
-        units: Number(r.units),
-        rows: Number(r.rows),
-      }));
-      const finals = (await c.query<{ auth: string; reserved: string; consumed: string }>(balancesSql)).rows.map((r) => ({
+      await forEachRow<{ key: string; auth: string; op: LedgerKey['op']; units: string; rows: string }>(c, keysSql, (r) =>
+        onKey({ key: r.key, auth: r.auth, op: r.op, units: Number(r.units), rows: Number(r.rows) }),
+      );
+      return (await c.query<{ auth: string; reserved: string; consumed: string }>(balancesSql)).rows.map((r) => ({
         auth: r.auth,
         reserved: Number(r.reserved),
         consumed: Number(r.consumed),
       }));
-      return { keys, finals };
     } catch (err) {
       throw sqlError(err, 'reconciliation SQL');
     }
@@ -69,9 +84,8 @@ async function readLedger(databaseUrl: string, sqlDir: string): Promise<{ keys: 
 
 /** Before the load: the reconciliation inputs as the database holds them now. */
 export async function takeBaseline(databaseUrl: string, sqlDir: string): Promise<BaselineFile> {
-  const { keys, finals } = await readLedger(databaseUrl, sqlDir);
   const perKey = new Map<string, number>();
-  for (const k of keys) perKey.set(k.key, (perKey.get(k.key) ?? 0) + k.rows);
+  const finals = await streamLedger(databaseUrl, sqlDir, (k) => perKey.set(k.key, (perKey.get(k.key) ?? 0) + k.rows));
   return { version: 1, takenAt: new Date().toISOString(), keys: [...perKey], balances: finals.map((f) => [f.auth, f.reserved, f.consumed] as const) };
 }
 
@@ -108,6 +122,87 @@ const answered = (a: ArtilleryPeriod): number | null => {
   return req === null || resends === null ? null : req + resends;
 };
 
+/**
+ * History mode, in bounded memory: a history larger than one partition (verify/partition.ts) is
+ * split by key hash into partition files, and so is the ledger (streamed through a cursor); each
+ * partition is then reconciled alone and the verdicts merged. Memory holds one partition's keys,
+ * plus the baseline and one interval per authorization.
+ */
+async function reconcileHistory(
+  databaseUrl: string,
+  sqlDir: string,
+  files: readonly string[],
+  baseline: Baseline | null,
+  a: ArtilleryPeriod | null,
+  partitionBytes: number,
+): Promise<{ verdict: Verdict[]; counts: Record<string, number> }> {
+  const count = partitionCount(
+    files.reduce((n, f) => n + fs.statSync(f).size, 0),
+    partitionBytes,
+  );
+  const tmp = count > 1 ? fs.mkdtempSync(path.join(os.tmpdir(), 'lt-reconcile-')) : null;
+  try {
+    const historyParts = tmp ? new Partitions(tmp, count, 'history') : null;
+    const scanned = new HistoryFolder(historyParts ? (e, line) => historyParts.write(e.key, line) : undefined);
+    const { badLines, truncated } = await scanHistory(files, scanned);
+    historyParts?.close();
+    const completeness = checkCompleteness({
+      files: files.length,
+      truncated,
+      badLines,
+      completions: scanned.completions,
+      answered: a ? answered(a) : null,
+      unkeyed: a ? counterOf(a, METRICS.unkeyed) : null,
+      pluginErrors: a ? counterOf(a, METRICS.pluginErrors) : null,
+    });
+    const ledgerParts = tmp ? new Partitions(tmp, count, 'ledger') : null;
+    const ledgerInMemory: LedgerKey[] = [];
+    const finals = await streamLedger(databaseUrl, sqlDir, (k) => (ledgerParts ? ledgerParts.write(k.key, JSON.stringify(k)) : ledgerInMemory.push(k)));
+    ledgerParts?.close();
+
+    const bounds = baseline ? new BoundsFolder(baseline.balances) : null;
+    const touched = new Set<string>();
+    const parts: ReturnType<typeof reconcileKeys>[] = [];
+    let keys = 0;
+    for (let p = 0; p < count; p++) {
+      let history: ReadonlyMap<string, KeyRecord> = scanned.keys();
+      let ledger: LedgerKey[] = ledgerInMemory;
+      if (historyParts && ledgerParts) {
+        const folder = new HistoryFolder();
+        for await (const line of historyParts.lines(p)) folder.add(JSON.parse(line) as HistoryEvent);
+        history = folder.keys();
+        ledger = [];
+        for await (const line of ledgerParts.lines(p)) ledger.push(JSON.parse(line) as LedgerKey);
+      }
+      parts.push(reconcileKeys(history, ledger, baseline));
+      for (const r of history.values()) {
+        touched.add(r.auth);
+        bounds?.add(r);
+      }
+      keys += history.size;
+    }
+    const byKey = mergeKeyVerdicts(parts);
+    // The bounds start from the balances before the load: without a baseline they are not judged.
+    const boundsVerdict = bounds && baseline ? bounds.finish(finals.filter((f) => touched.has(f.auth) || baseline.balances.has(f.auth))) : null;
+    const outside = boundsVerdict ? Object.values(boundsVerdict.errors).reduce((n, s) => n + s.count, 0) : 0;
+    return {
+      verdict: [completeness, byKey, ...(boundsVerdict ? [boundsVerdict] : [])],
+      counts: {
+        ...byKey.counts,
+        bounds: outside,
+        files: files.length,
+        events: scanned.events,
+        keys,
+        bad_lines: badLines,
+        truncated_files: truncated.length,
+        partitions: count,
+      },
+    };
+  } finally {
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
 export async function reconcileRun(opts: {
   databaseUrl: string;
   historyDir: string | null;
@@ -115,9 +210,10 @@ export async function reconcileRun(opts: {
   /** The database before the load; null when the run has none (then the verdict is unknown). */
   baseline: BaselineFile | null;
   sqlDir: string;
+  /** History bytes per partition (verify/partition.ts); smaller only in tests. */
+  partitionBytes?: number;
 }): Promise<ReconciliationResult> {
   const baseline = opts.baseline ? baselineOf(opts.baseline) : null;
-  const history = opts.historyDir ? await readHistoryDir(opts.historyDir) : null;
   const a = opts.report?.aggregate ?? null;
   const baselineGap: Verdict[] = opts.baseline
     ? []
@@ -128,43 +224,10 @@ export async function reconcileRun(opts: {
           errors: { no_baseline: { count: 1, first: 'no snapshot of the database before the load', worst: 'no snapshot of the database before the load' } },
         },
       ];
-  if (history) {
-    const completeness = checkCompleteness({
-      files: history.files.length,
-      truncated: history.truncated,
-      badLines: history.badLines,
-      completions: history.completions,
-      answered: a ? answered(a) : null,
-      unkeyed: a ? counterOf(a, METRICS.unkeyed) : null,
-      pluginErrors: a ? counterOf(a, METRICS.pluginErrors) : null,
-    });
-    const { keys, finals } = await readLedger(opts.databaseUrl, opts.sqlDir);
-    const byKey = reconcileKeys(history.keys, keys, baseline);
-    const touched = new Set([...history.keys.values()].map((k) => k.auth));
-    // The bounds start from the balances before the load: without a baseline they are not judged.
-    const bounds = baseline
-      ? checkBounds(
-          history.keys,
-          baseline.balances,
-          finals.filter((f) => touched.has(f.auth) || baseline.balances.has(f.auth)),
-        )
-      : null;
-    const verdict = compose('reconciliation', [...baselineGap, completeness, byKey, ...(bounds ? [bounds] : [])]);
-    const outside = bounds ? Object.values(bounds.errors).reduce((n, s) => n + s.count, 0) : 0;
-    return {
-      mode: 'history',
-      verdict,
-      counts: {
-        ...byKey.counts,
-        bounds: outside,
-        files: history.files.length,
-        events: history.events,
-        keys: history.keys.size,
-        bad_lines: history.badLines,
-        truncated_files: history.truncated.length,
-      },
-      source: opts.historyDir!,
-    };
+  const files = opts.historyDir ? historyFiles(opts.historyDir) : [];
+  if (files.length > 0) {
+    const { verdict, counts } = await reconcileHistory(opts.databaseUrl, opts.sqlDir, files, baseline, a, opts.partitionBytes ?? PARTITION_BYTES);
+    return { mode: 'history', verdict: compose('reconciliation', [...baselineGap, ...verdict]), counts, source: opts.historyDir! };
   }
   if (a && hasPackMetrics(a)) {
     const { keys } = await readLedger(opts.databaseUrl, opts.sqlDir);

@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { foldHistory, readHistoryDir } from '../../verify/history';
-import { CapacityReplay, checkBounds, checkCompleteness, checkCounters, reconcileKeys } from '../../verify/checkers';
+import { CapacityReplay, checkBounds, checkCompleteness, checkCounters, mergeKeyVerdicts, reconcileKeys } from '../../verify/checkers';
+import { partitionCount, partitionOf } from '../../verify/partition';
 import { formatReconciliation } from '../../verify/reconciliation';
 import type { HistoryEvent } from 'artillery-plugin-isolation';
 
@@ -210,5 +211,38 @@ describe('reconciliation (Jepsen-style)', () => {
     const fine = new CapacityReplay();
     fine.add({ auth: A, capacity: 50, reserved: 50, consumed: 0, at: '1' });
     expect(fine.verdict().valid).toBe(true);
+  });
+});
+
+describe('key partitions (bounded-memory reconciliation)', () => {
+  it('puts a key always in the same partition, within range, spread over all of them', () => {
+    const seen = new Set<number>();
+    for (let i = 0; i < 2000; i++) {
+      const p = partitionOf(`key-${i}`, 7);
+      expect(p).toBe(partitionOf(`key-${i}`, 7));
+      expect(p).toBeGreaterThanOrEqual(0);
+      expect(p).toBeLessThan(7);
+      seen.add(p);
+    }
+    expect(seen.size).toBe(7);
+    expect([partitionCount(0), partitionCount(100, 100), partitionCount(101, 100)]).toEqual([1, 1, 2]);
+  });
+
+  it('merges per-partition verdicts into the verdict of the whole (and keeps the worst example)', () => {
+    const e = (key: string, severity: number) => ({ key, auth: 'a', op: 'reserve', units: severity, detail: '', severity });
+    const merged = mergeKeyVerdicts([
+      { checker: 'history', valid: false, errors: { lost: { count: 2, first: e('k1', 1), worst: e('k2', 5) } }, counts: { ok: 3, lost: 2, unattributed: 0 } },
+      {
+        checker: 'history',
+        valid: 'unknown',
+        errors: { lost: { count: 1, first: e('k3', 9), worst: e('k3', 9) } },
+        counts: { ok: 1, lost: 1, unattributed: 1 },
+      },
+    ]);
+    expect(merged.counts).toEqual({ ok: 4, lost: 3, unattributed: 1 });
+    expect(merged.errors.lost).toEqual({ count: 3, first: e('k1', 1), worst: e('k3', 9) });
+    expect(merged.valid).toBe(false);
+    expect(mergeKeyVerdicts([{ checker: 'history', valid: 'unknown', errors: {}, counts: { unattributed: 2 } }]).valid).toBe('unknown');
+    expect(mergeKeyVerdicts([{ checker: 'history', valid: true, errors: {}, counts: { ok: 1 } }]).valid).toBe(true);
   });
 });
