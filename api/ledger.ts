@@ -245,7 +245,7 @@ export class LedgerService {
         );
       }
 
-      const faultNo = decision.ok && (mode === 'lost-ack' || mode === 'phantom-409' || mode === 'slow-ack') ? ++this.successes : 0;
+      const faultNo = decision.ok && (mode === 'lost-ack' || mode === 'phantom-409' || mode === 'slow-ack' || mode === 'off-contract') ? ++this.successes : 0;
       const injectFault = faultNo > 0 && faultNo % this.opts.faultEvery === 0;
       if (injectFault && mode === 'slow-ack') {
         // Negative control: answer so late that the client gives up (an `info` outcome); every
@@ -263,6 +263,10 @@ export class LedgerService {
         return { kind: 'applied', status, body };
       }
       await finish('COMMIT');
+      if (injectFault && mode === 'off-contract') {
+        // Negative control: the write is right, the answer is not the contract's (no balance).
+        return { kind: 'applied', status, body: { ...common, status: 'applied' } };
+      }
       if (injectFault && mode === 'phantom-409') {
         // Negative control: the write committed, but the client is told it was rejected.
         return {

@@ -84,6 +84,7 @@ export async function generatorCpu(ctx: BenchContext): Promise<BenchOutcome> {
         const lines: string[] = [];
         const run = await runArtillery({
           root: ctx.config.root,
+          artilleryDir: ctx.config.artilleryDir,
           scenarioFile: files[variant],
           profile: 'bench',
           target: env.target,

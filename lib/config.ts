@@ -14,7 +14,7 @@ import { PackError } from './errors';
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** Deliberately broken behaviours of the reference API, used as negative controls only. */
-export const API_MODES = ['safe', 'unsafe-read-committed', 'lost-ack', 'double-apply', 'phantom-409', 'slow-ack'] as const;
+export const API_MODES = ['safe', 'unsafe-read-committed', 'lost-ack', 'double-apply', 'phantom-409', 'slow-ack', 'off-contract'] as const;
 export type ApiMode = (typeof API_MODES)[number];
 
 /** The one parser of an API mode, wherever it comes from (`--api-mode`, `--mode`, API_MODE). */
@@ -64,6 +64,26 @@ export interface PackConfig {
   readonly apiMode: ApiMode;
   /** GitHub Actions' job-summary file (GITHUB_STEP_SUMMARY), appended to after a run; null elsewhere. */
   readonly stepSummaryPath: string | null;
+  /** The Artillery the runner starts: its package folder (ARTILLERY_DIR, else the pack's own). */
+  readonly artilleryDir: string;
+}
+
+/**
+ * The Artillery package folder ARTILLERY_DIR names: the package folder itself, or a project
+ * folder with node_modules/artillery. Unset: the pack's own (the lockfile's version).
+ */
+export function artilleryDirFrom(value: string | undefined, root: string): string | null {
+  if (!value) return path.dirname(require.resolve('artillery/package.json', { paths: [root] }));
+  const dir = path.resolve(root, value);
+  for (const candidate of [dir, path.join(dir, 'node_modules', 'artillery')]) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(candidate, 'package.json'), 'utf8')) as { name?: string };
+      if (pkg.name === 'artillery' && fs.existsSync(path.join(candidate, 'bin', 'run'))) return candidate;
+    } catch {
+      /* not this one */
+    }
+  }
+  return null;
 }
 
 export interface ApiConfig {
@@ -211,6 +231,8 @@ export function loadPackConfig(env: Env = process.env): PackConfig {
   } catch {
     p.add('API_MODE', env.API_MODE ?? '', API_MODES.join(' | '));
   }
+  const artilleryDir = artilleryDirFrom(env.ARTILLERY_DIR, root);
+  if (artilleryDir === null) p.add('ARTILLERY_DIR', env.ARTILLERY_DIR ?? '', "Artillery's package folder, or a project folder with node_modules/artillery");
   p.throwIfAny();
   const fixturePath = path.resolve(root, env.FIXTURE_PATH || 'fixtures/test-data.json');
   return Object.freeze({
@@ -228,6 +250,7 @@ export function loadPackConfig(env: Env = process.env): PackConfig {
     profile,
     apiMode,
     stepSummaryPath: env.GITHUB_STEP_SUMMARY ? path.resolve(env.GITHUB_STEP_SUMMARY) : null,
+    artilleryDir: artilleryDir!,
   });
 }
 

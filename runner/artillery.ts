@@ -10,6 +10,8 @@ import { startChild } from './processes';
 
 export interface ArtilleryRun {
   readonly exitCode: number | null;
+  /** Artillery's warnings about plugins it could not load (the run then lacks their metrics). */
+  readonly missingPlugins: readonly string[];
   readonly report: ArtilleryReport;
   readonly reportFile: string;
   readonly logFile: string;
@@ -37,12 +39,15 @@ export function cloudArgs(c: CloudOptions | undefined): { args: string[]; env: R
   };
 }
 
-export function artilleryBin(): string {
-  return path.join(path.dirname(require.resolve('artillery/package.json')), 'bin', 'run');
+/** The CLI of the Artillery in `dir` (PackConfig.artilleryDir). */
+export function artilleryBin(dir: string): string {
+  return path.join(dir, 'bin', 'run');
 }
 
 export async function runArtillery(opts: {
   root: string;
+  /** Artillery's package folder (PackConfig.artilleryDir). */
+  artilleryDir: string;
   scenarioFile: string;
   profile: string;
   target: string;
@@ -56,6 +61,7 @@ export async function runArtillery(opts: {
   fs.rmSync(opts.reportFile, { force: true });
   const startedAt = new Date();
   const cloud = cloudArgs(opts.cloud);
+  const missingPlugins: string[] = [];
   const child = startChild(
     'Artillery',
     process.execPath,
@@ -63,7 +69,7 @@ export async function runArtillery(opts: {
     [
       '--require',
       path.join(__dirname, 'no-telemetry.js'),
-      artilleryBin(),
+      artilleryBin(opts.artilleryDir),
       'run',
       '--environment',
       opts.profile,
@@ -77,8 +83,19 @@ export async function runArtillery(opts: {
     {
       cwd: opts.root,
       logFile: opts.logFile,
-      env: { ...process.env, ARTILLERY_DISABLE_TELEMETRY: 'true', ...opts.env, ...cloud.env },
-      onLine: opts.onLine,
+      env: {
+        ...process.env,
+        ARTILLERY_DISABLE_TELEMETRY: 'true',
+        // Artillery loads plugins from its own module path: an Artillery installed elsewhere
+        // (ARTILLERY_DIR) finds the pack's plugin through this path (Artillery's own variable).
+        ARTILLERY_PLUGIN_PATH: [path.join(opts.root, 'node_modules'), process.env.ARTILLERY_PLUGIN_PATH].filter(Boolean).join(':'),
+        ...opts.env,
+        ...cloud.env,
+      },
+      onLine: (line) => {
+        if (/Could not load plugin|Plugin \S+ specified but module/.test(line)) missingPlugins.push(line.trim());
+        opts.onLine?.(line);
+      },
     },
   );
   const cpu = child.process.pid === undefined ? null : sampleCpu(child.process.pid);
@@ -92,6 +109,7 @@ export async function runArtillery(opts: {
   }
   return {
     exitCode: code,
+    missingPlugins,
     report: readArtilleryReport(opts.reportFile),
     reportFile: opts.reportFile,
     logFile: opts.logFile,

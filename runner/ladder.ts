@@ -4,7 +4,7 @@
  * the rest refused, remaining stock exactly 0, and no request failed for want of a connection.
  */
 import * as path from 'node:path';
-import { METRICS } from 'artillery-plugin-isolation';
+import { METRICS, evaluate } from 'artillery-plugin-isolation';
 import type { ApiMode, PackConfig } from '../lib/config';
 import { writeJsonAtomic } from '../lib/atomic';
 import { assertOwned } from '../db/ownership';
@@ -14,7 +14,8 @@ import { seed } from '../seed/seed';
 import { readHistoryDir } from '../verify/history';
 import { readBalance } from './api-client';
 import { tokenFor } from '../processors/selection';
-import { decide } from './judge';
+import { criterionRow, decide } from './judge';
+import { loadScenario } from './scenario-config';
 import { LADDER_STEPS, LadderStepResult, ladderRows } from './ladder-checks';
 import { startEnvironment } from './environment';
 import { measureStep } from './measure';
@@ -53,11 +54,14 @@ export async function runLadder(
     });
     const slug = `ladder-${step.claims}${repeat > 1 ? `-r${round}` : ''}`;
     let partial: Omit<LadderStepResult, 'rows'> | null = null;
+    const scenarioFile = path.join(config.scenariosDir, 'ladder.yml');
+    // The YAML's own criteria too (the API contract checks), beside the ladder's exact counts.
+    const criteria = loadScenario(scenarioFile, `step${step.claims}`).criteria;
     const m = await measureStep({
       config,
       env,
       label: `ladder ${step.claims}`,
-      scenarioFile: path.join(config.scenariosDir, 'ladder.yml'),
+      scenarioFile,
       profile: `step${step.claims}`,
       slug,
       runDir,
@@ -76,7 +80,7 @@ export async function runLadder(
           maxLatencyMs: c.summaries['http.response_time']?.max ?? null,
           pool,
         };
-        return ladderRows(partial);
+        return [...ladderRows(partial), ...evaluate(c, criteria).map((r) => criterionRow(`ladder ${step.claims}`, r))];
       },
       print: 'on-failure',
       out,

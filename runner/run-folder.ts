@@ -38,6 +38,14 @@ export function pointLatest(reportsDir: string, runDir: string): void {
   }
 }
 
+function versionIn(dir: string): string {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
 function packageVersion(name: string): string {
   try {
     return (JSON.parse(fs.readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
@@ -58,7 +66,7 @@ export function runMeta(config: PackConfig, env: { readonly postgresVersion: str
   return {
     commit: gitCommit(config.root),
     node: process.version,
-    artillery: packageVersion('artillery'),
+    artillery: versionIn(config.artilleryDir),
     plugin: packageVersion('artillery-plugin-isolation'),
     postgres: env.postgresVersion,
     database: config.db.mode === 'embedded' ? `embedded (${config.db.displayUrl})` : config.db.displayUrl,

@@ -166,7 +166,10 @@ export function historyFiles(dir: string): string[] {
 }
 
 /** Streams every file into the folder, line by line: unparseable lines and files cut short are counted. */
-export async function scanHistory(files: readonly string[], folder: { add(e: HistoryEvent, line: string): void }): Promise<{ badLines: number; truncated: string[] }> {
+export async function scanHistory(
+  files: readonly string[],
+  folder: { add(e: HistoryEvent, line: string): void },
+): Promise<{ badLines: number; truncated: string[] }> {
   let badLines = 0;
   const truncated: string[] = [];
   for (const f of files) {

@@ -112,6 +112,19 @@ export function formatLimit(c: Criterion): string {
   return `${OP_TEXT[c.op]} ${formatValue(c.limit, c.unit)}`;
 }
 
+const ENSURE_OP: Record<Exclude<Comparator, 'between'>, string> = { lt: '<', lte: '<=', eq: '==', gte: '>=', gt: '>' };
+
+/**
+ * The same criterion as an `ensure` condition expression (Artillery's ensure plugin, filtrex), so
+ * that a runner which re-evaluates `ensure` on the combined report of many workers (run-fargate,
+ * run-lambda) judges it too: `isolation.reserve.ok == 50`, `isolation.failed / isolation.requests < 0.02`.
+ */
+export function ensureExpression(c: Pick<Criterion, 'metric' | 'over' | 'op' | 'limit' | 'upper'>): string {
+  const m = c.over ? `${c.metric} / ${c.over}` : c.metric;
+  if (c.op === 'between') return `${m} >= ${c.limit} and ${m} <= ${c.upper ?? Number.MAX_SAFE_INTEGER}`;
+  return `${m} ${ENSURE_OP[c.op]} ${c.limit}`;
+}
+
 /** One line naming the criterion, its limit and what was measured. */
 export function describeResult(r: CriterionResult): string {
   return `${r.pass ? 'PASS' : 'FAIL'} ${r.criterion.name}: limit ${formatLimit(r.criterion)}, measured ${formatValue(r.measured, r.criterion.unit)}`;

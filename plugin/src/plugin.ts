@@ -20,6 +20,13 @@ import { describeResult, evaluate } from './criteria';
 import { METRICS } from './metrics';
 import { IsolationConfig, IsolationRecorder, readConfig } from './recorder';
 import { waitForClosedHistories } from './history';
+import createDebug = require('debug');
+
+/** `DEBUG=plugin:isolation`: what the plugin does, in both roles. */
+const debug = createDebug('plugin:isolation');
+
+/** artillery-plugin-expect's counters, seeded with 0 when a script configures that plugin too. */
+export const EXPECT_PLUGIN_COUNTERS: readonly string[] = ['plugins.expect.ok', 'plugins.expect.failed'];
 
 /** How long the main thread waits at exit for the workers' history files to be closed. */
 const HISTORY_CLOSE_WAIT_MS = 15_000;
@@ -70,7 +77,16 @@ export class Plugin {
     const config = readConfig(script.config.plugins?.isolation);
     const artillery = global.artillery;
     if (!artillery) return;
-    if (process.env.LOCAL_WORKER_ID !== undefined) this.installWorkerHooks(script, config);
+    const worker = process.env.LOCAL_WORKER_ID !== undefined;
+    debug(
+      '%s: route %s, history %s, %d expectation(s): %s',
+      worker ? `worker ${process.env.LOCAL_WORKER_ID}` : 'main thread',
+      config.route.source,
+      config.historyDir ?? 'off',
+      config.expect.length,
+      config.expect.map((c) => c.id).join(', ') || 'none',
+    );
+    if (worker) this.installWorkerHooks(script, config);
     else {
       this.historyToAwait = config.historyDir;
       this.installMainChecks(artillery, config);
@@ -90,7 +106,7 @@ export class Plugin {
   }
 
   private installWorkerHooks(script: Script, config: IsolationConfig): void {
-    const recorder = new IsolationRecorder(config);
+    const recorder = new IsolationRecorder(config, script.config.plugins?.expect !== undefined ? EXPECT_PLUGIN_COUNTERS : []);
     this.recorder = recorder;
     const processor = (script.config.processor ??= {});
     // A plugin never throws from a hook: a failure is counted and reported once, the VU goes on.
@@ -132,7 +148,10 @@ export class Plugin {
       method: async ({ report }) => {
         try {
           const results = evaluate(report, config.expect);
-          for (const r of results) artillery.log(`isolation ${describeResult(r)}`);
+          for (const r of results) {
+            artillery.log(`isolation ${describeResult(r)}`);
+            debug('expectation %s (%s): measured %s, %s', r.criterion.id, r.criterion.kind, r.measured, r.pass ? 'pass' : 'FAIL');
+          }
           if (results.some((r) => !r.pass)) artillery.suggestedExitCode = 1;
         } catch (err) {
           artillery.log(`isolation: could not evaluate expectations: ${(err as Error).message}`);
@@ -148,7 +167,9 @@ export class Plugin {
    */
   cleanup(done: () => void): void {
     this.recorder?.close();
+    if (this.recorder) debug('worker %s: history closed', process.env.LOCAL_WORKER_ID);
     if (!this.historyToAwait) return done();
+    debug('main thread: waiting up to %d ms for the workers to close their history files in %s', HISTORY_CLOSE_WAIT_MS, this.historyToAwait);
     waitForClosedHistories(this.historyToAwait, HISTORY_CLOSE_WAIT_MS)
       .then((open) => {
         if (open.length > 0) console.error(`artillery-plugin-isolation: ${open.length} worker history file(s) were not closed in time: ${open.join(', ')}`);

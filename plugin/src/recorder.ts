@@ -57,7 +57,14 @@ export class IsolationRecorder {
   private readonly loop: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
   private loopSampledAt = Date.now();
 
-  constructor(private readonly config: IsolationConfig) {
+  /**
+   * `alsoSeed`: other plugins' counters to emit with 0 as well (artillery-plugin-expect's, when the
+   * script configures it), so that checks naming them hold when nothing failed.
+   */
+  constructor(
+    private readonly config: IsolationConfig,
+    private readonly alsoSeed: readonly string[] = [],
+  ) {
     this.history = config.historyDir ? new HistoryWriter(config.historyDir) : null;
     this.loop.enable();
   }
@@ -85,7 +92,7 @@ export class IsolationRecorder {
     this.reportFailures(ee);
     if (this.seeded) return;
     this.seeded = true;
-    for (const name of COUNTERS) ee.emit('counter', name, 0);
+    for (const name of [...COUNTERS, ...this.alsoSeed]) ee.emit('counter', name, 0);
   }
 
   private info(req: RequestParams, vars?: Record<string, unknown>): RequestInfo | null {

@@ -45,6 +45,23 @@ describe('reconciliation catches each injected defect by name', () => {
     });
   }
 
+  it('off-contract: answers without their balance are caught by the contract checks (artillery-plugin-expect), while the data stays right', async () => {
+    const env = runEnv('e2e_off_contract', 3404);
+    const r = await runCli('run', ['scenario1', '--profile', 'quick', '--api-mode', 'off-contract'], env, { timeoutMs: 200_000 });
+    expect(r.code).toBe(1);
+    const [run] = fs.readdirSync(env.REPORTS_DIR).filter((d) => d !== 'latest');
+    const summary = JSON.parse(fs.readFileSync(path.join(env.REPORTS_DIR, run!, 'summary.json'), 'utf8'));
+    const rows = summary.scenarios[0].rows as { name: string; pass: boolean; kind: string }[];
+    expect(rows.find((x) => x.name.startsWith('every answer follows the API contract'))).toMatchObject({ pass: false, kind: 'correctness' });
+    // Nothing else is wrong: the exact counts, the integrity check and reconciliation all hold.
+    expect(rows.filter((x) => !x.pass && x.kind === 'correctness').map((x) => x.name)).toEqual([
+      'every answer follows the API contract (artillery-plugin-expect)',
+    ]);
+    expect(summary.scenarios[0].reconciliation.verdict.valid).toBe(true);
+    expect(summary.crashes).toEqual([]);
+    expect(summary.decision).toBe('NO-GO');
+  });
+
   it('slow-ack: answers that come after the client gave up are unknown (info); recovered and not applied are both allowed', async () => {
     const dir = scenariosWith('mixed-operations.yml', (y) => y.replace('timeout: 10', 'timeout: 1'));
     const env = runEnv('e2e_recon_slow_ack', 3401, { SCENARIOS_DIR: dir, API_SLOW_ACK_MS: '2000' });

@@ -21,9 +21,12 @@ describe('README stays in step with the code', () => {
     for (const entry of Object.values(CATALOG)) expect(codes).toContain(entry.exit);
   });
 
-  it('documents every metric the plugin emits', () => {
+  it('documents every metric the plugin emits, in the pack README and in the plugin package README', () => {
     const documented = new Set([...section('Metrics').matchAll(/^\| `(isolation\.[a-z0-9_.]+)` \|/gm)].map((m) => m[1]));
     for (const name of [...COUNTERS, ...HISTOGRAMS]) expect(documented).toContain(name);
+    const pluginReadme = fs.readFileSync(path.resolve(__dirname, '..', '..', 'plugin', 'README.md'), 'utf8');
+    const inPackage = new Set([...pluginReadme.matchAll(/^\| `(isolation\.[a-z0-9_.<>]+)` \|/gm)].map((m) => m[1]));
+    expect(inPackage).toEqual(new Set([...section('Metrics').matchAll(/^\| `(isolation\.[a-z0-9_.<>]+)` \|/gm)].map((m) => m[1])));
   });
 
   it('documents every error code with its exit code, and no other', () => {
