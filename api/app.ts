@@ -5,9 +5,11 @@
  */
 import Fastify, { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import jwt from 'jsonwebtoken';
+import { timingSafeEqual } from 'node:crypto';
 import type { ApiConfig } from '../lib/config';
 import { isUnreachable } from '../db/connect';
 import { InstrumentedPool } from './pool';
+import { HealthProbe } from './health';
 import { LedgerService, UnitOutcome, isConnectionBroken } from './ledger';
 import { OPERATIONS, Operation } from './rules';
 import { RetriesExhausted } from './retry';
@@ -17,6 +19,8 @@ export const HEADERS = {
   attempts: 'x-serialization-attempts',
   replayed: 'idempotent-replayed',
   idempotencyKey: 'idempotency-key',
+  /** Request header for /internal/* (the value of API_INTERNAL_TOKEN). */
+  internalToken: 'x-internal-token',
 } as const;
 
 export const MAX_UNITS = 100_000;
@@ -80,8 +84,10 @@ export async function buildApp(config: ApiConfig, opts: { logger?: boolean } = {
     // Reject unknown properties instead of silently dropping them.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
   });
+  const health = new HealthProbe(config.databaseUrl);
   app.addHook('onClose', async () => {
     await pool.end().catch(() => undefined);
+    await health.end().catch(() => undefined);
   });
 
   app.setNotFoundHandler((req, reply) => problem(reply, 404, 'not_found', 'route_not_found', `no route ${req.method} ${req.url}`));
@@ -105,26 +111,30 @@ export async function buildApp(config: ApiConfig, opts: { logger?: boolean } = {
     return problem(reply, 500, 'internal_error', 'internal_error', 'unexpected server error');
   });
 
+  // Never on the request pool (api/health.ts): a flood of health checks cannot starve requests.
   app.get('/health', async (_req, reply) => {
-    try {
-      const client = await pool.connect();
-      try {
-        await client.query('SELECT 1');
-      } finally {
-        client.release();
-      }
-      return reply.send({ status: 'ok', database: 'ok', mode: config.mode, pool: pool.stats() });
-    } catch {
-      return reply.code(503).send({ status: 'unavailable', database: 'unreachable', mode: config.mode, pool: pool.stats() });
-    }
+    if (await health.check()) return reply.send({ status: 'ok', database: 'ok', mode: config.mode, pool: { max: pool.max } });
+    return reply.code(503).send({ status: 'unavailable', database: 'unreachable', mode: config.mode, pool: { max: pool.max } });
   });
 
-  /** Pool usage since start (or since the last reset): used by the exact-count ladder. */
-  app.get('/internal/pool', async () => pool.stats());
-  app.post('/internal/pool/reset', async () => {
-    pool.resetStats();
-    return pool.stats();
-  });
+  // Pool usage since start (or since the last reset), for the runner that started this API: only
+  // with API_INTERNAL_TOKEN set, and only to a request that carries it.
+  if (config.internalToken !== null) {
+    const expected = Buffer.from(config.internalToken);
+    await app.register(async (internal) => {
+      internal.addHook('onRequest', async (req) => {
+        const given = Buffer.from(String(req.headers[HEADERS.internalToken] ?? ''));
+        if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+          throw new HttpProblem(401, 'unauthorized', 'internal_token', `send ${HEADERS.internalToken}: <API_INTERNAL_TOKEN>`);
+        }
+      });
+      internal.get('/internal/pool', async () => pool.stats());
+      internal.post('/internal/pool/reset', async () => {
+        pool.resetStats();
+        return pool.stats();
+      });
+    });
+  }
 
   const authenticate = async (req: FastifyRequest): Promise<void> => {
     req.receivedAt = performance.now();

@@ -98,6 +98,8 @@ export interface ApiConfig {
   readonly faultEvery: number;
   readonly slowAckMs: number;
   readonly foldAfter: number;
+  /** /internal/* answers only with this token (x-internal-token); null: /internal/* does not exist. */
+  readonly internalToken: string | null;
   readonly jwtSecret: string;
   readonly bodyLimitBytes: number;
 }
@@ -270,6 +272,8 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
   const faultEvery = int(env, 'API_FAULT_EVERY', 4, 1, 1_000_000, p);
   const slowAckMs = int(env, 'API_SLOW_ACK_MS', 2500, 0, 120_000, p);
   const foldAfter = int(env, 'API_FOLD_AFTER', 64, 1, 1_000_000, p);
+  const internalToken = env.API_INTERNAL_TOKEN || null;
+  if (internalToken !== null && internalToken.length < 16) p.add('API_INTERNAL_TOKEN', '(hidden)', 'at least 16 characters');
   const bodyLimitBytes = int(env, 'API_BODY_LIMIT_BYTES', 4096, 64, 10 * 1024 * 1024, p);
   const jwtSecret = env.JWT_SECRET ?? '';
   if (jwtSecret.length < 32)
@@ -288,6 +292,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     faultEvery,
     slowAckMs,
     foldAfter,
+    internalToken,
     jwtSecret,
     bodyLimitBytes,
   });

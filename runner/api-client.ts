@@ -22,10 +22,11 @@ export async function readBalance(target: string, token: string, id: string): Pr
 }
 
 /** Connection-pool usage the reference API reports (GET /internal/pool); null for other targets. */
-export async function poolStats(target: string, action: 'read' | 'reset'): Promise<PoolStats | null> {
+export async function poolStats(target: string, action: 'read' | 'reset', internalToken: string): Promise<PoolStats | null> {
   try {
     const res = await fetch(`${target}/internal/pool${action === 'reset' ? '/reset' : ''}`, {
       method: action === 'reset' ? 'POST' : 'GET',
+      headers: { 'x-internal-token': internalToken },
       signal: AbortSignal.timeout(3000),
     });
     return res.ok ? ((await res.json()) as PoolStats) : null;

@@ -60,7 +60,7 @@ export async function measureStep(o: StepOptions): Promise<Measurement> {
   const sqlDir = path.dirname(config.verifySqlPath);
   const baseline = await takeBaseline(env.server.url, sqlDir);
   writeBaselineFile(baselineFile, baseline);
-  if (env.api) await poolStats(env.target, 'reset');
+  if (env.api) await poolStats(env.target, 'reset', env.api.internalToken);
   const run = await runArtillery({
     root: config.root,
     artilleryDir: config.artilleryDir,
@@ -80,7 +80,7 @@ export async function measureStep(o: StepOptions): Promise<Measurement> {
   // A plugin the scenario names but Artillery could not load leaves its checks unmeasured: say so by name.
   for (const line of run.missingPlugins) crashes.push(`${o.label}: ${line.replace(/\s+warn$/, '')}`);
   if (env.api && env.api.child.process.exitCode !== null) crashes.push(`${o.label}: the reference API exited with code ${env.api.child.process.exitCode}`);
-  const pool = env.api ? await poolStats(env.target, 'read') : null;
+  const pool = env.api ? await poolStats(env.target, 'read', env.api.internalToken) : null;
 
   const rows = await o.judge({ report: run.report, pool });
   // The three checks read at once, each in its own READ ONLY transaction.

@@ -2,6 +2,7 @@
  * Starts the reference API (api/main.ts) as a child process and waits until it listens; checks
  * that any target, ours or a user's, answers GET /health.
  */
+import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import type { ApiMode } from '../lib/config';
 import { PackError } from '../lib/errors';
@@ -10,6 +11,8 @@ import { Child, startChild } from './processes';
 export interface RunningApi {
   readonly url: string;
   readonly child: Child;
+  /** The token this run gave the API for /internal/* (never printed). */
+  readonly internalToken: string;
   stop(): Promise<void>;
 }
 
@@ -21,6 +24,7 @@ export async function startReferenceApi(opts: {
   mode: ApiMode;
   logFile: string;
 }): Promise<RunningApi> {
+  const internalToken = randomBytes(24).toString('hex');
   let ready: (url: string) => void = () => undefined;
   const readyLine = new Promise<string>((resolve) => (ready = resolve));
   const child = startChild('reference API', process.execPath, [path.join(opts.root, 'dist', 'api', 'main.js')], {
@@ -32,6 +36,7 @@ export async function startReferenceApi(opts: {
       JWT_SECRET: opts.jwtSecret,
       API_PORT: String(opts.port),
       API_MODE: opts.mode,
+      API_INTERNAL_TOKEN: internalToken,
     },
     onLine: (line) => {
       const m = /^READY (\S+)/.exec(line);
@@ -49,7 +54,7 @@ export async function startReferenceApi(opts: {
     const why = 'exit' in result ? `exited with code ${result.exit.code}` : 'did not start within 30 s';
     throw new PackError('LT_API_FAILED', `the reference API ${why} (log: ${opts.logFile})`);
   }
-  return { url: result.url, child, stop: () => child.stop() };
+  return { url: result.url, child, internalToken, stop: () => child.stop() };
 }
 
 /** Waits until GET <target>/health answers 200. */
