@@ -166,15 +166,20 @@ export function buildModel(report: ArtilleryReport, scenario: ScenarioContext | 
       labels,
       series: [{ label: 'requests/s', values: ps.map((x) => (x.p.counters['http.requests'] ?? 0) / x.seconds) }],
     });
+    // Status codes and, beside them, the client-side errors (errors.<code>: no answer at all).
     const codes = [...new Set(ps.flatMap((x) => Object.keys(x.p.counters).filter((k) => /^http\.codes\.\d+$/.test(k))))].sort();
-    if (codes.length > 0)
+    const errors = [...new Set(ps.flatMap((x) => Object.keys(x.p.counters).filter((k) => k.startsWith('errors.'))))].sort();
+    if (codes.length + errors.length > 0)
       charts.push({
         id: 'codes',
-        title: 'Status codes over time',
+        title: errors.length > 0 ? 'Status codes and client errors over time' : 'Status codes over time',
         kind: 'stacked',
         unit: 'responses',
         labels,
-        series: codes.map((k) => ({ label: k.replace('http.codes.', ''), values: ps.map((x) => x.p.counters[k] ?? 0) })),
+        series: [
+          ...codes.map((k) => ({ label: k.replace('http.codes.', ''), values: ps.map((x) => x.p.counters[k] ?? 0) })),
+          ...errors.map((k) => ({ label: `no answer: ${k.slice('errors.'.length)}`, values: ps.map((x) => x.p.counters[k] ?? 0) })),
+        ],
       });
     else missing.push('status codes: no http.codes.* counters');
     if (hasPack) {
@@ -306,6 +311,30 @@ export function buildModel(report: ArtilleryReport, scenario: ScenarioContext | 
 }
 
 /** "What broke first / what would break next", from the data the run has. */
+/**
+ * Why requests failed, from any Artillery report: each error status (409 aside, a refusal the
+ * contract allows) and each client-side error code (`errors.ECONNRESET`, `errors.ETIMEDOUT`, ...:
+ * the request got no answer), with counts. Null when the report counted no request.
+ */
+export function failureReasons(report: ArtilleryReport): string | null {
+  const c = report.aggregate.counters;
+  if (!(c['http.requests'] ?? 0) && !Object.keys(c).some((k) => k.startsWith('errors.'))) return null;
+  const statuses = Object.entries(c)
+    .filter(([k, v]) => /^http\.codes\.[45]\d\d$/.test(k) && k !== 'http.codes.409' && v > 0)
+    .map(([k, v]) => `${k.slice('http.codes.'.length)} × ${n(v)}`);
+  const errors = Object.entries(c)
+    .filter(([k, v]) => k.startsWith('errors.') && v > 0)
+    .sort(([, x], [, y]) => y - x)
+    .map(([k, v]) => `${k.slice('errors.'.length)} × ${n(v)}`);
+  if (statuses.length === 0 && errors.length === 0) return 'Why requests failed: none did (no error status, no client-side error).';
+  return `Why requests failed: ${[
+    statuses.length > 0 ? `error statuses ${statuses.join(', ')}` : null,
+    errors.length > 0 ? `no answer (client-side errors) ${errors.join(', ')}` : null,
+  ]
+    .filter(Boolean)
+    .join('; ')}.`;
+}
+
 export function findingsFor(report: ArtilleryReport, scenario: ScenarioContext | null, operations: readonly OperationRow[]): string[] {
   const out: string[] = [];
   const slowest = [...operations].filter((o) => o.p95 !== null).sort((x, y) => (y.p95 ?? 0) - (x.p95 ?? 0))[0];
@@ -338,6 +367,8 @@ export function findingsFor(report: ArtilleryReport, scenario: ScenarioContext |
     out.push(
       `Connection pool: at most ${pool.maxInUse} of ${pool.max} connections in use; ${n(pool.waits)} checkouts waited, ${pool.timeouts} timed out.${pool.waits > 0 && pool.maxInUse >= pool.max ? ' The pool was saturated: it is what would break next under more load.' : ''}`,
     );
+  const why = failureReasons(report);
+  if (why) out.push(why);
   const p99 = report.aggregate.summaries['http.response_time']?.p99;
   const p50 = report.aggregate.summaries['http.response_time']?.median;
   if (p99 && p50 && p99 > 4 * p50)

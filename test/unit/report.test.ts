@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArtilleryReport } from '../../formats/artillery-json';
-import { buildModel, headline } from '../../report/model';
+import { buildModel, failureReasons, headline } from '../../report/model';
 import { renderScenarioHtml, esc, scriptJson } from '../../report/html';
 import { compareRuns, formatCompare } from '../../report/compare';
 import { renderResultsMarkdown } from '../../report/results-md';
@@ -42,6 +42,50 @@ const packReport = {
 };
 
 describe('report model', () => {
+  it('says why requests failed, for any Artillery report: error statuses and client-side error codes, in total and over time', () => {
+    const period = (t: number, counters: Record<string, number>) => ({ period: t, counters, rates: {}, summaries: {} });
+    const r = parseArtilleryReport(
+      JSON.stringify({
+        aggregate: {
+          counters: { 'http.requests': 30, 'http.codes.200': 20, 'http.codes.409': 2, 'http.codes.503': 3, 'errors.ECONNRESET': 4, 'errors.ETIMEDOUT': 1 },
+          rates: {},
+          summaries: {},
+          firstMetricAt: 1_700_000_000_000,
+          lastMetricAt: 1_700_000_020_000,
+        },
+        intermediate: [
+          period(1_700_000_000_000, { 'http.requests': 15, 'http.codes.200': 15 }),
+          period(1_700_000_010_000, {
+            'http.requests': 15,
+            'http.codes.200': 5,
+            'http.codes.409': 2,
+            'http.codes.503': 3,
+            'errors.ECONNRESET': 4,
+            'errors.ETIMEDOUT': 1,
+          }),
+        ],
+      }),
+      'faults.json',
+    );
+    expect(failureReasons(r)).toBe('Why requests failed: error statuses 503 × 3; no answer (client-side errors) ECONNRESET × 4, ETIMEDOUT × 1.');
+    const m = buildModel(r, null, null, 'faults.json');
+    expect(m.findings).toContain(failureReasons(r));
+    const codes = m.charts.find((c) => c.id === 'codes')!;
+    expect(codes.title).toBe('Status codes and client errors over time');
+    expect(codes.series.map((s) => [s.label, s.values])).toEqual(
+      expect.arrayContaining([
+        ['503', [0, 3]],
+        ['no answer: ECONNRESET', [0, 4]],
+        ['no answer: ETIMEDOUT', [0, 1]],
+      ]),
+    );
+    // A clean run says so; a report with no request says nothing.
+    expect(failureReasons(parseArtilleryReport(JSON.stringify({ aggregate: { counters: { 'http.requests': 5, 'http.codes.200': 5 } } }), 'ok.json'))).toBe(
+      'Why requests failed: none did (no error status, no client-side error).',
+    );
+    expect(failureReasons(parseArtilleryReport(JSON.stringify({ aggregate: { counters: {} } }), 'empty.json'))).toBeNull();
+  });
+
   it('renders any Artillery 2 report and says what is missing instead of crashing', () => {
     const m = buildModel(plain, null, null, 'plain.json');
     expect(m.tiles.find((t) => t.label === 'requests')!.value).not.toBe('–');
