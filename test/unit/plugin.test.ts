@@ -144,7 +144,8 @@ describe('history batching (off the request path)', () => {
     w.write({ ...e, type: 'ok' });
     const lines = () => fs.readFileSync(w.file, 'utf8').split('\n').filter(Boolean);
     expect(lines()).toEqual([]); // nothing on disk yet: no write per request
-    await new Promise((r) => setTimeout(r, 120));
+    // Then the timer's batch lands (polled: a loaded machine may run the 50-ms timer late).
+    for (const until = Date.now() + 5000; lines().length < 2 && Date.now() < until;) await new Promise((r) => setTimeout(r, 20));
     expect(lines()).toHaveLength(2);
     w.write({ ...e, key: 'k2' });
     w.close();
