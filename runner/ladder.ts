@@ -16,6 +16,7 @@ import { readBalance } from './api-client';
 import { tokenFor } from '../processors/selection';
 import { criterionRow, decide } from './judge';
 import { loadScenario } from './scenario-config';
+import { median } from './repeat';
 import { LADDER_STEPS, LadderStepResult, ladderRows } from './ladder-checks';
 import { startEnvironment } from './environment';
 import { measureStep } from './measure';
@@ -101,10 +102,6 @@ export async function runLadder(
   out('');
   out(`=== Exact-count ladder${repeat > 1 ? ` (${repeat} rounds; burst: median, min-max)` : ''} ===`);
   const byStep = opts.steps.map((claims) => results.filter((r) => r.claims === claims));
-  const median = (xs: number[]): number => {
-    const v = [...xs].sort((a, b) => a - b);
-    return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
-  };
   out(
     table(
       ['claims', 'stock', 'succeeded', 'refused', 'remaining', 'burst ms', 'max latency ms', 'pool in use / waits / timeouts', 'result'],

@@ -11,18 +11,13 @@
  * the runs that measured it, and the row fails when none did.
  */
 import { compare, formatValue } from 'artillery-plugin-isolation';
-import type { CheckRow, RowMeasure } from '../formats/summary';
+import type { CheckRow } from '../formats/summary';
+import { missedBy } from './series-criteria';
 
 export function median(values: readonly number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-function missedBy(v: number, m: RowMeasure): number {
-  if (compare(v, m)) return 0;
-  const bound = m.op === 'between' && v > m.limit ? (m.upper ?? m.limit) : m.limit;
-  return bound === 0 ? Infinity : Math.abs(v - bound) / Math.abs(bound);
 }
 
 function combineCorrectness(runs: readonly CheckRow[]): CheckRow {

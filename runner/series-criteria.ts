@@ -110,7 +110,7 @@ function limitText(c: Comparison, unit: Unit): string {
 }
 
 /** How far a value is past the comparison, relative to the limit it missed (0 when it passes). */
-function missedBy(v: number, c: Comparison): number {
+export function missedBy(v: number, c: Pick<Comparison, 'op' | 'limit' | 'upper'>): number {
   if (compare(v, c)) return 0;
   const bound = c.op === 'between' && v > c.limit ? (c.upper ?? c.limit) : c.limit;
   return bound === 0 ? Infinity : Math.abs(v - bound) / Math.abs(bound);
