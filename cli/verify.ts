@@ -1,5 +1,6 @@
 /**
  * npm run load-test:verify [-- --history <dir>] [--report <artillery.json>] [--baseline <file>] [--integrity-only]
+ * npm run load-test:verify -- --snapshot <file>   (only write the baseline, before a load the pack does not run)
  *
  * 1. Runs verify/verify-integrity.sql (or VERIFY_SQL) against the database and prints the
  *    violating rows; zero rows is the pass. Replays the ledger in order (ledger-order.sql) for
@@ -13,22 +14,23 @@
  * Never valid by default: with nothing to reconcile against the verdict is unknown (exit 2),
  * unless --integrity-only asks for the final-state checks alone. Every query is READ ONLY.
  *
- * Exit codes (Jepsen's): 0 valid, 1 invalid (violations, lost/duplicated/unexpected writes),
- * 2 unknown (could not check: no history, database unreachable, not set up, SQL invalid), 4
+ * Exit codes (Jepsen's): 0 valid, 1 invalid (violations, lost/duplicated/unexpected writes) or
+ * conditional (counters mode agreeing: no history to prove it), 2 unknown (could not check: no history, database unreachable, not set up, SQL invalid), 4
  * embedded PostgreSQL failed, 254 bad arguments.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadPackConfig } from '../lib/config';
+import { EXIT, PackError } from '../lib/errors';
 import { main, parseArgs } from '../lib/main';
 import { startDatabaseServer } from '../db/embedded';
 import { Fixture, loadFixture } from '../seed/fixture';
 import { readArtilleryReport } from '../formats/artillery-json';
-import { readBaselineFile } from '../formats/baseline';
+import { readBaselineFile, writeBaselineFile } from '../formats/baseline';
 import { SUMMARY_FILE, ScenarioOutcome, readRunSummary, type ReconciliationResult } from '../formats/summary';
 import { runFolders } from '../report/write';
 import { formatIntegrity, judgeIntegrity, runIntegritySql } from '../verify/integrity';
-import { formatReconciliation, reconcileRun, replayLedger } from '../verify/reconciliation';
+import { formatReconciliation, reconcileRun, replayLedger, takeBaseline } from '../verify/reconciliation';
 import { Verdict, compose, exitCodeFor } from '../verify/verdict';
 
 /**
@@ -89,10 +91,24 @@ async function reconcile(
 }
 
 main(async (argv) => {
-  const args = parseArgs(argv, { options: ['history', 'report', 'baseline'], flags: ['integrity-only'] });
+  const args = parseArgs(argv, { options: ['history', 'report', 'baseline', 'snapshot'], flags: ['integrity-only'] });
   const config = loadPackConfig();
   const sqlDir = path.dirname(config.verifySqlPath);
+  const snapshot = args.options.get('snapshot');
+  if (snapshot !== undefined && fs.existsSync(snapshot)) {
+    throw new PackError('LT_USAGE', `--snapshot ${snapshot} exists already`, { hint: 'name a new file: a baseline is taken once, before the load' });
+  }
   const server = await startDatabaseServer(config.db, (l) => console.error(l));
+  if (snapshot !== undefined) {
+    // The reconciliation inputs before a load the pack does not run (a distributed run): READ ONLY.
+    const baseline = await takeBaseline(server.url, sqlDir);
+    writeBaselineFile(path.resolve(snapshot), baseline);
+    console.log(
+      `baseline of ${baseline.keys.length} key(s) and ${baseline.balances.length} authorization(s) written to ${snapshot}; run the load, then --baseline ${snapshot}`,
+    );
+    await server.stop();
+    return EXIT.OK;
+  }
   // The three reads run at once, each in its own READ ONLY transaction (PostgreSQL works on one
   // while this process parses another); they are printed in order.
   const replayed = settleLater(replayLedger(server.url, sqlDir));
@@ -113,7 +129,7 @@ main(async (argv) => {
 
   const recon = await reconciled;
   if (recon) {
-    if (recon.auto) console.log(`\n(reconciling with the history of run ${recon.auto}, the last one on this data)`);
+    if (recon.auto) console.log(`\n(reconciling with what run ${recon.auto} recorded, the last one on this data)`);
     if (recon.result) {
       console.log('');
       console.log(formatReconciliation(recon.result));
@@ -126,6 +142,13 @@ main(async (argv) => {
     }
   }
   const all = compose('verify', verdicts);
+  // Counters mode agreeing is CONDITIONAL, as in the runner: a lost write and a duplicated one
+  // cancel out unseen, so it never passes on its own (exit 1, README "Never valid by default").
+  if (all.valid === true && recon?.result?.mode === 'counters') {
+    console.log('\nCONDITIONAL: every check made passed, but reconciliation ran on counters only (no operation history): not a pass on its own');
+    await server.stop();
+    return EXIT.FAILED;
+  }
   if (all.valid !== true) {
     console.log(
       `\n${all.valid === false ? 'FAIL' : 'UNKNOWN'}: ${

@@ -52,7 +52,11 @@ export const DECISIONS: readonly Decision[] = ['GO', 'CONDITIONAL', 'NO-GO', 'UN
 /** What each decision means: the one wording, printed by the runner and written into the reports. */
 export const DECISION_MEANING: Readonly<Record<Decision, { readonly meaning: string; readonly qualifier: string | null }>> = {
   GO: { meaning: 'every criterion passed, integrity returned 0 rows, nothing crashed', qualifier: null },
-  CONDITIONAL: { meaning: 'correct, but performance thresholds were missed by 50% or less (optimize before relying on it)', qualifier: 'between GO and NO-GO' },
+  CONDITIONAL: {
+    meaning:
+      'no correctness check failed, but a performance threshold was missed by 50% or less, or a correctness check was made in a mode too weak for a GO (see why)',
+    qualifier: 'between GO and NO-GO',
+  },
   'NO-GO': {
     meaning: 'a correctness check failed, a threshold was missed by more than 50%, or something crashed',
     qualifier: 'optimization or a fix required',
@@ -127,7 +131,7 @@ export interface ScenarioOutcome {
   readonly reconciliation: ReconciliationResult;
   readonly replay: ReplayResult;
   readonly generator: GeneratorLoad;
-  readonly historyDir: string;
+  readonly historyDir: string | null;
   /** The reconciliation inputs before the load (formats/baseline.ts). */
   readonly baselineFile: string;
   /** Present when the scenario ran more than once (`--repeat N`). */
@@ -155,6 +159,8 @@ export interface RunSummary {
   readonly apiMode: string;
   readonly startedAt: string;
   readonly endedAt: string;
+  /** Set when the run was split over N Artillery processes or ran without a shared history (runner/distributed.ts). */
+  readonly distribution?: { readonly workers: number; readonly sharedHistory: boolean };
   readonly scenarios: readonly ScenarioOutcome[];
   readonly crashes: readonly string[];
   readonly decision: Decision;

@@ -49,7 +49,8 @@ export async function runArtillery(opts: {
   /** Artillery's package folder (PackConfig.artilleryDir). */
   artilleryDir: string;
   scenarioFile: string;
-  profile: string;
+  /** The Artillery environment (`--environment`); null for a script prepared already (runner/distributed.ts). */
+  profile: string | null;
   target: string;
   reportFile: string;
   logFile: string;
@@ -71,8 +72,7 @@ export async function runArtillery(opts: {
       path.join(__dirname, 'no-telemetry.js'),
       artilleryBin(opts.artilleryDir),
       'run',
-      '--environment',
-      opts.profile,
+      ...(opts.profile === null ? [] : ['--environment', opts.profile]),
       '--target',
       opts.target,
       '--output',

@@ -16,6 +16,7 @@ import { formatIntegrity, runIntegritySql } from '../verify/integrity';
 import { formatReconciliation, reconcileRun, replayLedger, takeBaseline } from '../verify/reconciliation';
 import { poolStats } from './api-client';
 import { ArtilleryRun, CloudOptions, runArtillery } from './artillery';
+import { Distribution, runDistributed } from './distributed';
 import type { Environment } from './environment';
 import { integrityRow, reconciliationRow, replayRow } from './judge';
 
@@ -32,6 +33,8 @@ export interface StepOptions {
   readonly runDir: string;
   readonly artilleryEnv?: Readonly<Record<string, string>>;
   readonly cloud?: CloudOptions;
+  /** N processes as distributed workers, with or without a shared history (runner/distributed.ts); one process by default. */
+  readonly distribution?: Distribution;
   readonly onLine?: (line: string) => void;
   /** The rows judged from Artillery's report (and the pool) before integrity and reconciliation. */
   readonly judge: (m: { readonly report: ArtilleryReport; readonly pool: PoolStats | null }) => Promise<CheckRow[]>;
@@ -61,7 +64,8 @@ export async function measureStep(o: StepOptions): Promise<Measurement> {
   const baseline = await takeBaseline(env.server.url, sqlDir);
   writeBaselineFile(baselineFile, baseline);
   if (env.api) await poolStats(env.target, 'reset', env.api.internalToken);
-  const run = await runArtillery({
+  const dist = o.distribution ?? { workers: 1, sharedHistory: true };
+  const common = {
     root: config.root,
     artilleryDir: config.artilleryDir,
     scenarioFile: o.scenarioFile,
@@ -69,10 +73,14 @@ export async function measureStep(o: StepOptions): Promise<Measurement> {
     target: env.target,
     reportFile: path.join(o.runDir, `${o.slug}.json`),
     logFile: path.join(o.runDir, `${o.slug}.artillery.log`),
-    env: { FIXTURE_PATH: config.fixturePath, ISOLATION_HISTORY_DIR: historyDir, ...o.artilleryEnv },
+    // Without a shared history (as on a cloud runner) reconciliation falls back to the counters.
+    env: { FIXTURE_PATH: config.fixturePath, ...(dist.sharedHistory ? { ISOLATION_HISTORY_DIR: historyDir } : {}), ...o.artilleryEnv },
     ...(o.cloud ? { cloud: o.cloud } : {}),
-    ...(o.onLine ? { onLine: o.onLine } : {}),
-  });
+  };
+  const run =
+    dist.workers > 1
+      ? await runDistributed({ ...common, workers: dist.workers, ...(o.onLine ? { onLine: (line: string) => o.onLine!(line) } : {}) })
+      : await runArtillery({ ...common, ...(o.onLine ? { onLine: o.onLine } : {}) });
   const crashes: string[] = [];
   // 1: a check failed (ensure, the plugin's expectations); 21: artillery-plugin-expect saw an
   // answer off the contract. Both are judged by their own rows, not as a crash.
@@ -87,7 +95,7 @@ export async function measureStep(o: StepOptions): Promise<Measurement> {
   const [integrity, replayed, reconciliation] = await Promise.all([
     runIntegritySql(env.server.url, config.verifySqlPath),
     replayLedger(env.server.url, sqlDir),
-    reconcileRun({ databaseUrl: env.server.url, historyDir, report: run.report, baseline, sqlDir }),
+    reconcileRun({ databaseUrl: env.server.url, historyDir: dist.sharedHistory ? historyDir : null, report: run.report, baseline, sqlDir }),
   ]);
   rows.push(integrityRow(o.label, integrity));
   const replay: ReplayResult = { checked: replayed !== null, verdict: replayed, counts: replayed?.counts ?? {} };
@@ -99,5 +107,5 @@ export async function measureStep(o: StepOptions): Promise<Measurement> {
   }
   const generator = judgeGenerator(run.cpu, summaryOf(run.report.aggregate, METRICS.loopDelay));
   if (generator.saturated) o.out(`  warning: the load generator was the limit (${generator.reasons.join('; ')}): the latency measured is partly the client's`);
-  return { run, pool, rows, integrity, reconciliation, replay, generator, historyDir, baselineFile, crashes };
+  return { run, pool, rows, integrity, reconciliation, replay, generator, historyDir: dist.sharedHistory ? historyDir : null, baselineFile, crashes };
 }

@@ -23,6 +23,7 @@ import { criterionRow, decide } from './judge';
 import { measureStep } from './measure';
 import { combineRepeats, shownRun } from './repeat';
 import type { CloudOptions } from './artillery';
+import type { Distribution } from './distributed';
 import { postCheckRows } from './post-checks';
 import { describeLine, formatPreflight, runPreflight } from './preflight';
 import { formatProgress, parseProgressLine } from './progress';
@@ -42,6 +43,8 @@ export interface RunOptions {
   readonly cloud?: CloudOptions;
   /** Run each scenario this many times (runner/repeat.ts): latency on the median, correctness in every run. */
   readonly repeat?: number;
+  /** N Artillery processes as distributed workers, and whether they share a history (runner/distributed.ts). */
+  readonly distribution?: Distribution;
   readonly out: (line: string) => void;
 }
 
@@ -189,6 +192,7 @@ async function measureOnce(
     runDir,
     artilleryEnv: { ISOLATION_PROGRESS: '1' },
     ...(opts.cloud ? { cloud: opts.cloud } : {}),
+    ...(opts.distribution ? { distribution: opts.distribution } : {}),
     onLine: (line) => {
       const progress = parseProgressLine(line);
       if (progress) out(`  ${formatProgress(progress, { index, of, elapsedSeconds: (Date.now() - started) / 1000, expectedSeconds: expected })}`);
@@ -226,6 +230,13 @@ export async function runPlan(config: PackConfig, opts: RunOptions): Promise<Run
   const loaded = preflight(config, opts, startedAt);
   const { runId, runDir } = createRunDir(config.reportsDir, opts.profile, startedAt);
   out(`run ${runId}: ${loaded.length} scenario(s), profile ${opts.profile}; output in ${path.relative(process.cwd(), runDir) || runDir}`);
+  const dist = opts.distribution;
+  if (dist && (dist.workers > 1 || !dist.sharedHistory)) {
+    out(
+      `distributed shape: ${dist.workers} Artillery process(es) on one target (Artillery's divideWork; reports combined with its SSMS); ` +
+        (dist.sharedHistory ? 'one shared history' : 'no shared history: reconciliation from the combined counters, CONDITIONAL at best'),
+    );
+  }
 
   const env = await startEnvironment(config, { apiMode: opts.apiMode, runDir, out });
   await warm(config, env, opts);
@@ -251,6 +262,7 @@ export async function runPlan(config: PackConfig, opts: RunOptions): Promise<Run
     apiMode: config.target ? 'external' : opts.apiMode,
     startedAt: startedAt.toISOString(),
     endedAt: new Date().toISOString(),
+    ...(dist ? { distribution: dist } : {}),
     scenarios,
     crashes,
     decision,

@@ -51,6 +51,8 @@ export interface BeforeExitEvent {
 }
 
 export interface ArtilleryGlobal {
+  /** Artillery's metrics store class; its serializer is what distributed workers ship (worker-metrics.ts). */
+  __SSMS?: { serializeMetrics(stats: unknown): string };
   version: string;
   suggestedExitCode?: number;
   log: (...args: unknown[]) => void;

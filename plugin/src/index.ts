@@ -5,6 +5,7 @@ export * from './metrics';
 export * from './classify';
 export * from './criteria';
 export * from './server-timing';
+export type { WorkerMetricsLine } from './worker-metrics';
 export type { HistoryClose, HistoryEvent, HistoryLine } from './history';
 /** Tells Artillery to hand this plugin the current metrics format (counters, rates, summaries). */
 export const LEGACY_METRICS_FORMAT = false;

@@ -11,6 +11,7 @@
  *       isolation:
  *         route: "/api/authorizations/([^/]+)/(reserve|release|consume)"   # optional
  *         historyDir: "reports/run/history"    # optional; or ISOLATION_HISTORY_DIR
+ *         metricsFile: "worker-1.metrics"      # optional; or ISOLATION_METRICS_FILE (worker-metrics.ts)
  *         expect:
  *           - { name: "exactly 50 reserves succeed", metric: isolation.reserve.ok, equals: 50 }
  *           - { name: "error rate", metric: isolation.failed, over: isolation.requests, below: 0.02 }
@@ -20,6 +21,7 @@ import { describeResult, evaluate } from './criteria';
 import { METRICS } from './metrics';
 import { IsolationConfig, IsolationRecorder, readConfig } from './recorder';
 import { waitForClosedHistories } from './history';
+import { exportWorkerMetrics } from './worker-metrics';
 import createDebug = require('debug');
 
 /** `DEBUG=plugin:isolation`: what the plugin does, in both roles. */
@@ -90,6 +92,10 @@ export class Plugin {
     else {
       this.historyToAwait = config.historyDir;
       this.installMainChecks(artillery, config);
+      if (config.metricsFile) {
+        debug('main thread: writing serialized period metrics to %s', config.metricsFile);
+        exportWorkerMetrics(config.metricsFile, events as Parameters<typeof exportWorkerMetrics>[1], artillery.__SSMS);
+      }
       if (process.env.ISOLATION_PROGRESS === '1') this.installProgress(artillery, events as StatsEvents);
     }
   }

@@ -14,11 +14,13 @@ import { parseServerTiming } from './server-timing';
 export interface IsolationConfig {
   readonly route: RegExp;
   readonly historyDir: string | null;
+  /** Main role: where to write this run's serialized metrics for a distributed combination (worker-metrics.ts). */
+  readonly metricsFile: string | null;
   readonly expect: readonly Criterion[];
 }
 
 export function readConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): IsolationConfig {
-  const c = (raw ?? {}) as { route?: unknown; historyDir?: unknown; expect?: unknown };
+  const c = (raw ?? {}) as { route?: unknown; historyDir?: unknown; metricsFile?: unknown; expect?: unknown };
   const problems: string[] = [];
   let route = DEFAULT_ROUTE;
   if (c.route !== undefined) {
@@ -30,6 +32,7 @@ export function readConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): 
     }
   }
   if (c.historyDir !== undefined && typeof c.historyDir !== 'string') problems.push('plugins.isolation.historyDir must be a path');
+  if (c.metricsFile !== undefined && typeof c.metricsFile !== 'string') problems.push('plugins.isolation.metricsFile must be a path');
   let expect: Criterion[] = [];
   try {
     expect = parseCriteria(undefined, c.expect);
@@ -38,7 +41,8 @@ export function readConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): 
   }
   if (problems.length > 0) throw new CriteriaError(`artillery-plugin-isolation: invalid configuration: ${problems.join('; ')}`);
   const historyDir = (typeof c.historyDir === 'string' && c.historyDir) || env.ISOLATION_HISTORY_DIR || null;
-  return { route, historyDir, expect };
+  const metricsFile = (typeof c.metricsFile === 'string' && c.metricsFile) || env.ISOLATION_METRICS_FILE || null;
+  return { route, historyDir, metricsFile, expect };
 }
 
 /** Replaces {{ name }} with context variables (what Artillery will send), leaving others as they are. */
