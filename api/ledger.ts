@@ -73,10 +73,13 @@ export class LedgerService {
 
   /** Schema changes a fault mode needs (double-apply needs duplicates to be storable). */
   async prepareMode(): Promise<void> {
-    if (this.opts.mode !== 'double-apply') return;
+    if (this.opts.mode === 'safe') return;
     const client = await this.pool.connect();
     try {
-      await client.query('ALTER TABLE unit_ledger DROP CONSTRAINT IF EXISTS unit_ledger_idempotency_key_unique');
+      // A mode that must corrupt the data for the verifier to catch it cannot have the database
+      // refuse the corruption: the capacity CHECK goes (db/migrations/004; setup restores it).
+      await client.query('ALTER TABLE authorizations DROP CONSTRAINT IF EXISTS authorizations_within_capacity');
+      if (this.opts.mode === 'double-apply') await client.query('ALTER TABLE unit_ledger DROP CONSTRAINT IF EXISTS unit_ledger_idempotency_key_unique');
     } finally {
       client.release();
     }
@@ -117,10 +120,11 @@ export class LedgerService {
     }
   }
 
-  private async lookupReplay(client: PoolClient, key: string, hash: string): Promise<UnitOutcome | null> {
+  /** The stored outcome of a key, within the organization that sent it (keys are scoped per organization). */
+  private async lookupReplay(client: PoolClient, organizationId: string, key: string, hash: string): Promise<UnitOutcome | null> {
     const prior = await client.query<{ request_hash: string; status_code: number; response_body: Record<string, unknown> }>(
-      'SELECT request_hash, status_code, response_body FROM idempotency_keys WHERE idempotency_key = $1',
-      [key],
+      'SELECT request_hash, status_code, response_body FROM idempotency_keys WHERE organization_id = $1 AND idempotency_key = $2',
+      [organizationId, key],
     );
     const row = prior.rows[0];
     if (!row) return null;
@@ -134,7 +138,7 @@ export class LedgerService {
    */
   private async attemptInOneTrip(client: PoolClient, req: UnitRequest, key: string, hash: string, afterDuplicate: boolean): Promise<UnitOutcome> {
     if (afterDuplicate) {
-      const replay = await this.lookupReplay(client, key, hash);
+      const replay = await this.lookupReplay(client, req.organizationId, key, hash);
       if (replay) return replay;
     }
     const res = await client.query<{
@@ -167,7 +171,7 @@ export class LedgerService {
     // idempotency_keys, which every request writes. After a 23505 the next attempt replays
     // the stored outcome of the request that won.
     if (afterDuplicate) {
-      const replay = await this.lookupReplay(client, key, hash);
+      const replay = await this.lookupReplay(client, req.organizationId, key, hash);
       if (replay) return replay;
     }
 
@@ -212,7 +216,7 @@ export class LedgerService {
       }
       const decision = decide(req.operation, req.units, balance);
       const common = { authorizationId: req.authorizationId, operation: req.operation, units: req.units, idempotencyKey: key };
-      const onConflict = mode === 'double-apply' ? ' ON CONFLICT (idempotency_key) DO NOTHING' : '';
+      const onConflict = mode === 'double-apply' ? ' ON CONFLICT (organization_id, idempotency_key) DO NOTHING' : '';
       let status: number;
       let body: Record<string, unknown>;
       if (decision.ok) {
@@ -221,13 +225,25 @@ export class LedgerService {
         // One round trip for the three writes of an applied operation.
         await client.query(
           `WITH ledger AS (
-             INSERT INTO unit_ledger (authorization_id, operation, units, idempotency_key, practitioner_id)
-             VALUES ($1, $2, $3, $4, $5)),
+             INSERT INTO unit_ledger (authorization_id, organization_id, operation, units, idempotency_key, practitioner_id)
+             VALUES ($1, $11, $2, $3, $4, $5)),
            balances AS (
              UPDATE authorizations SET reserved_units = reserved_units + $6, consumed_units = consumed_units + $7 WHERE id = $1)
-           INSERT INTO idempotency_keys (idempotency_key, authorization_id, operation, request_hash, status_code, response_body)
-           VALUES ($4, $1, $2, $8, $9, $10)${onConflict}`,
-          [req.authorizationId, req.operation, req.units, key, req.practitionerId, decision.delta.reserved, decision.delta.consumed, hash, status, body],
+           INSERT INTO idempotency_keys (organization_id, idempotency_key, authorization_id, operation, request_hash, status_code, response_body)
+           VALUES ($11, $4, $1, $2, $8, $9, $10)${onConflict}`,
+          [
+            req.authorizationId,
+            req.operation,
+            req.units,
+            key,
+            req.practitionerId,
+            decision.delta.reserved,
+            decision.delta.consumed,
+            hash,
+            status,
+            body,
+            req.organizationId,
+          ],
         );
       } else {
         status = 409;
@@ -239,9 +255,9 @@ export class LedgerService {
           balance: balanceBody(balance),
         };
         await client.query(
-          `INSERT INTO idempotency_keys (idempotency_key, authorization_id, operation, request_hash, status_code, response_body)
-           VALUES ($1, $2, $3, $4, $5, $6)${onConflict}`,
-          [key, req.authorizationId, req.operation, hash, status, body],
+          `INSERT INTO idempotency_keys (organization_id, idempotency_key, authorization_id, operation, request_hash, status_code, response_body)
+           VALUES ($7, $1, $2, $3, $4, $5, $6)${onConflict}`,
+          [key, req.authorizationId, req.operation, hash, status, body, req.organizationId],
         );
       }
 

@@ -113,13 +113,24 @@ export async function setupDatabase(url: string, database: string, opts: { recre
 }
 
 /**
- * The ledger's unique idempotency key is dropped by the double-apply negative control. Put it
- * back; if duplicates stop that, clear the ledger only when the caller reseeds anyway (repair).
+ * The ledger's unique idempotency key is dropped by the double-apply negative control, and the
+ * capacity CHECK by every mode that overbooks. Put them back; if duplicated keys stop that, clear
+ * the ledger only when the caller reseeds anyway (repair).
  */
 export async function ensureInvariants(client: Client, repair: boolean): Promise<string | null> {
+  // The capacity CHECK (db/migrations/004), dropped by the negative-control modes that overbook.
+  const check = await client.query(`SELECT 1 FROM pg_constraint WHERE conname = 'authorizations_within_capacity'`);
+  const restoredCheck = !check.rowCount;
+  if (restoredCheck) {
+    await client.query(
+      'ALTER TABLE authorizations ADD CONSTRAINT authorizations_within_capacity CHECK (reserved_units >= 0 AND consumed_units >= 0 AND reserved_units::bigint + consumed_units <= capacity_units) NOT VALID',
+    );
+  }
   const has = await client.query(`SELECT 1 FROM pg_constraint WHERE conname = 'unit_ledger_idempotency_key_unique'`);
-  if (has.rowCount) return null;
-  const dups = await client.query(`SELECT count(*)::int AS n FROM (SELECT 1 FROM unit_ledger GROUP BY idempotency_key HAVING count(*) > 1) d`);
+  if (has.rowCount) return restoredCheck ? 'restored the capacity check constraint' : null;
+  const dups = await client.query(
+    `SELECT count(*)::int AS n FROM (SELECT 1 FROM unit_ledger GROUP BY organization_id, idempotency_key HAVING count(*) > 1) d`,
+  );
   if (dups.rows[0].n > 0) {
     if (!repair) {
       throw new PackError(
@@ -132,7 +143,7 @@ export async function ensureInvariants(client: Client, repair: boolean): Promise
     }
     await client.query('TRUNCATE idempotency_keys, unit_ledger');
   }
-  await client.query('ALTER TABLE unit_ledger ADD CONSTRAINT unit_ledger_idempotency_key_unique UNIQUE (idempotency_key)');
+  await client.query('ALTER TABLE unit_ledger ADD CONSTRAINT unit_ledger_idempotency_key_unique UNIQUE (organization_id, idempotency_key)');
   return dups.rows[0].n > 0 ? 'cleared a ledger with duplicated keys and restored its unique constraint' : 'restored the unique constraint on idempotency keys';
 }
 

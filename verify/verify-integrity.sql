@@ -62,7 +62,7 @@ SELECT k.authorization_id, 'ack_without_ledger_row', NULL, NULL, NULL, NULL, NUL
        COALESCE((k.response_body ->> 'units')::int, 0)
   FROM idempotency_keys k
  WHERE k.status_code BETWEEN 200 AND 299
-   AND NOT EXISTS (SELECT 1 FROM unit_ledger l WHERE l.idempotency_key = k.idempotency_key)
+   AND NOT EXISTS (SELECT 1 FROM unit_ledger l WHERE l.idempotency_key = k.idempotency_key AND l.authorization_id = k.authorization_id)
 UNION ALL
 SELECT c.id, 'checkpoint_mismatch', c.capacity_units, c.ledger_reserved, c.ledger_consumed,
        c.checkpoint_reserved, c.checkpoint_consumed,

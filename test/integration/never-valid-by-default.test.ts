@@ -103,7 +103,8 @@ describe('the integrity check also names keys applied twice, successes without a
     // A success recorded for a key that booked nothing.
     await query(
       url,
-      `INSERT INTO idempotency_keys (idempotency_key, authorization_id, operation, request_hash, status_code, response_body) VALUES ('ghost', $1, 'reserve', 'h', 200, '{"units": 4}')`,
+      `INSERT INTO idempotency_keys (organization_id, idempotency_key, authorization_id, operation, request_hash, status_code, response_body)
+       SELECT organization_id, 'ghost', id, 'reserve', 'h', 200, '{"units": 4}' FROM authorizations WHERE id = $1`,
       [a.id],
     );
     // Ledger rows of an authorization that does not exist (the foreign key gone, as in a schema without one).

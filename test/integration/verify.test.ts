@@ -32,6 +32,9 @@ describe('integrity verifier against a real PostgreSQL', () => {
   });
 
   it('catches hand-corrupted rows by type: overbooked, negative balance, counter mismatch (CLI exit 1)', async () => {
+    // The reference schema now refuses such balances itself (db/migrations/004); the verifier is
+    // for every schema, so the corruption is made as on one without that check.
+    await c.query('ALTER TABLE authorizations DROP CONSTRAINT authorizations_within_capacity');
     await c.query(`INSERT INTO unit_ledger (authorization_id, operation, units, idempotency_key) VALUES ($1, 'reserve', 60, 'corrupt-1')`, [ids.contention]);
     await c.query('UPDATE authorizations SET reserved_units = 60 WHERE id = $1', [ids.contention]);
     await c.query(`INSERT INTO unit_ledger (authorization_id, operation, units, idempotency_key) VALUES ($1, 'release', 5, 'corrupt-2')`, [ids.standard]);

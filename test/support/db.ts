@@ -41,3 +41,15 @@ export function runEnv(
     ...extra,
   };
 }
+
+/** One statement on its own connection (tests only). */
+export async function query(url: string, sql: string, params: unknown[] = []): Promise<import('pg').QueryResult> {
+  const { Client } = await import('pg');
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await c.query(sql, params);
+  } finally {
+    await c.end();
+  }
+}
