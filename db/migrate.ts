@@ -128,9 +128,7 @@ export async function ensureInvariants(client: Client, repair: boolean): Promise
   }
   const has = await client.query(`SELECT 1 FROM pg_constraint WHERE conname = 'unit_ledger_idempotency_key_unique'`);
   if (has.rowCount) return restoredCheck ? 'restored the capacity check constraint' : null;
-  const dups = await client.query(
-    `SELECT count(*)::int AS n FROM (SELECT 1 FROM unit_ledger GROUP BY organization_id, idempotency_key HAVING count(*) > 1) d`,
-  );
+  const dups = await client.query(`SELECT count(*)::int AS n FROM (SELECT 1 FROM unit_ledger GROUP BY organization_id, idempotency_key HAVING count(*) > 1) d`);
   if (dups.rows[0].n > 0) {
     if (!repair) {
       throw new PackError(
