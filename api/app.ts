@@ -62,6 +62,24 @@ export function serverTiming(times: Readonly<Record<string, number>>): string {
     .join(', ');
 }
 
+/**
+ * Lingering close (RFC 9112 §9.6): when the API answers before it has read the body (a 413), and
+ * the connection is to close, Node destroys the socket as soon as the answer is written. Bytes the
+ * client is still sending then make the kernel reset the connection, and a reset discards the
+ * answer before the client reads it: the client sees a dropped connection, not a 413. Here the
+ * socket ends its writing side, reads and discards for up to 2 s, then closes.
+ */
+function lingerOnClose(socket: import('node:net').Socket): void {
+  const s = socket as import('node:net').Socket & { destroySoon?: () => void };
+  s.destroySoon = () => {
+    s.end();
+    s.on('data', () => undefined);
+    s.resume();
+    setTimeout(() => s.destroy(), 2000).unref();
+    s.once('end', () => s.destroy());
+  };
+}
+
 export interface App {
   readonly app: FastifyInstance;
   readonly pool: InstrumentedPool;
@@ -81,9 +99,13 @@ export async function buildApp(config: ApiConfig, opts: { logger?: boolean } = {
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: config.bodyLimitBytes,
-    // Reject unknown properties instead of silently dropping them.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+    // Reject unknown properties instead of silently dropping them. The lax-input negative
+    // control coerces ("5" becomes 5), as a careless API does.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: config.mode === 'lax-input', allErrors: true } },
   });
+  // JSON only: Fastify's default text/plain parser would hand a string to the schema (a 400)
+  // where the contract says 415.
+  app.removeContentTypeParser('text/plain');
   const health = new HealthProbe(config.databaseUrl);
   app.addHook('onClose', async () => {
     await pool.end().catch(() => undefined);
@@ -95,7 +117,10 @@ export async function buildApp(config: ApiConfig, opts: { logger?: boolean } = {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof HttpProblem) return problem(reply, err.statusCode, err.error, err.reason, err.message);
     if (err.validation) return problem(reply, 400, 'bad_request', 'invalid_body', `${err.validationContext ?? 'body'}: ${err.message}`);
-    if (err.statusCode === 413) return problem(reply, 413, 'payload_too_large', 'body_too_large', `request body exceeds ${config.bodyLimitBytes} bytes`);
+    if (err.statusCode === 413) {
+      lingerOnClose(req.raw.socket);
+      return problem(reply, 413, 'payload_too_large', 'body_too_large', `request body exceeds ${config.bodyLimitBytes} bytes`);
+    }
     if (err.statusCode === 415) return problem(reply, 415, 'unsupported_media_type', 'unsupported_media_type', 'send Content-Type: application/json');
     if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
       return problem(reply, err.statusCode, 'bad_request', err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'empty_body' : 'invalid_json', err.message);
@@ -146,7 +171,8 @@ export async function buildApp(config: ApiConfig, opts: { logger?: boolean } = {
       // reaches the database as a value it cannot store (a 500).
       if (typeof claims.org !== 'string' || !UUID_PATTERN.test(claims.org)) throw new Error('the org claim is not a UUID');
       if (claims.sub !== undefined && (typeof claims.sub !== 'string' || !UUID_PATTERN.test(claims.sub))) throw new Error('the sub claim is not a UUID');
-      if (typeof claims.exp !== 'number') throw new Error('the token has no exp claim');
+      // The lax-input negative control accepts tokens that never expire.
+      if (typeof claims.exp !== 'number' && config.mode !== 'lax-input') throw new Error('the token has no exp claim');
       req.principal = { practitionerId: claims.sub ?? null, organizationId: claims.org.toLowerCase() };
     } catch (err) {
       const expired = err instanceof jwt.TokenExpiredError;

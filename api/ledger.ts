@@ -73,7 +73,7 @@ export class LedgerService {
 
   /** Schema changes a fault mode needs (double-apply needs duplicates to be storable). */
   async prepareMode(): Promise<void> {
-    if (this.opts.mode === 'safe') return;
+    if (this.opts.mode !== 'unsafe-read-committed' && this.opts.mode !== 'double-apply') return;
     const client = await this.pool.connect();
     try {
       // A mode that must corrupt the data for the verifier to catch it cannot have the database

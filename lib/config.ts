@@ -14,7 +14,7 @@ import { PackError } from './errors';
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** Deliberately broken behaviours of the reference API, used as negative controls only. */
-export const API_MODES = ['safe', 'unsafe-read-committed', 'lost-ack', 'double-apply', 'phantom-409', 'slow-ack', 'off-contract'] as const;
+export const API_MODES = ['safe', 'unsafe-read-committed', 'lost-ack', 'double-apply', 'phantom-409', 'slow-ack', 'off-contract', 'lax-input'] as const;
 export type ApiMode = (typeof API_MODES)[number];
 
 /** The one parser of an API mode, wherever it comes from (`--api-mode`, `--mode`, API_MODE). */

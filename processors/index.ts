@@ -121,3 +121,5 @@ export async function joinLadderWave(context: Context): Promise<void> {
   const delay = barrierDelay(now, waveStart, num(context.vars, 'waveBarrierMs', 1100));
   if (delay > 0) await new Promise((r) => setTimeout(r, delay));
 }
+
+export { prepareEdge, sendEdgeClasses } from './edge';

@@ -201,7 +201,7 @@ async function measureOnce(
     judge: async ({ report }) => [
       ...evaluate(report.aggregate, scenario.criteria).map((r) => criterionRow(def.id, r)),
       ...scenario.checks.series.map((c) => seriesRow(def.id, c, report, scenario.config.phases)),
-      ...(await postCheckRows({ scenario: def.id, target: env.target, fixture }, scenario.checks.postChecks)),
+      ...(await postCheckRows({ scenario: def.id, target: env.target, fixture, report }, scenario.checks.postChecks)),
     ],
     print: 'always',
     out,

@@ -12,11 +12,16 @@ import { tokenFor } from '../processors/selection';
 import { CHECK_KINDS, CheckKind, CheckRow } from '../formats/summary';
 import { readBalance } from './api-client';
 import { parseEntries } from './pack-entries';
+import type { ArtilleryReport } from '../formats/artillery-json';
+import { EDGE_CLASSES, describeExpected } from '../edge/classes';
+import { EDGE_METRICS, tallyClasses } from '../edge/metrics';
 
 export interface PostCheckContext {
   readonly scenario: string;
   readonly target: string;
   readonly fixture: Fixture;
+  /** The scenario's Artillery report (combined, on a distributed run). */
+  readonly report: ArtilleryReport;
 }
 
 export interface PostCheckSpec {
@@ -55,9 +60,64 @@ const targetsExactlyFull: PostCheck = {
   },
 };
 
+/**
+ * load-test:edge: every bad-input class got the answer the contract names. Lists each class that
+ * did not, with what came back, and each class skipped, with why.
+ */
+const edgeClasses: PostCheck = {
+  what: 'every bad-input class of edge/classes.ts was answered as the contract says (from the edge.* counters)',
+  validate: () => [],
+  run(ctx) {
+    const counters = ctx.report.aggregate.counters;
+    const tally = tallyClasses(
+      counters,
+      EDGE_CLASSES.map((c) => c.name),
+    );
+    const off: string[] = [];
+    const skipped: string[] = [];
+    let answered = 0;
+    for (const c of EDGE_CLASSES) {
+      const t = tally.get(c.name)!;
+      if (t.off > 0) {
+        const got = Object.entries(t.got)
+          .map(([what, n]) => `${what} × ${n}`)
+          .join(', ');
+        off.push(`${c.name}: expected ${describeExpected(c.expect)}, got ${got}`);
+      }
+      if (t.skipped > 0 && t.expected + t.off === 0) skipped.push(c.name);
+      if (t.expected + t.off > 0) answered++;
+    }
+    const sent = counters[EDGE_METRICS.sent] ?? 0;
+    const all = EDGE_CLASSES.length - skipped.length;
+    const measured =
+      off.length === 0
+        ? `${answered} of ${all} classes (${sent} requests)`
+        : `${all - off.length} of ${all} classes; ${off.length} off the contract: ${off.slice(0, 5).join('; ')}${off.length > 5 ? '; …' : ''}`;
+    return Promise.resolve({
+      name: 'every bad-input class gets its expected 4xx',
+      limit: `${all} of ${all}`,
+      measured: skipped.length > 0 ? `${measured}; skipped (no signing secret for the fixture's tokens): ${skipped.join(', ')}` : measured,
+      pass: off.length === 0 && answered === all && sent > 0,
+    });
+  },
+};
+
+/** The API answers its health check after the scenario (nothing it was sent took it down). */
+const healthyAfter: PostCheck = {
+  what: 'GET /health answers 200 after the scenario',
+  validate: () => [],
+  async run(ctx) {
+    const res = await fetch(new URL('/health', ctx.target), { signal: AbortSignal.timeout(5000) }).catch((err: Error) => err);
+    const status = res instanceof Error ? `no answer (${res.message})` : String(res.status);
+    return { name: 'the API is healthy afterwards (GET /health)', limit: '200', measured: status, pass: status === '200' };
+  },
+};
+
 /** What a post-check can be. Add one here; scenarios name it in their YAML. */
 export const POST_CHECKS: Readonly<Record<string, PostCheck>> = {
   'targets-exactly-full': targetsExactlyFull,
+  'edge-classes': edgeClasses,
+  'healthy-after': healthyAfter,
 };
 
 export function parsePostChecks(raw: unknown, where: string, problems: string[]): PostCheckSpec[] {
