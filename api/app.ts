@@ -10,6 +10,7 @@ import type { ApiConfig } from '../lib/config';
 import { isUnreachable } from '../db/connect';
 import { InstrumentedPool } from './pool';
 import { HealthProbe } from './health';
+import { CircuitBreaker, DatabaseUnavailable } from './breaker';
 import { LedgerService, UnitOutcome, isConnectionBroken } from './ledger';
 import { OPERATIONS, Operation } from './rules';
 import { RetriesExhausted } from './retry';
@@ -87,7 +88,11 @@ export interface App {
 }
 
 export async function buildApp(config: ApiConfig, opts: { logger?: boolean } = {}): Promise<App> {
-  const pool = new InstrumentedPool(config.databaseUrl, config.poolMax, config.poolAcquireTimeoutMs);
+  const health = new HealthProbe(config.databaseUrl);
+  // The hang-on-db-loss negative control has neither: a lost database makes requests wait.
+  const guarded = config.mode !== 'hang-on-db-loss';
+  const breaker = guarded ? new CircuitBreaker(() => health.checkFresh()) : null;
+  const pool = new InstrumentedPool(config.databaseUrl, config.poolMax, config.poolAcquireTimeoutMs, guarded ? config.queryTimeoutMs : null, breaker);
   const ledger = new LedgerService(pool, {
     mode: config.mode,
     maxAttempts: config.maxAttempts,
@@ -106,8 +111,8 @@ export async function buildApp(config: ApiConfig, opts: { logger?: boolean } = {
   // JSON only: Fastify's default text/plain parser would hand a string to the schema (a 400)
   // where the contract says 415.
   app.removeContentTypeParser('text/plain');
-  const health = new HealthProbe(config.databaseUrl);
   app.addHook('onClose', async () => {
+    breaker?.stop();
     await pool.end().catch(() => undefined);
     await health.end().catch(() => undefined);
   });
@@ -129,8 +134,14 @@ export async function buildApp(config: ApiConfig, opts: { logger?: boolean } = {
       reply.header(HEADERS.attempts, String(err.attempts));
       return problem(reply, 409, 'conflict', 'serialization_conflict', err.message);
     }
-    if (isUnreachable(err) || isConnectionBroken(err) || /timeout exceeded when trying to connect/i.test(err.message)) {
+    if (err instanceof DatabaseUnavailable) return problem(reply, 503, 'unavailable', 'database_unavailable', 'the database is unavailable; retry later');
+    if (isUnreachable(err) || isConnectionBroken(err)) {
+      // A connection-level failure: stop sending requests to the pool until a probe answers.
+      breaker?.trip(err.message);
       return problem(reply, 503, 'unavailable', 'database_unavailable', 'the database is unavailable; retry later');
+    }
+    if (/timeout exceeded when trying to connect/i.test(err.message)) {
+      return problem(reply, 503, 'unavailable', 'database_unavailable', 'no database connection within API_POOL_ACQUIRE_TIMEOUT_MS; retry later');
     }
     req.log.error(err);
     return problem(reply, 500, 'internal_error', 'internal_error', 'unexpected server error');

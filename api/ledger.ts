@@ -325,6 +325,6 @@ export function isConnectionBroken(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
   return (
     (e?.code !== undefined && /^(57P0[1-3]|08\d\d\d|ECONNRESET|ECONNREFUSED|EPIPE)$/.test(e.code)) ||
-    /Connection terminated|connection timeout|Client has encountered a connection error/i.test(e?.message ?? '')
+    /Connection terminated|connection timeout|Client has encountered a connection error|Query read timeout/i.test(e?.message ?? '')
   );
 }

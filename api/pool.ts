@@ -5,6 +5,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { createPool } from '../db/connect';
 import type { PoolStats } from '../formats/summary';
+import type { CircuitBreaker } from './breaker';
 
 export class InstrumentedPool {
   readonly pool: Pool;
@@ -18,6 +19,10 @@ export class InstrumentedPool {
     readonly url: string,
     readonly max: number,
     acquireTimeoutMs: number,
+    /** Client-side bound on every query (a partitioned database answers nothing); null: none (the hang-on-db-loss negative control). */
+    queryTimeoutMs: number | null = null,
+    /** Fails checkouts at once while the database is known down (api/breaker.ts); null: none. */
+    private readonly breaker: CircuitBreaker | null = null,
   ) {
     this.pool = createPool({
       connectionString: url,
@@ -25,6 +30,7 @@ export class InstrumentedPool {
       connectionTimeoutMillis: acquireTimeoutMs,
       idleTimeoutMillis: 30_000,
       statement_timeout: 10_000,
+      ...(queryTimeoutMs === null ? {} : { query_timeout: queryTimeoutMs }),
       // A statement outside BEGIN is a SERIALIZABLE transaction of its own (safe mode's one
       // round trip); explicit transactions name their level.
       options: '-c default_transaction_isolation=serializable',
@@ -34,7 +40,8 @@ export class InstrumentedPool {
   async connect(): Promise<PoolClient> {
     if (this.pool.idleCount === 0 && this.pool.totalCount >= this.max) this.waits++;
     try {
-      const client = await this.pool.connect();
+      this.breaker?.assertClosed();
+      const client = this.breaker ? await this.breaker.guard(this.pool.connect(), (c) => c.release()) : await this.pool.connect();
       this.acquired++;
       const inUse = this.pool.totalCount - this.pool.idleCount;
       if (inUse > this.maxInUse) this.maxInUse = inUse;

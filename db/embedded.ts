@@ -20,6 +20,8 @@ export interface DatabaseServer {
   /** True when this process started the server and will stop it. */
   readonly owned: boolean;
   stop(): Promise<void>;
+  /** The embedded server this process started can be stopped and started again (the pg-stop fault). */
+  readonly pausable?: { pause(): Promise<void>; resume(): Promise<void> };
 }
 
 type Log = (line: string) => void;
@@ -196,6 +198,12 @@ export async function startDatabaseServer(db: DatabaseConfig, log: Log): Promise
     stop: async () => {
       unregister();
       await stop();
+    },
+    pausable: {
+      pause: () => pg.stop(),
+      resume: async () => {
+        await pg.start();
+      },
     },
   };
 }

@@ -12,6 +12,9 @@ export type CheckKind = 'correctness' | 'performance';
 export const CHECK_KINDS: readonly CheckKind[] = ['correctness', 'performance'];
 
 /** One line of the summary table: a criterion, its limit, what was measured, PASS/FAIL. */
+import type { FaultEvent } from '../faults/registry';
+import type { FaultFinding } from '../faults/analysis';
+
 export interface CheckRow {
   readonly scenario: string;
   readonly name: string;
@@ -132,6 +135,8 @@ export interface ScenarioOutcome {
   readonly replay: ReplayResult;
   readonly generator: GeneratorLoad;
   readonly historyDir: string | null;
+  /** The faults injected while the load ran, as they happened, and what the history says of each (load-test:faults). */
+  readonly faults?: { readonly timeline: readonly FaultEvent[]; readonly findings: readonly FaultFinding[] };
   /** The reconciliation inputs before the load (formats/baseline.ts). */
   readonly baselineFile: string;
   /** Present when the scenario ran more than once (`--repeat N`). */

@@ -14,7 +14,17 @@ import { PackError } from './errors';
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** Deliberately broken behaviours of the reference API, used as negative controls only. */
-export const API_MODES = ['safe', 'unsafe-read-committed', 'lost-ack', 'double-apply', 'phantom-409', 'slow-ack', 'off-contract', 'lax-input'] as const;
+export const API_MODES = [
+  'safe',
+  'unsafe-read-committed',
+  'lost-ack',
+  'double-apply',
+  'phantom-409',
+  'slow-ack',
+  'off-contract',
+  'lax-input',
+  'hang-on-db-loss',
+] as const;
 export type ApiMode = (typeof API_MODES)[number];
 
 /** The one parser of an API mode, wherever it comes from (`--api-mode`, `--mode`, API_MODE). */
@@ -102,6 +112,8 @@ export interface ApiConfig {
   readonly internalToken: string | null;
   readonly jwtSecret: string;
   readonly bodyLimitBytes: number;
+  /** Client-side bound on each query: a partitioned database answers nothing (api/breaker.ts). */
+  readonly queryTimeoutMs: number;
 }
 
 const DEFAULT_DB_NAME = 'authz_load_test';
@@ -267,6 +279,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
   }
   const poolMax = int(env, 'API_POOL_MAX', 4, 1, 500, p);
   const poolAcquireTimeoutMs = int(env, 'API_POOL_ACQUIRE_TIMEOUT_MS', 5000, 50, 60_000, p);
+  const queryTimeoutMs = int(env, 'API_QUERY_TIMEOUT_MS', 1000, 50, 60_000, p);
   const maxAttempts = int(env, 'API_MAX_ATTEMPTS', 12, 1, 100, p);
   const unsafeRaceWindowMs = int(env, 'API_UNSAFE_RACE_WINDOW_MS', 5, 0, 1000, p);
   const faultEvery = int(env, 'API_FAULT_EVERY', 4, 1, 1_000_000, p);
@@ -287,6 +300,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     mode,
     poolMax,
     poolAcquireTimeoutMs,
+    queryTimeoutMs,
     maxAttempts,
     unsafeRaceWindowMs,
     faultEvery,

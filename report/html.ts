@@ -55,8 +55,35 @@ export const DRAW_JS = `
     var stacked = c.kind === 'stacked';
     var type = c.kind === 'line' ? 'line' : 'bar';
     var numericX = typeof c.labels[0] === 'number';
+    // Fault spans, shaded behind the data on the same time axis (load-test:faults).
+    var bandsPlugin = {
+      id: 'bands',
+      beforeDatasetsDraw: function (chart) {
+        if (!c.bands || !numericX) return;
+        var x = chart.scales.x, area = chart.chartArea, ctx = chart.ctx;
+        var px = function (s) {
+          var ls = c.labels;
+          if (s <= ls[0]) return x.getPixelForValue(0);
+          for (var i = 1; i < ls.length; i++) {
+            if (s <= ls[i]) return x.getPixelForValue(i - 1) + (x.getPixelForValue(i) - x.getPixelForValue(i - 1)) * (s - ls[i - 1]) / (ls[i] - ls[i - 1]);
+          }
+          return x.getPixelForValue(ls.length - 1);
+        };
+        ctx.save();
+        c.bands.forEach(function (b, i) {
+          var a = Math.max(area.left, px(b.from)), z = Math.min(area.right, Math.max(px(b.to), a + 2));
+          ctx.fillStyle = 'rgba(207, 34, 46, 0.12)';
+          ctx.fillRect(a, area.top, z - a, area.bottom - area.top);
+          ctx.fillStyle = '#cf222e';
+          ctx.font = '11px sans-serif';
+          ctx.fillText(b.label, a + 2, area.top + 12 + (i % 2) * 12);
+        });
+        ctx.restore();
+      }
+    };
     new Chart(el, {
       type: type,
+      plugins: [bandsPlugin],
       data: {
         labels: c.labels.map(function (l) { return numericX ? l + ' s' : l; }),
         datasets: c.series.map(function (s, i) {
@@ -152,6 +179,15 @@ export function renderScenarioHtml(m: ReportModel, chartJs: string, backLink: st
   <section id="criteria"><h2>Criteria of the plan</h2>${checks}</section>
   <section id="integrity"><h2>Database integrity (verify-integrity.sql)</h2>${integrity}</section>
   <section id="reconciliation"><h2>Reconciliation against the operation history</h2>${reconciliation}</section>
+  ${
+    m.faults.length
+      ? `<section id="faults"><h2>Faults injected</h2><p>Shaded on the charts below, on their time axis.</p>${table(
+          ['fault', 'what', 'on at (s)', 'lasted (s)', 'what the history says'],
+          m.faults.map((f) => [esc(f.fault), esc(f.what), esc(f.at ?? '–'), esc(f.lasted ?? '–'), esc(f.note)]),
+          [2, 3],
+        )}</section>`
+      : ''
+  }
   <section id="findings"><h2>What broke first, what would break next</h2>${m.findings.length ? `<ul class="findings">${m.findings.map((f) => `<li>${esc(f)}</li>`).join('')}</ul>` : '<p class="muted">No findings from the data of this run.</p>'}</section>
   <section id="charts"><h2>Over time</h2><div class="charts">${m.charts.map(chartBlock).join('')}</div></section>
   <section id="operations"><h2>Per operation</h2>${ops}</section>

@@ -24,7 +24,9 @@ export interface CheckRowLike {
 /** The parts of a scenario's outcome in summary.json (formats/summary.ts) a report uses. */
 export type ScenarioContext = Pick<ScenarioOutcome, 'id' | 'title' | 'rows'> &
   Partial<Pick<ScenarioOutcome, 'generator'>> &
-  Partial<Pick<ScenarioOutcome, 'seedProfile' | 'authorizations' | 'capacityUnits' | 'startedAt' | 'endedAt' | 'integrity' | 'reconciliation' | 'pool'>>;
+  Partial<
+    Pick<ScenarioOutcome, 'seedProfile' | 'authorizations' | 'capacityUnits' | 'startedAt' | 'endedAt' | 'integrity' | 'reconciliation' | 'pool' | 'faults'>
+  >;
 
 /** The parts of summary.json about the whole run that a report uses. */
 export type RunContext = Pick<RunSummary, 'runId' | 'profile' | 'target' | 'apiMode'> & Partial<Pick<RunSummary, 'decision' | 'meta'>>;
@@ -42,6 +44,18 @@ export interface Chart {
   /** Seconds since the first period, or category labels. */
   readonly labels: readonly (number | string)[];
   readonly series: readonly Series[];
+  /** Time spans to shade, in the labels' seconds (the faults of load-test:faults). */
+  readonly bands?: readonly { readonly label: string; readonly from: number; readonly to: number }[];
+}
+
+/** One injected fault as the report shows it. */
+export interface FaultLine {
+  readonly fault: string;
+  readonly what: string;
+  /** Seconds from the first period; null when skipped. */
+  readonly at: number | null;
+  readonly lasted: number | null;
+  readonly note: string;
 }
 
 export interface OperationRow {
@@ -66,6 +80,8 @@ export interface ReportModel {
   readonly findings: readonly string[];
   readonly metadata: readonly [string, string][];
   readonly missing: readonly string[];
+  /** The faults injected while the load ran (load-test:faults), or empty. */
+  readonly faults: readonly FaultLine[];
 }
 
 function n(v: number | null | undefined, digits = 1): string {
@@ -143,6 +159,33 @@ export function buildModel(report: ArtilleryReport, scenario: ScenarioContext | 
   const ps = periodsOf(report);
   const labels = ps.map((x) => x.t);
   const charts: Chart[] = [];
+  // The faults, on the same time axis as the charts (seconds from the first period).
+  const t0 = timeline(report)[0]?.start ?? null;
+  const faultEvents = scenario?.faults?.timeline ?? [];
+  const bands =
+    t0 === null
+      ? []
+      : faultEvents
+          .filter((f) => f.startedAt !== null && f.endedAt !== null)
+          .map((f) => ({ label: f.fault, from: (f.startedAt! - t0) / 1000, to: (f.endedAt! - t0) / 1000 }));
+  const withBands = bands.length > 0 ? { bands } : {};
+  const faults: FaultLine[] = faultEvents.map((f) => {
+    const finding = scenario?.faults?.findings.find((x) => x.fault === f.fault);
+    const notes = [
+      f.skipped ? `skipped: ${f.skipped}` : null,
+      f.error,
+      finding
+        ? `${finding.during} requests sent while on: ${finding.answered503} answered 503, ${finding.unanswered} unanswered, slowest ${finding.slowestMs === null ? '–' : `${Math.round(finding.slowestMs)} ms`}; recovered ${finding.recoveryMs === null ? 'never' : `in ${Math.round(finding.recoveryMs)} ms`}`
+        : null,
+    ].filter((x): x is string => x !== null);
+    return {
+      fault: f.fault,
+      what: f.what,
+      at: t0 !== null && f.startedAt !== null ? Math.round((f.startedAt - t0) / 100) / 10 : null,
+      lasted: f.startedAt !== null && f.endedAt !== null ? Math.round((f.endedAt - f.startedAt) / 100) / 10 : null,
+      note: notes.join('; '),
+    };
+  });
   if (ps.length === 0) missing.push('time series: the report has no intermediate periods');
   else {
     const q = (agg: string) => ps.map((x) => x.p.summaries['http.response_time']?.[agg] ?? null);
@@ -152,6 +195,7 @@ export function buildModel(report: ArtilleryReport, scenario: ScenarioContext | 
       kind: 'line',
       unit: 'ms',
       labels,
+      ...withBands,
       series: [
         { label: 'p50', values: q('median') },
         { label: 'p95', values: q('p95') },
@@ -164,6 +208,7 @@ export function buildModel(report: ArtilleryReport, scenario: ScenarioContext | 
       kind: 'line',
       unit: 'req/s',
       labels,
+      ...withBands,
       series: [{ label: 'requests/s', values: ps.map((x) => (x.p.counters['http.requests'] ?? 0) / x.seconds) }],
     });
     // Status codes and, beside them, the client-side errors (errors.<code>: no answer at all).
@@ -176,6 +221,7 @@ export function buildModel(report: ArtilleryReport, scenario: ScenarioContext | 
         kind: 'stacked',
         unit: 'responses',
         labels,
+        ...withBands,
         series: [
           ...codes.map((k) => ({ label: k.replace('http.codes.', ''), values: ps.map((x) => x.p.counters[k] ?? 0) })),
           ...errors.map((k) => ({ label: `no answer: ${k.slice('errors.'.length)}`, values: ps.map((x) => x.p.counters[k] ?? 0) })),
@@ -307,6 +353,7 @@ export function buildModel(report: ArtilleryReport, scenario: ScenarioContext | 
     findings,
     metadata,
     missing,
+    faults,
   };
 }
 

@@ -11,17 +11,26 @@ import { withReadOnly } from '../db/connect';
 import { assertOwned } from '../db/ownership';
 import { ensureSecret } from '../seed/secret';
 import { RunningApi, startReferenceApi, waitForHealthy } from './reference-api';
+import { FaultProxy } from '../faults/proxy';
+import type { FaultTargets } from '../faults/registry';
+import { onCleanup } from '../lib/lifecycle';
 
 export interface Environment {
   readonly server: { readonly url: string; stop(): Promise<void> };
   readonly postgresVersion: string | null;
+  /** The reference API this run started (a new one after the api-kill fault), or null. */
   readonly api: RunningApi | null;
   readonly apiPoolMax: number | null;
   readonly target: string;
+  /** What the faults may break: only what this run started (faults/registry.ts). */
+  readonly faultTargets: FaultTargets;
   stop(): Promise<void>;
 }
 
-export async function startEnvironment(config: PackConfig, opts: { apiMode: ApiMode; runDir: string; out: (line: string) => void }): Promise<Environment> {
+export async function startEnvironment(
+  config: PackConfig,
+  opts: { apiMode: ApiMode; runDir: string; out: (line: string) => void; faultProxy?: boolean },
+): Promise<Environment> {
   const out = opts.out;
   if (!config.target) assertOwned(config.db, 'starting the reference API (it keeps its own schema there)');
   const server = await startDatabaseServer(config.db, (l) => out(`  db: ${l}`));
@@ -34,23 +43,54 @@ export async function startEnvironment(config: PackConfig, opts: { apiMode: ApiM
     await withReadOnly(server.url, async (c) => c.query('SELECT 1'));
     out(`  db: ${config.db.displayUrl} (not the pack's: read only, no setup, no seeding)`);
   }
+  let apiControl: FaultTargets['api'] = null;
   const secret = ensureSecret(config.secretPath);
   let api: RunningApi | null = null;
   let target: string;
+  let proxy: FaultProxy | null = null;
   if (config.target) {
     target = config.target;
     out(`  target: ${target} (LOADTEST_TARGET; the reference API is not started)`);
   } else {
-    api = await startReferenceApi({
-      root: config.root,
-      databaseUrl: server.url,
-      jwtSecret: secret,
-      port: config.apiPort,
-      mode: opts.apiMode,
-      logFile: path.join(opts.runDir, 'api.log'),
-    });
+    // For the faults: the API reaches PostgreSQL through a proxy the pack controls.
+    let apiDatabaseUrl = server.url;
+    if (opts.faultProxy) {
+      const pgUrl = new URL(server.url);
+      proxy = new FaultProxy({ host: pgUrl.hostname, port: Number(pgUrl.port || 5432) });
+      const port = await proxy.start();
+      onCleanup('fault proxy', () => proxy?.stop() ?? Promise.resolve());
+      pgUrl.hostname = '127.0.0.1';
+      pgUrl.port = String(port);
+      apiDatabaseUrl = pgUrl.toString();
+      out(`  proxy: the API reaches PostgreSQL through the fault proxy on 127.0.0.1:${port}`);
+    }
+    const start = (internalToken?: string) =>
+      startReferenceApi({
+        root: config.root,
+        databaseUrl: apiDatabaseUrl,
+        jwtSecret: secret,
+        port: config.apiPort,
+        mode: opts.apiMode,
+        logFile: path.join(opts.runDir, 'api.log'),
+        ...(internalToken ? { internalToken } : {}),
+      });
+    api = await start();
     target = api.url;
     out(`  api: reference API on ${target} (mode ${opts.apiMode})`);
+    apiControl = {
+      kill: async () => {
+        const child = api!.child;
+        try {
+          process.kill(-child.process.pid!, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+        await child.exited;
+      },
+      restart: async () => {
+        api = await start(api!.internalToken);
+      },
+    };
   }
   const health = await waitForHealthy(target);
   const postgresVersion = await withReadOnly(
@@ -58,14 +98,23 @@ export async function startEnvironment(config: PackConfig, opts: { apiMode: ApiM
     async (c) => (await c.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version,
   ).catch(() => null);
   const poolMax = (health.pool as { max?: unknown } | undefined)?.max;
+  const ownsBoth = !config.target && config.db.owned;
   return {
     server,
     postgresVersion,
     apiPoolMax: typeof poolMax === 'number' ? poolMax : null,
-    api,
+    get api() {
+      return api;
+    },
     target,
+    faultTargets: {
+      proxy,
+      db: ownsBoth && 'pausable' in server && server.pausable ? server.pausable : null,
+      api: apiControl,
+    },
     stop: async () => {
       if (api) await api.stop();
+      await proxy?.stop();
       await server.stop();
     },
   };

@@ -17,6 +17,10 @@ import { formatReconciliation, reconcileRun, replayLedger, takeBaseline } from '
 import { poolStats } from './api-client';
 import { ArtilleryRun, CloudOptions, runArtillery } from './artillery';
 import { Distribution, runDistributed } from './distributed';
+import { FaultSpec, scheduleFaults } from '../faults/registry';
+import { analyzeFaults, exchangesOf } from '../faults/analysis';
+import { faultRows } from '../faults/rows';
+import { readHistoryEvents } from '../verify/history';
 import type { Environment } from './environment';
 import { integrityRow, reconciliationRow, replayRow } from './judge';
 
@@ -35,6 +39,8 @@ export interface StepOptions {
   readonly cloud?: CloudOptions;
   /** N processes as distributed workers, with or without a shared history (runner/distributed.ts); one process by default. */
   readonly distribution?: Distribution;
+  /** Faults to inject while the load runs, on the timeline from the first phase's start (load-test:faults). */
+  readonly faults?: readonly FaultSpec[];
   readonly onLine?: (line: string) => void;
   /** The rows judged from Artillery's report (and the pool) before integrity and reconciliation. */
   readonly judge: (m: { readonly report: ArtilleryReport; readonly pool: PoolStats | null }) => Promise<CheckRow[]>;
@@ -44,7 +50,10 @@ export interface StepOptions {
 }
 
 /** What one step measured: the fields of a scenario's outcome (formats/summary.ts) it fills, plus the run and what crashed. */
-export type Measurement = Pick<ScenarioOutcome, 'pool' | 'rows' | 'integrity' | 'reconciliation' | 'replay' | 'generator' | 'historyDir' | 'baselineFile'> & {
+export type Measurement = Pick<
+  ScenarioOutcome,
+  'pool' | 'rows' | 'integrity' | 'reconciliation' | 'replay' | 'generator' | 'historyDir' | 'baselineFile' | 'faults'
+> & {
   readonly run: ArtilleryRun;
   /** What crashed during the step (Artillery, the reference API). */
   readonly crashes: readonly string[];
@@ -65,6 +74,12 @@ export async function measureStep(o: StepOptions): Promise<Measurement> {
   writeBaselineFile(baselineFile, baseline);
   if (env.api) await poolStats(env.target, 'reset', env.api.internalToken);
   const dist = o.distribution ?? { workers: 1, sharedHistory: true };
+  const faults = o.faults && o.faults.length > 0 ? scheduleFaults(o.faults, env.faultTargets, o.out) : null;
+  // The timeline starts with the load: Artillery's first "Phase started" line.
+  const onLine = (line: string): void => {
+    if (faults && /^Phase started/.test(line)) faults.begin();
+    o.onLine?.(line);
+  };
   const common = {
     root: config.root,
     artilleryDir: config.artilleryDir,
@@ -77,10 +92,10 @@ export async function measureStep(o: StepOptions): Promise<Measurement> {
     env: { FIXTURE_PATH: config.fixturePath, ...(dist.sharedHistory ? { ISOLATION_HISTORY_DIR: historyDir } : {}), ...o.artilleryEnv },
     ...(o.cloud ? { cloud: o.cloud } : {}),
   };
-  const run =
-    dist.workers > 1
-      ? await runDistributed({ ...common, workers: dist.workers, ...(o.onLine ? { onLine: (line: string) => o.onLine!(line) } : {}) })
-      : await runArtillery({ ...common, ...(o.onLine ? { onLine: o.onLine } : {}) });
+  const run = await (dist.workers > 1 ? runDistributed({ ...common, workers: dist.workers, onLine }) : runArtillery({ ...common, onLine })).finally(() =>
+    faults?.finish(),
+  );
+  const timeline = faults ? await faults.finish() : null;
   const crashes: string[] = [];
   // 1: a check failed (ensure, the plugin's expectations); 21: artillery-plugin-expect saw an
   // answer off the contract. Both are judged by their own rows, not as a crash.
@@ -97,6 +112,12 @@ export async function measureStep(o: StepOptions): Promise<Measurement> {
     replayLedger(env.server.url, sqlDir),
     reconcileRun({ databaseUrl: env.server.url, historyDir: dist.sharedHistory ? historyDir : null, report: run.report, baseline, sqlDir }),
   ]);
+  let faultOutcome: Measurement['faults'];
+  if (timeline) {
+    const findings = analyzeFaults(timeline, exchangesOf(readHistoryEvents(historyDir)));
+    faultOutcome = { timeline, findings };
+    rows.push(...faultRows(o.label, timeline, findings));
+  }
   rows.push(integrityRow(o.label, integrity));
   const replay: ReplayResult = { checked: replayed !== null, verdict: replayed, counts: replayed?.counts ?? {} };
   rows.push(replayRow(o.label, replay));
@@ -107,5 +128,17 @@ export async function measureStep(o: StepOptions): Promise<Measurement> {
   }
   const generator = judgeGenerator(run.cpu, summaryOf(run.report.aggregate, METRICS.loopDelay));
   if (generator.saturated) o.out(`  warning: the load generator was the limit (${generator.reasons.join('; ')}): the latency measured is partly the client's`);
-  return { run, pool, rows, integrity, reconciliation, replay, generator, historyDir: dist.sharedHistory ? historyDir : null, baselineFile, crashes };
+  return {
+    run,
+    pool,
+    rows,
+    integrity,
+    reconciliation,
+    replay,
+    generator,
+    historyDir: dist.sharedHistory ? historyDir : null,
+    baselineFile,
+    crashes,
+    ...(faultOutcome ? { faults: faultOutcome } : {}),
+  };
 }

@@ -24,6 +24,7 @@ import { measureStep } from './measure';
 import { combineRepeats, shownRun } from './repeat';
 import type { CloudOptions } from './artillery';
 import type { Distribution } from './distributed';
+import { FAULTS } from '../faults/registry';
 import { postCheckRows } from './post-checks';
 import { describeLine, formatPreflight, runPreflight } from './preflight';
 import { formatProgress, parseProgressLine } from './progress';
@@ -157,6 +158,7 @@ async function runScenario(
       replay: m.replay,
       generator: m.generator,
       historyDir: m.historyDir,
+      ...(m.faults ? { faults: m.faults } : {}),
       baselineFile: m.baselineFile,
       ...(repeat > 1 ? { repeats: { runs: repeat, reportFiles: runs.map((x) => x.m.run.reportFile), shown: shown + 1 } } : {}),
     },
@@ -193,6 +195,7 @@ async function measureOnce(
     artilleryEnv: { ISOLATION_PROGRESS: '1' },
     ...(opts.cloud ? { cloud: opts.cloud } : {}),
     ...(opts.distribution ? { distribution: opts.distribution } : {}),
+    ...(scenario.checks.faults.length > 0 ? { faults: scenario.checks.faults } : {}),
     onLine: (line) => {
       const progress = parseProgressLine(line);
       if (progress) out(`  ${formatProgress(progress, { index, of, elapsedSeconds: (Date.now() - started) / 1000, expectedSeconds: expected })}`);
@@ -238,7 +241,9 @@ export async function runPlan(config: PackConfig, opts: RunOptions): Promise<Run
     );
   }
 
-  const env = await startEnvironment(config, { apiMode: opts.apiMode, runDir, out });
+  // A proxy between the reference API and PostgreSQL, when a scenario injects faults through it.
+  const faultProxy = loaded.some(({ scenario }) => scenario.checks.faults.some((f) => FAULTS[f.fault]!.needs === 'proxy'));
+  const env = await startEnvironment(config, { apiMode: opts.apiMode, runDir, out, faultProxy });
   await warm(config, env, opts);
   const crashes: string[] = [];
   const scenarios: ScenarioOutcome[] = [];

@@ -23,8 +23,10 @@ export async function startReferenceApi(opts: {
   port: number;
   mode: ApiMode;
   logFile: string;
+  /** The token for /internal/* (a restarted API keeps its predecessor's); a new one when absent. */
+  internalToken?: string;
 }): Promise<RunningApi> {
-  const internalToken = randomBytes(24).toString('hex');
+  const internalToken = opts.internalToken ?? randomBytes(24).toString('hex');
   let ready: (url: string) => void = () => undefined;
   const readyLine = new Promise<string>((resolve) => (ready = resolve));
   const child = startChild('reference API', process.execPath, [path.join(opts.root, 'dist', 'api', 'main.js')], {

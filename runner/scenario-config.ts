@@ -10,6 +10,7 @@ import { parse } from 'yaml';
 import { CriteriaError, Criterion, parseCriteria } from 'artillery-plugin-isolation';
 import { PackError } from '../lib/errors';
 import { PostCheckSpec, parsePostChecks } from './post-checks';
+import { FaultSpec, parseFaults } from '../faults/registry';
 import { PreflightSpec, parsePreflight } from './preflight';
 import { SeriesCriterion, parseSeriesCriteria } from './series-criteria';
 
@@ -28,6 +29,8 @@ export interface PackChecks {
   readonly preflight: readonly PreflightSpec[];
   readonly postChecks: readonly PostCheckSpec[];
   readonly series: readonly SeriesCriterion[];
+  /** Faults injected while the load runs (faults/registry.ts), in time order. */
+  readonly faults: readonly FaultSpec[];
 }
 
 export interface ScenarioConfig {
@@ -73,6 +76,7 @@ export function parseScenario(file: string, text: string, profile: string): Scen
     preflight: parsePreflight(pack.preflight, 'config.pack.preflight', problems),
     postChecks: parsePostChecks(pack.postChecks, 'config.pack.postChecks', problems),
     series: parseSeriesCriteria(pack.series, 'config.pack.series', problems),
+    faults: parseFaults(pack.faults, 'config.pack.faults', problems),
   };
   if (problems.length > 0)
     throw new PackError('LT_USAGE', `${file} (profile ${profile}): ${problems.join('; ')}`, {

@@ -196,3 +196,20 @@ export async function readHistoryDir(dir: string): Promise<History | null> {
     span: Number.isFinite(folder.first) && Number.isFinite(folder.last) ? { first: folder.first, last: folder.last } : null,
   };
 }
+
+/** Every invoke and outcome line of a run's history, in file order (for short runs: load-test:faults reads it whole). */
+export function readHistoryEvents(dir: string): HistoryEvent[] {
+  const out: HistoryEvent[] = [];
+  for (const file of historyFiles(dir)) {
+    for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+      if (!line) continue;
+      try {
+        const e = JSON.parse(line) as HistoryEvent | { type: 'close' };
+        if (e.type !== 'close') out.push(e);
+      } catch {
+        /* an unreadable line is counted by the reconciliation, not here */
+      }
+    }
+  }
+  return out;
+}
