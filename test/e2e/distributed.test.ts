@@ -5,30 +5,21 @@
  * Without a shared history (as on run-fargate) the reconciliation falls back to the combined
  * counters, and neither the run nor `load-test:verify` may call that a GO.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunSummary } from '../../formats/summary';
 import { METRICS } from 'artillery-plugin-isolation';
 import { readArtilleryReport } from '../../formats/artillery-json';
-import { runEnv } from '../support/db';
+import { newestSummary, runEnv } from '../support/db';
 import { runCli } from '../support/cli';
 
 jest.setTimeout(600_000);
 
 const env = runEnv('e2e_distributed', 3407);
 
-function newestSummary(): RunSummary {
-  const runs = fs
-    .readdirSync(env.REPORTS_DIR)
-    .filter((d) => d !== 'latest')
-    .sort();
-  return JSON.parse(fs.readFileSync(path.join(env.REPORTS_DIR, runs[runs.length - 1]!, 'summary.json'), 'utf8')) as RunSummary;
-}
-
 async function run(args: string[]): Promise<{ code: number | null; stdout: string; summary: RunSummary }> {
   const r = await runCli('run', ['scenario1', '--profile', 'quick', ...args], env, { timeoutMs: 240_000 });
   if (![0, 1].includes(r.code ?? -1)) process.stderr.write(`${r.stdout}\n${r.stderr}`);
-  return { code: r.code, stdout: r.stdout, summary: newestSummary() };
+  return { code: r.code, stdout: r.stdout, summary: newestSummary(env.REPORTS_DIR) };
 }
 
 /** The correctness rows as judged: name → measured. */

@@ -6,21 +6,12 @@
  * back, and its writes from bad requests show in the reconciliation as writes no history explains.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { RunSummary } from '../../formats/summary';
 import { EDGE_CLASSES } from '../../edge/classes';
-import { runEnv } from '../support/db';
+import { newestSummary, runEnv } from '../support/db';
 import { runCli } from '../support/cli';
 
 jest.setTimeout(600_000);
-
-function newestSummary(reportsDir: string): RunSummary {
-  const runs = fs
-    .readdirSync(reportsDir)
-    .filter((d) => d !== 'latest')
-    .sort();
-  return JSON.parse(fs.readFileSync(path.join(reportsDir, runs[runs.length - 1]!, 'summary.json'), 'utf8')) as RunSummary;
-}
 
 const row = (s: RunSummary, name: string) => s.scenarios[0]!.rows.find((r) => r.name === name)!;
 

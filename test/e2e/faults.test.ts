@@ -10,33 +10,13 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import type { RunSummary } from '../../formats/summary';
-import { tempDir } from '../support/db';
+import { embeddedEnv, newestSummary } from '../support/db';
 import { runCli } from '../support/cli';
 
 jest.setTimeout(600_000);
 
-const dir = tempDir('e2e-faults');
-const env = {
-  DATABASE_URL: undefined,
-  PGHOST: undefined,
-  PGPORT: undefined,
-  PGUSER: undefined,
-  PGDATABASE: undefined,
-  EMBEDDED_PG_DIR: path.join(dir, 'pg'),
-  EMBEDDED_PG_PORT: '55978',
-  API_PORT: '3409',
-  REPORTS_DIR: path.join(dir, 'reports'),
-  FIXTURE_PATH: path.join(dir, 'fixtures', 'test-data.json'),
-  JWT_SECRET_FILE: path.join(dir, 'fixtures', '.jwt-secret'),
-};
-
-function newestSummary(): RunSummary {
-  const runs = fs
-    .readdirSync(env.REPORTS_DIR)
-    .filter((d) => d !== 'latest')
-    .sort();
-  return JSON.parse(fs.readFileSync(path.join(env.REPORTS_DIR, runs[runs.length - 1]!, 'summary.json'), 'utf8')) as RunSummary;
-}
+const env = embeddedEnv('e2e-faults', 55978, 3409);
+const newest = (): RunSummary => newestSummary(env.REPORTS_DIR);
 
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -59,7 +39,7 @@ describe('load-test:faults, quick profile, embedded PostgreSQL, real Artillery',
     if (r.code !== 0) process.stderr.write(`${r.stdout}\n${r.stderr}`);
     expect(r.code).toBe(0);
     for (const f of ['pg-stop', 'api-kill', 'latency', 'reset', 'partition']) expect(r.stdout).toContain(`fault ${f}: on`);
-    const s = newestSummary();
+    const s = newest();
     expect(s.decision).toBe('GO');
     const outcome = s.scenarios[0]!;
     expect(outcome.faults!.timeline.map((f) => [f.fault, f.skipped, f.error])).toEqual(
@@ -82,7 +62,7 @@ describe('load-test:faults, quick profile, embedded PostgreSQL, real Artillery',
   it('negative control: an API that waits for a lost database (hang-on-db-loss) fails the partition row', async () => {
     const r = await runCli('run', ['faults', '--profile', 'quick', '--api-mode', 'hang-on-db-loss'], env, { timeoutMs: 400_000 });
     expect(r.code).toBe(1);
-    const s = newestSummary();
+    const s = newest();
     expect(s.decision).toBe('NO-GO');
     const partition = s.scenarios[0]!.rows.find((x) => x.name.startsWith('partition: every unit request answered within 2 s'))!;
     expect(partition.pass).toBe(false);

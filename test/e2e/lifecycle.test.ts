@@ -4,8 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import * as net from 'node:net';
-import * as path from 'node:path';
-import { tempDir } from '../support/db';
+import { embeddedEnv } from '../support/db';
 import { runCli } from '../support/cli';
 
 jest.setTimeout(180_000);
@@ -24,20 +23,7 @@ function listening(port: number): Promise<boolean> {
 }
 
 describe('embedded PostgreSQL and clean shutdown', () => {
-  const dir = tempDir('e2e-embedded');
-  const env = {
-    DATABASE_URL: undefined,
-    PGHOST: undefined,
-    PGPORT: undefined,
-    PGUSER: undefined,
-    PGDATABASE: undefined,
-    EMBEDDED_PG_DIR: path.join(dir, 'pg'),
-    EMBEDDED_PG_PORT: '55977',
-    API_PORT: '3393',
-    REPORTS_DIR: path.join(dir, 'reports'),
-    FIXTURE_PATH: path.join(dir, 'fixtures', 'test-data.json'),
-    JWT_SECRET_FILE: path.join(dir, 'fixtures', '.jwt-secret'),
-  };
+  const env = embeddedEnv('e2e-embedded', 55977, 3393);
 
   it('setup, seed and verify work on their own against the embedded server, which they stop', async () => {
     const s = await runCli('setup', [], env);

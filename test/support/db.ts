@@ -53,3 +53,34 @@ export async function query(url: string, sql: string, params: unknown[] = []): P
     await c.end();
   }
 }
+
+/** The environment of a run on its own embedded PostgreSQL (no DATABASE_URL): what pg-stop and process hygiene need. */
+export function embeddedEnv(
+  name: string,
+  pgPort: number,
+  apiPort: number,
+): Record<string, string | undefined> & { EMBEDDED_PG_DIR: string; REPORTS_DIR: string } {
+  const dir = tempDir(name);
+  return {
+    DATABASE_URL: undefined,
+    PGHOST: undefined,
+    PGPORT: undefined,
+    PGUSER: undefined,
+    PGDATABASE: undefined,
+    EMBEDDED_PG_DIR: path.join(dir, 'pg'),
+    EMBEDDED_PG_PORT: String(pgPort),
+    API_PORT: String(apiPort),
+    REPORTS_DIR: path.join(dir, 'reports'),
+    FIXTURE_PATH: path.join(dir, 'fixtures', 'test-data.json'),
+    JWT_SECRET_FILE: path.join(dir, 'fixtures', '.jwt-secret'),
+  };
+}
+
+/** The summary.json of the newest run in a reports folder. */
+export function newestSummary(reportsDir: string): import('../../formats/summary').RunSummary {
+  const runs = fs
+    .readdirSync(reportsDir)
+    .filter((d) => d !== 'latest')
+    .sort();
+  return JSON.parse(fs.readFileSync(path.join(reportsDir, runs[runs.length - 1]!, 'summary.json'), 'utf8')) as import('../../formats/summary').RunSummary;
+}
