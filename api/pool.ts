@@ -14,6 +14,7 @@ export class InstrumentedPool {
   private timeouts = 0;
   private errors = 0;
   private maxInUse = 0;
+  private readonly guarded = new WeakSet<PoolClient>();
 
   constructor(
     readonly url: string,
@@ -42,6 +43,13 @@ export class InstrumentedPool {
     try {
       this.breaker?.assertClosed();
       const client = this.breaker ? await this.breaker.guard(this.pool.connect(), (c) => c.release()) : await this.pool.connect();
+      // A checked-out client's socket can fail between queries (a reset while a query is being
+      // written): pg emits that as an 'error' event, which with no listener kills the process.
+      // The failure reaches the query too; the listener only keeps the API alive.
+      if (!this.guarded.has(client)) {
+        this.guarded.add(client);
+        client.on('error', () => undefined);
+      }
       this.acquired++;
       const inUse = this.pool.totalCount - this.pool.idleCount;
       if (inUse > this.maxInUse) this.maxInUse = inUse;

@@ -159,6 +159,11 @@ export async function startDatabaseServer(db: DatabaseConfig, log: Log): Promise
       'max_connections=200',
       '-c',
       'max_pred_locks_per_transaction=1024',
+      // The statements that took the time, for the report's Database section (db/sampler.ts).
+      '-c',
+      'shared_preload_libraries=pg_stat_statements',
+      '-c',
+      'pg_stat_statements.track=top',
     ],
     onLog: (m: string) => output.push(m),
     onError: (m: unknown) => output.push(String(m)),

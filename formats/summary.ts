@@ -14,6 +14,7 @@ export const CHECK_KINDS: readonly CheckKind[] = ['correctness', 'performance'];
 /** One line of the summary table: a criterion, its limit, what was measured, PASS/FAIL. */
 import type { FaultEvent } from '../faults/registry';
 import type { FaultFinding } from '../faults/analysis';
+import type { DbHeadline } from './db-samples';
 
 export interface CheckRow {
   readonly scenario: string;
@@ -137,6 +138,8 @@ export interface ScenarioOutcome {
   readonly historyDir: string | null;
   /** The faults injected while the load ran, as they happened, and what the history says of each (load-test:faults). */
   readonly faults?: { readonly timeline: readonly FaultEvent[]; readonly findings: readonly FaultFinding[] };
+  /** What PostgreSQL did while the load ran (db/sampler.ts): the samples file and its headline figures. */
+  readonly database?: { readonly file: string; readonly headline: DbHeadline; readonly statementsNote: string | null; readonly failedSamples: number };
   /** The reconciliation inputs before the load (formats/baseline.ts). */
   readonly baselineFile: string;
   /** Present when the scenario ran more than once (`--repeat N`). */

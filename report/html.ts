@@ -191,10 +191,25 @@ export function renderScenarioHtml(m: ReportModel, chartJs: string, backLink: st
   <section id="findings"><h2>What broke first, what would break next</h2>${m.findings.length ? `<ul class="findings">${m.findings.map((f) => `<li>${esc(f)}</li>`).join('')}</ul>` : '<p class="muted">No findings from the data of this run.</p>'}</section>
   <section id="charts"><h2>Over time</h2><div class="charts">${m.charts.map(chartBlock).join('')}</div></section>
   <section id="operations"><h2>Per operation</h2>${ops}</section>
+  ${
+    m.database
+      ? `<section id="database"><h2>Database</h2>${m.database.notes.map((x) => `<p class="muted">${esc(x)}</p>`).join('')}<div class="charts">${m.database.charts
+          .map(chartBlock)
+          .join('')}</div><h3>Top statements by total time (pg_stat_statements, over the run)</h3>${
+          m.database.top.length
+            ? table(
+                ['statement', 'calls', 'total ms', 'mean ms'],
+                m.database.top.map((t) => [`<code>${esc(t.query)}</code>`, esc(t.calls), esc(t.totalMs.toFixed(1)), esc(t.meanMs.toFixed(3))]),
+                [1, 2, 3],
+              )
+            : '<p class="muted">None: see the note above.</p>'
+        }</section>`
+      : ''
+  }
   <section id="metadata"><h2>Run</h2>${table(
     ['', ''],
     m.metadata.map(([k, v]) => [esc(k), esc(v)]),
   )}</section>
 </main>`;
-  return page(m.title, body, chartJs, { charts: m.charts });
+  return page(m.title, body, chartJs, { charts: [...m.charts, ...(m.database?.charts ?? [])] });
 }

@@ -6,6 +6,8 @@
 import { METRICS, OPERATIONS } from 'artillery-plugin-isolation';
 import { ArtilleryPeriod, ArtilleryReport, counterOf, hasPackMetrics, summaryOf, timeline } from '../formats/artillery-json';
 import type { RunSummary, ScenarioOutcome } from '../formats/summary';
+import type { DbSamplesFile } from '../formats/db-samples';
+import { DatabaseSection, databaseSection } from './database';
 
 /**
  * A counter within one period: Artillery leaves a counter out of a period in which it did not
@@ -25,7 +27,10 @@ export interface CheckRowLike {
 export type ScenarioContext = Pick<ScenarioOutcome, 'id' | 'title' | 'rows'> &
   Partial<Pick<ScenarioOutcome, 'generator'>> &
   Partial<
-    Pick<ScenarioOutcome, 'seedProfile' | 'authorizations' | 'capacityUnits' | 'startedAt' | 'endedAt' | 'integrity' | 'reconciliation' | 'pool' | 'faults'>
+    Pick<
+      ScenarioOutcome,
+      'seedProfile' | 'authorizations' | 'capacityUnits' | 'startedAt' | 'endedAt' | 'integrity' | 'reconciliation' | 'pool' | 'faults' | 'database'
+    >
   >;
 
 /** The parts of summary.json about the whole run that a report uses. */
@@ -82,6 +87,8 @@ export interface ReportModel {
   readonly missing: readonly string[];
   /** The faults injected while the load ran (load-test:faults), or empty. */
   readonly faults: readonly FaultLine[];
+  /** What PostgreSQL did meanwhile (report/database.ts), or null without a sampler file. */
+  readonly database: DatabaseSection | null;
 }
 
 function n(v: number | null | undefined, digits = 1): string {
@@ -137,7 +144,13 @@ export function headline(report: ArtilleryReport): Headline {
   };
 }
 
-export function buildModel(report: ArtilleryReport, scenario: ScenarioContext | null, run: RunContext | null, source: string): ReportModel {
+export function buildModel(
+  report: ArtilleryReport,
+  scenario: ScenarioContext | null,
+  run: RunContext | null,
+  source: string,
+  db: DbSamplesFile | null = null,
+): ReportModel {
   const a = report.aggregate;
   const rt = a.summaries['http.response_time'];
   const missing: string[] = [];
@@ -315,7 +328,16 @@ export function buildModel(report: ArtilleryReport, scenario: ScenarioContext | 
     if (!scenario.reconciliation) missing.push('reconciliation: the run has no reconciliation result');
   }
 
-  const findings = findingsFor(report, scenario, operations);
+  const database = db
+    ? databaseSection(
+        db,
+        t0,
+        bands,
+        ps.map((x) => ({ t: x.t, retries: moved(x.p, METRICS.retries) })),
+      )
+    : null;
+  if (!db && scenario) missing.push('database: no samples of PostgreSQL for this run (a run before the sampler, or it could not connect)');
+  const findings = [...findingsFor(report, scenario, operations), ...(database?.findings ?? [])];
   const meta: Partial<RunSummary['meta']> = run?.meta ?? {};
   const metadata: [string, string][] = [
     ['source', source],
@@ -354,6 +376,7 @@ export function buildModel(report: ArtilleryReport, scenario: ScenarioContext | 
     metadata,
     missing,
     faults,
+    database,
   };
 }
 

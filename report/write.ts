@@ -9,6 +9,7 @@ import { writeFileAtomic } from '../lib/atomic';
 import { ArtilleryReport, readArtilleryReport } from '../formats/artillery-json';
 import { RunSummary, SUMMARY_FILE, readRunSummary } from '../formats/summary';
 import { esc, page, renderScenarioHtml } from './html';
+import { readDbSamplesFile } from '../formats/db-samples';
 import { Headline, RunContext, ScenarioContext, buildModel, findingsFor, headline } from './model';
 import { decisionText, renderResultsMarkdown } from './results-md';
 
@@ -54,7 +55,8 @@ export function writeRunReports(runDir: string, chartJs: string = chartJsSource(
   for (const file of jsonFiles) {
     const report: ArtilleryReport = readArtilleryReport(file);
     const scenario: ScenarioContext | null = summary?.scenarios.find((s) => path.basename(s.reportFile) === path.basename(file)) ?? null;
-    const model = buildModel(report, scenario, run, path.basename(file));
+    const dbFile = scenario?.database ? path.join(runDir, path.basename(scenario.database.file)) : null;
+    const model = buildModel(report, scenario, run, path.basename(file), dbFile ? readDbSamplesFile(dbFile) : null);
     const out = file.replace(/\.json$/, '.html');
     writeFileAtomic(out, renderScenarioHtml(model, chartJs, 'index.html'));
     pages.push(out);

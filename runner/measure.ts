@@ -21,6 +21,8 @@ import { FaultSpec, scheduleFaults } from '../faults/registry';
 import { analyzeFaults, exchangesOf } from '../faults/analysis';
 import { faultRows } from '../faults/rows';
 import { readHistoryEvents } from '../verify/history';
+import { startSampler } from '../db/sampler';
+import { dbHeadline, writeDbSamplesFile } from '../formats/db-samples';
 import type { Environment } from './environment';
 import { integrityRow, reconciliationRow, replayRow } from './judge';
 
@@ -52,7 +54,7 @@ export interface StepOptions {
 /** What one step measured: the fields of a scenario's outcome (formats/summary.ts) it fills, plus the run and what crashed. */
 export type Measurement = Pick<
   ScenarioOutcome,
-  'pool' | 'rows' | 'integrity' | 'reconciliation' | 'replay' | 'generator' | 'historyDir' | 'baselineFile' | 'faults'
+  'pool' | 'rows' | 'integrity' | 'reconciliation' | 'replay' | 'generator' | 'historyDir' | 'baselineFile' | 'faults' | 'database'
 > & {
   readonly run: ArtilleryRun;
   /** What crashed during the step (Artillery, the reference API). */
@@ -73,6 +75,11 @@ export async function measureStep(o: StepOptions): Promise<Measurement> {
   const baseline = await takeBaseline(env.server.url, sqlDir);
   writeBaselineFile(baselineFile, baseline);
   if (env.api) await poolStats(env.target, 'reset', env.api.internalToken);
+  // What PostgreSQL does meanwhile, once a second, read-only (db/sampler.ts).
+  const sampler = await startSampler(env.server.url).catch((err: Error) => {
+    o.out(`  warning: the database sampler could not start (${err.message}): no Database section`);
+    return null;
+  });
   const dist = o.distribution ?? { workers: 1, sharedHistory: true };
   const faults = o.faults && o.faults.length > 0 ? scheduleFaults(o.faults, env.faultTargets, o.out) : null;
   // The timeline starts with the load: Artillery's first "Phase started" line.
@@ -96,6 +103,9 @@ export async function measureStep(o: StepOptions): Promise<Measurement> {
     faults?.finish(),
   );
   const timeline = faults ? await faults.finish() : null;
+  const dbFile = path.join(o.runDir, `${o.slug}.db.json`);
+  const samples = sampler ? await sampler.stop() : null;
+  if (samples) writeDbSamplesFile(dbFile, samples);
   const crashes: string[] = [];
   // 1: a check failed (ensure, the plugin's expectations); 21: artillery-plugin-expect saw an
   // answer off the contract. Both are judged by their own rows, not as a crash.
@@ -140,5 +150,8 @@ export async function measureStep(o: StepOptions): Promise<Measurement> {
     baselineFile,
     crashes,
     ...(faultOutcome ? { faults: faultOutcome } : {}),
+    ...(samples
+      ? { database: { file: dbFile, headline: dbHeadline(samples), statementsNote: samples.statementsNote, failedSamples: samples.failedSamples } }
+      : {}),
   };
 }

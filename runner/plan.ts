@@ -159,6 +159,7 @@ async function runScenario(
       generator: m.generator,
       historyDir: m.historyDir,
       ...(m.faults ? { faults: m.faults } : {}),
+      ...(m.database ? { database: m.database } : {}),
       baselineFile: m.baselineFile,
       ...(repeat > 1 ? { repeats: { runs: repeat, reportFiles: runs.map((x) => x.m.run.reportFile), shown: shown + 1 } } : {}),
     },

@@ -30,6 +30,13 @@ describe('load-test:edge, quick profile, real Artillery', () => {
     expect(counters['edge.skipped']).toBe(0);
     expect(s.scenarios[0]!.reconciliation.counts.unattributed).toBe(0);
     expect(s.scenarios[0]!.reconciliation.counts.ok).toBe(20);
+    // What PostgreSQL did meanwhile: sampled every second, in the report's Database section.
+    const db = s.scenarios[0]!.database!;
+    expect(db.headline.samples).toBeGreaterThanOrEqual(5);
+    expect(db.headline.commits).toBeGreaterThan(0);
+    const html = fs.readFileSync(s.scenarios[0]!.reportFile.replace(/\.json$/, '.html'), 'utf8');
+    expect(html).toContain('<section id="database">');
+    expect(html).toContain('"id":"db-locks"');
   });
 
   it('negative control: the lax-input API is NO-GO; the classes it got wrong are named with what came back, and its writes are unattributed', async () => {

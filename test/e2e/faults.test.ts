@@ -56,6 +56,9 @@ describe('load-test:faults, quick profile, embedded PostgreSQL, real Artillery',
     const html = fs.readFileSync(path.join(path.dirname(outcome.reportFile), 'faults.html'), 'utf8');
     expect(html).toContain('<section id="faults">');
     expect(html).toContain('"bands":[{"label":"pg-stop"');
+    // The sampler lost the database while it was stopped, counted it, and sampled on after it.
+    expect(outcome.database!.failedSamples).toBeGreaterThan(0);
+    expect(outcome.database!.headline.samples).toBeGreaterThan(10);
     expect(await leftovers()).toEqual([]);
   });
 

@@ -199,6 +199,23 @@ describe('reference API hardening against a real PostgreSQL', () => {
     }
   });
 
+  it("survives a checked-out connection's socket failing between queries (it killed the API during the reset fault)", async () => {
+    const { pool, app } = await buildApp(loadApiConfig({ DATABASE_URL: url, JWT_SECRET: secret }));
+    try {
+      const client = await pool.connect();
+      // pg emits a socket failure between queries as an 'error' event on the client.
+      expect(() => client.emit('error', new Error('write ECONNRESET'))).not.toThrow();
+      client.release(true);
+      // Negative control: a client of a bare pg pool, checked out, has no listener: the same event throws.
+      const bare = await pool.pool.connect();
+      bare.removeAllListeners('error');
+      expect(() => bare.emit('error', new Error('write ECONNRESET'))).toThrow('write ECONNRESET');
+      bare.release(true);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('refuses an internal token shorter than 16 characters at start', () => {
     expect(() => loadApiConfig({ DATABASE_URL: url, JWT_SECRET: secret, API_INTERNAL_TOKEN: 'short' })).toThrow(/API_INTERNAL_TOKEN/);
   });
