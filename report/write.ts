@@ -10,7 +10,7 @@ import { ArtilleryReport, readArtilleryReport } from '../formats/artillery-json'
 import { RunSummary, SUMMARY_FILE, readRunSummary } from '../formats/summary';
 import { esc, page, renderScenarioHtml } from './html';
 import { readDbSamplesFile } from '../formats/db-samples';
-import { Headline, RunContext, ScenarioContext, buildModel, findingsFor, headline } from './model';
+import { Headline, RunContext, ScenarioContext, buildModel, headline } from './model';
 import { decisionText, renderResultsMarkdown } from './results-md';
 
 /** Chart.js, read from node_modules and inlined into every page. */
@@ -62,7 +62,7 @@ export function writeRunReports(runDir: string, chartJs: string = chartJsSource(
     pages.push(out);
     const id = scenario?.id ?? path.basename(file, '.json');
     headlines.set(id, headline(report));
-    findings.set(id, findingsFor(report, scenario, model.operations));
+    findings.set(id, model.findings);
     entries.push({ id, title: scenario?.title ?? path.basename(file), page: path.basename(out), verdict: model.verdict ?? 'no verdict', h: headline(report) });
   }
 
