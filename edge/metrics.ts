@@ -12,6 +12,9 @@ export const EDGE_METRICS = {
   responseTime: 'edge.response_time',
 } as const;
 
+/** The counters among them (seeded with 0 by every virtual user; edge.response_time is a histogram). */
+export const EDGE_COUNTERS: readonly string[] = Object.values(EDGE_METRICS).filter((m) => m !== EDGE_METRICS.responseTime);
+
 /** A counter name part: letters, digits and _ only. */
 const part = (v: string): string => v.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 60) || 'empty';
 

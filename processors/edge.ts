@@ -16,7 +16,7 @@ import * as fs from 'node:fs';
 import { loadPackConfig } from '../lib/config';
 import { Fixture, FixtureAuthorization, loadFixture } from '../seed/fixture';
 import { EDGE_CLASSES, EdgeContext, judgeAnswer, reasonOf } from '../edge/classes';
-import { EDGE_METRICS, gotMetric } from '../edge/metrics';
+import { EDGE_COUNTERS, EDGE_METRICS, gotMetric } from '../edge/metrics';
 import { sendRaw } from '../edge/send';
 import { pickUniform, spreadTargets, tokenFor } from './selection';
 
@@ -66,7 +66,7 @@ export function prepareEdge(context: Context, events: Events, done: () => void):
   context.vars.token = tokenFor(f, a, counter++);
   context.vars.otherOrgToken = tokenFor(f, other, counter);
   context.vars.primedKey = `lt-${randomUUID()}`;
-  for (const m of Object.values(EDGE_METRICS)) events.emit('counter', m, 0);
+  for (const m of EDGE_COUNTERS) events.emit('counter', m, 0);
   done();
 }
 
