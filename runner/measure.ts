@@ -99,9 +99,16 @@ export async function measureStep(o: StepOptions): Promise<Measurement> {
     env: { FIXTURE_PATH: config.fixturePath, ...(dist.sharedHistory ? { ISOLATION_HISTORY_DIR: historyDir } : {}), ...o.artilleryEnv },
     ...(o.cloud ? { cloud: o.cloud } : {}),
   };
-  const run = await (dist.workers > 1 ? runDistributed({ ...common, workers: dist.workers, onLine }) : runArtillery({ ...common, onLine })).finally(() =>
-    faults?.finish(),
-  );
+  let run: ArtilleryRun;
+  try {
+    run = await (dist.workers > 1 ? runDistributed({ ...common, workers: dist.workers, onLine }) : runArtillery({ ...common, onLine })).finally(() =>
+      faults?.finish(),
+    );
+  } catch (err) {
+    // Artillery failed: the sampler's connection goes too (its samples mean nothing without a run).
+    await sampler?.stop().catch(() => undefined);
+    throw err;
+  }
   const timeline = faults ? await faults.finish() : null;
   const dbFile = path.join(o.runDir, `${o.slug}.db.json`);
   const samples = sampler ? await sampler.stop() : null;
