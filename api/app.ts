@@ -14,6 +14,7 @@ import { CircuitBreaker, DatabaseUnavailable } from './breaker';
 import { LedgerService, UnitOutcome, isConnectionBroken } from './ledger';
 import { OPERATIONS, Operation } from './rules';
 import { RetriesExhausted } from './retry';
+import { MAX_BALANCES, MAX_USAGE_MS, OrganizationReports, PERIODS, Period } from './reports';
 
 /** Response headers of the contract. */
 export const HEADERS = {
@@ -101,6 +102,7 @@ export async function buildApp(config: ApiConfig, opts: { logger?: boolean } = {
     slowAckMs: config.slowAckMs,
     foldAfter: config.foldAfter,
   });
+  const reports = new OrganizationReports(pool, config.maxAttempts);
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: config.bodyLimitBytes,
@@ -121,7 +123,14 @@ export async function buildApp(config: ApiConfig, opts: { logger?: boolean } = {
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof HttpProblem) return problem(reply, err.statusCode, err.error, err.reason, err.message);
-    if (err.validation) return problem(reply, 400, 'bad_request', 'invalid_body', `${err.validationContext ?? 'body'}: ${err.message}`);
+    if (err.validation)
+      return problem(
+        reply,
+        400,
+        'bad_request',
+        err.validationContext === 'querystring' ? 'invalid_query' : 'invalid_body',
+        `${err.validationContext ?? 'body'}: ${err.message}`,
+      );
     if (err.statusCode === 413) {
       lingerOnClose(req.raw.socket);
       return problem(reply, 413, 'payload_too_large', 'body_too_large', `request body exceeds ${config.bodyLimitBytes} bytes`);
@@ -212,6 +221,67 @@ export async function buildApp(config: ApiConfig, opts: { logger?: boolean } = {
       if (!UUID_PATTERN.test(req.params.id)) return send(reply, { kind: 'not_found' }, req.params.id);
       return send(reply, await ledger.read(req.params.id, req.principal!.organizationId), req.params.id);
     });
+
+    // The contract's optional report reads (api/reports.ts): the pressure of load-test:swarm.
+    const organization = (req: FastifyRequest<{ Params: { orgId: string } }>): string => {
+      const id = req.params.orgId;
+      if (!UUID_PATTERN.test(id)) throw new HttpProblem(404, 'not_found', 'organization_not_found', `organization ${id} does not exist`);
+      if (id.toLowerCase() !== req.principal!.organizationId)
+        throw new HttpProblem(403, 'forbidden', 'other_organization', `organization ${id} is not the token's organization`);
+      return id.toLowerCase();
+    };
+    const missing = async (id: string): Promise<void> => {
+      if (!(await reports.exists(id))) throw new HttpProblem(404, 'not_found', 'organization_not_found', `organization ${id} does not exist`);
+    };
+    // Query strings are strings: the API does not coerce (see ajv above), so numbers are patterns.
+    api.get<{ Params: { orgId: string }; Querystring: { limit: string } }>(
+      '/api/organizations/:orgId/balances',
+      {
+        schema: {
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { limit: { type: 'string', pattern: '^[1-9][0-9]{0,5}$', default: '1000' } },
+          },
+        },
+      },
+      async (req, reply) => {
+        const id = organization(req);
+        const limit = Number(req.query.limit);
+        if (limit > MAX_BALANCES) throw new HttpProblem(400, 'bad_request', 'invalid_query', `limit must be from 1 to ${MAX_BALANCES}`);
+        const { value, attempts } = await reports.balances(id, limit);
+        if (value.balances.length === 0) await missing(id);
+        reply.header(HEADERS.attempts, String(attempts));
+        return reply.send({ organizationId: id, authorizations: value.balances.length, totals: value.totals, balances: value.balances });
+      },
+    );
+    api.get<{ Params: { orgId: string }; Querystring: { period: Period; from?: string; to?: string } }>(
+      '/api/organizations/:orgId/usage',
+      {
+        schema: {
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              period: { type: 'string', enum: [...PERIODS], default: 'hour' },
+              from: { type: 'string', format: 'date-time' },
+              to: { type: 'string', format: 'date-time' },
+            },
+          },
+        },
+      },
+      async (req, reply) => {
+        const id = organization(req);
+        const to = req.query.to ? new Date(req.query.to) : new Date();
+        const from = req.query.from ? new Date(req.query.from) : new Date(to.getTime() - 24 * 3600 * 1000);
+        if (!(from < to) || to.getTime() - from.getTime() > MAX_USAGE_MS)
+          throw new HttpProblem(400, 'bad_request', 'invalid_query', 'from must be before to, and the window at most 366 days');
+        const { value, attempts } = await reports.usage(id, req.query.period, from, to);
+        if (value.length === 0) await missing(id);
+        reply.header(HEADERS.attempts, String(attempts));
+        return reply.send({ organizationId: id, period: req.query.period, from: from.toISOString(), to: to.toISOString(), buckets: value });
+      },
+    );
 
     const bodySchema = {
       type: 'object',

@@ -117,6 +117,31 @@ export interface ReplayResult {
   readonly counts: Readonly<Record<string, number>>;
 }
 
+/** The swarm and pressure's figures (runner/pressure.ts); null where not measured. */
+export interface PressureOutcome {
+  /** Seconds from the first write to the pressure's start, and of the whole run. */
+  readonly afterSeconds: number;
+  readonly runSeconds: number;
+  /** When the pressure ran (epoch ms), as the history places it; null without a history. */
+  readonly pressureFromMs: number | null;
+  readonly pressureToMs: number | null;
+  /** Acknowledged writes per second before the pressure and while it ran, and with / without. */
+  readonly writeTpsWithout: number | null;
+  readonly writeTpsWith: number | null;
+  readonly writeRatio: number | null;
+  readonly reads: number | null;
+  readonly readsFailed: number | null;
+  /** The reads' time to first byte under the write load, ms. */
+  readonly readP50: number | null;
+  readonly readP95: number | null;
+  readonly readP99: number | null;
+  readonly serializationRetries: number | null;
+  readonly serializationConflicts: number | null;
+  readonly deadlocks: number | null;
+  readonly rollbacks: number | null;
+  readonly peakPredicateLocks: number | null;
+}
+
 export interface ScenarioOutcome {
   readonly id: string;
   readonly title: string;
@@ -140,6 +165,8 @@ export interface ScenarioOutcome {
   readonly faults?: { readonly timeline: readonly FaultEvent[]; readonly findings: readonly FaultFinding[] };
   /** What PostgreSQL did while the load ran (db/sampler.ts): the samples file and its headline figures. */
   readonly database?: { readonly file: string; readonly headline: DbHeadline; readonly statementsNote: string | null; readonly failedSamples: number };
+  /** What the pressure reads cost the writers (runner/pressure.ts; load-test:swarm). */
+  readonly pressure?: PressureOutcome;
   /** The reconciliation inputs before the load (formats/baseline.ts). */
   readonly baselineFile: string;
   /** Present when the scenario ran more than once (`--repeat N`). */

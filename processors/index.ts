@@ -4,9 +4,6 @@
  *
  * Variables set for the request that follows: authorizationId, token, idempotencyKey.
  */
-import { randomUUID } from 'node:crypto';
-import { loadPackConfig } from '../lib/config';
-import { Fixture, loadFixture } from '../seed/fixture';
 import {
   PLAN_MIX,
   WaveTracker,
@@ -19,28 +16,16 @@ import {
   targetForWave,
   tokenFor,
 } from './selection';
+import { getFixture, newIdempotencyKey, num } from './shared';
+
+export { newIdempotencyKey };
 
 interface Context {
   vars: Record<string, unknown>;
 }
 
-let fixture: Fixture | null = null;
-function getFixture(): Fixture {
-  fixture ??= loadFixture(loadPackConfig().fixturePath);
-  return fixture;
-}
-
 let counter = 0;
 let waves: WaveTracker | null = null;
-
-function num(vars: Record<string, unknown>, name: string, def: number): number {
-  const v = Number(vars[name]);
-  return Number.isFinite(v) ? v : def;
-}
-
-export function newIdempotencyKey(): string {
-  return `lt-${randomUUID()}`;
-}
 
 /**
  * Scenario 1. Joins the current wave of arrivals, aims at that wave's contention target, and
@@ -96,9 +81,9 @@ export function pickMixedOperation(context: Context, _events: unknown, done: () 
   done();
 }
 
-/** beforeRequest hook: sends {"units": <units>} as a JSON number (a template would send a string). */
+/** beforeRequest hook: sends {"units": <units>} as a JSON number (a template would send a string); a request without a body (a GET) is left alone. */
 export function setUnitsBody(requestParams: { json?: unknown }, context: Context, _events: unknown, next: () => void): void {
-  requestParams.json = { units: Number(context.vars.units) };
+  if (requestParams.json !== undefined) requestParams.json = { units: Number(context.vars.units) };
   next();
 }
 
@@ -123,3 +108,13 @@ export async function joinLadderWave(context: Context): Promise<void> {
 }
 
 export { prepareEdge, sendEdgeClasses } from './edge';
+export {
+  takeSwarmRole,
+  writerContinues,
+  pressureContinues,
+  nextSwarmWrite,
+  swarmJitter,
+  nextPressureRead,
+  pressurePause,
+  pickBreakpointRequest,
+} from './swarm';

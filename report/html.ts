@@ -206,10 +206,18 @@ export function renderScenarioHtml(m: ReportModel, chartJs: string, backLink: st
         }</section>`
       : ''
   }
+  ${
+    m.pressure
+      ? `<section id="pressure"><h2>Pressure</h2><p>The expensive reads start part-way through (shaded on the time charts): what they cost the writers, and how fast they were answered under the write load.</p>${table(
+          ['figure', 'value'],
+          m.pressure.rows.map(([k, v]) => [esc(k), esc(v)]),
+        )}<div class="charts">${m.pressure.charts.map(chartBlock).join('')}</div></section>`
+      : ''
+  }
   <section id="metadata"><h2>Run</h2>${table(
     ['', ''],
     m.metadata.map(([k, v]) => [esc(k), esc(v)]),
   )}</section>
 </main>`;
-  return page(m.title, body, chartJs, { charts: [...m.charts, ...(m.database?.charts ?? [])] });
+  return page(m.title, body, chartJs, { charts: [...m.charts, ...(m.database?.charts ?? []), ...(m.pressure?.charts ?? [])] });
 }

@@ -8,6 +8,7 @@ import { ArtilleryPeriod, ArtilleryReport, counterOf, hasPackMetrics, summaryOf,
 import type { RunSummary, ScenarioOutcome } from '../formats/summary';
 import type { DbSamplesFile } from '../formats/db-samples';
 import { DatabaseSection, databaseSection } from './database';
+import { PressureSection, pressureBand, pressureSection } from './pressure';
 
 /**
  * A counter within one period: Artillery leaves a counter out of a period in which it did not
@@ -29,7 +30,17 @@ export type ScenarioContext = Pick<ScenarioOutcome, 'id' | 'title' | 'rows'> &
   Partial<
     Pick<
       ScenarioOutcome,
-      'seedProfile' | 'authorizations' | 'capacityUnits' | 'startedAt' | 'endedAt' | 'integrity' | 'reconciliation' | 'pool' | 'faults' | 'database'
+      | 'seedProfile'
+      | 'authorizations'
+      | 'capacityUnits'
+      | 'startedAt'
+      | 'endedAt'
+      | 'integrity'
+      | 'reconciliation'
+      | 'pool'
+      | 'faults'
+      | 'database'
+      | 'pressure'
     >
   >;
 
@@ -89,6 +100,8 @@ export interface ReportModel {
   readonly faults: readonly FaultLine[];
   /** What PostgreSQL did meanwhile (report/database.ts), or null without a sampler file. */
   readonly database: DatabaseSection | null;
+  /** What the pressure reads cost the writers (report/pressure.ts; load-test:swarm), or null. */
+  readonly pressure: PressureSection | null;
 }
 
 function n(v: number | null | undefined, digits = 1): string {
@@ -180,7 +193,8 @@ export function buildModel(
       ? []
       : faultEvents
           .filter((f) => f.startedAt !== null && f.endedAt !== null)
-          .map((f) => ({ label: f.fault, from: (f.startedAt! - t0) / 1000, to: (f.endedAt! - t0) / 1000 }));
+          .map((f) => ({ label: f.fault, from: (f.startedAt! - t0) / 1000, to: (f.endedAt! - t0) / 1000 }))
+          .concat(pressureBand(scenario?.pressure, t0));
   const withBands = bands.length > 0 ? { bands } : {};
   const faults: FaultLine[] = faultEvents.map((f) => {
     const finding = scenario?.faults?.findings.find((x) => x.fault === f.fault);
@@ -377,6 +391,7 @@ export function buildModel(
     missing,
     faults,
     database,
+    pressure: scenario?.pressure ? pressureSection(scenario.pressure) : null,
   };
 }
 

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { PackConfig } from '../lib/config';
 import type { ArtilleryReport } from '../formats/artillery-json';
 import { METRICS } from 'artillery-plugin-isolation';
-import type { CheckRow, PoolStats, ReplayResult, ScenarioOutcome } from '../formats/summary';
+import type { CheckRow, PoolStats, PressureOutcome, ReplayResult, ScenarioOutcome } from '../formats/summary';
 import { summaryOf } from '../formats/artillery-json';
 import { judgeGenerator } from './generator';
 import { writeBaselineFile } from '../formats/baseline';
@@ -22,6 +22,7 @@ import { analyzeFaults, exchangesOf } from '../faults/analysis';
 import { faultRows } from '../faults/rows';
 import { readHistoryEvents } from '../verify/history';
 import { startSampler } from '../db/sampler';
+import { PressureSpec, pressureEffect, pressureRows } from './pressure';
 import { dbHeadline, writeDbSamplesFile } from '../formats/db-samples';
 import type { Environment } from './environment';
 import { integrityRow, reconciliationRow, replayRow } from './judge';
@@ -32,8 +33,8 @@ export interface StepOptions {
   /** The label of the rows ("scenario1", "ladder 100"). */
   readonly label: string;
   readonly scenarioFile: string;
-  /** The Artillery environment (`--environment`). */
-  readonly profile: string;
+  /** The Artillery environment (`--environment`); null for a script written for this step alone (load-test:breakpoint). */
+  readonly profile: string | null;
   /** Files: <runDir>/<slug>.json, <slug>.history/, <slug>.artillery.log */
   readonly slug: string;
   readonly runDir: string;
@@ -43,6 +44,8 @@ export interface StepOptions {
   readonly distribution?: Distribution;
   /** Faults to inject while the load runs, on the timeline from the first phase's start (load-test:faults). */
   readonly faults?: readonly FaultSpec[];
+  /** Measure what the pressure reads cost the writers (load-test:swarm). */
+  readonly pressure?: PressureSpec;
   readonly onLine?: (line: string) => void;
   /** The rows judged from Artillery's report (and the pool) before integrity and reconciliation. */
   readonly judge: (m: { readonly report: ArtilleryReport; readonly pool: PoolStats | null }) => Promise<CheckRow[]>;
@@ -54,7 +57,7 @@ export interface StepOptions {
 /** What one step measured: the fields of a scenario's outcome (formats/summary.ts) it fills, plus the run and what crashed. */
 export type Measurement = Pick<
   ScenarioOutcome,
-  'pool' | 'rows' | 'integrity' | 'reconciliation' | 'replay' | 'generator' | 'historyDir' | 'baselineFile' | 'faults' | 'database'
+  'pool' | 'rows' | 'integrity' | 'reconciliation' | 'replay' | 'generator' | 'historyDir' | 'baselineFile' | 'faults' | 'database' | 'pressure'
 > & {
   readonly run: ArtilleryRun;
   /** What crashed during the step (Artillery, the reference API). */
@@ -101,9 +104,9 @@ export async function measureStep(o: StepOptions): Promise<Measurement> {
   };
   let run: ArtilleryRun;
   try {
-    run = await (dist.workers > 1 ? runDistributed({ ...common, workers: dist.workers, onLine }) : runArtillery({ ...common, onLine })).finally(() =>
-      faults?.finish(),
-    );
+    run = await (
+      dist.workers > 1 ? runDistributed({ ...common, profile: o.profile ?? 'full', workers: dist.workers, onLine }) : runArtillery({ ...common, onLine })
+    ).finally(() => faults?.finish());
   } catch (err) {
     // Artillery failed: the sampler's connection goes too (its samples mean nothing without a run).
     await sampler?.stop().catch(() => undefined);
@@ -135,6 +138,12 @@ export async function measureStep(o: StepOptions): Promise<Measurement> {
     faultOutcome = { timeline, findings };
     rows.push(...faultRows(o.label, timeline, findings));
   }
+  const headline = samples ? dbHeadline(samples) : null;
+  let pressure: PressureOutcome | undefined;
+  if (o.pressure) {
+    pressure = pressureEffect(o.pressure, dist.sharedHistory ? exchangesOf(readHistoryEvents(historyDir)) : null, run.report, headline);
+    rows.push(...pressureRows(o.label, o.pressure, pressure));
+  }
   rows.push(integrityRow(o.label, integrity));
   const replay: ReplayResult = { checked: replayed !== null, verdict: replayed, counts: replayed?.counts ?? {} };
   rows.push(replayRow(o.label, replay));
@@ -157,8 +166,7 @@ export async function measureStep(o: StepOptions): Promise<Measurement> {
     baselineFile,
     crashes,
     ...(faultOutcome ? { faults: faultOutcome } : {}),
-    ...(samples
-      ? { database: { file: dbFile, headline: dbHeadline(samples), statementsNote: samples.statementsNote, failedSamples: samples.failedSamples } }
-      : {}),
+    ...(samples && headline ? { database: { file: dbFile, headline, statementsNote: samples.statementsNote, failedSamples: samples.failedSamples } } : {}),
+    ...(pressure ? { pressure } : {}),
   };
 }

@@ -160,6 +160,7 @@ async function runScenario(
       historyDir: m.historyDir,
       ...(m.faults ? { faults: m.faults } : {}),
       ...(m.database ? { database: m.database } : {}),
+      ...(m.pressure ? { pressure: m.pressure } : {}),
       baselineFile: m.baselineFile,
       ...(repeat > 1 ? { repeats: { runs: repeat, reportFiles: runs.map((x) => x.m.run.reportFile), shown: shown + 1 } } : {}),
     },
@@ -197,6 +198,7 @@ async function measureOnce(
     ...(opts.cloud ? { cloud: opts.cloud } : {}),
     ...(opts.distribution ? { distribution: opts.distribution } : {}),
     ...(scenario.checks.faults.length > 0 ? { faults: scenario.checks.faults } : {}),
+    ...(scenario.checks.pressure ? { pressure: scenario.checks.pressure } : {}),
     onLine: (line) => {
       const progress = parseProgressLine(line);
       if (progress) out(`  ${formatProgress(progress, { index, of, elapsedSeconds: (Date.now() - started) / 1000, expectedSeconds: expected })}`);

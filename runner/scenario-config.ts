@@ -12,6 +12,7 @@ import { PackError } from '../lib/errors';
 import { PostCheckSpec, parsePostChecks } from './post-checks';
 import { FaultSpec, parseFaults } from '../faults/registry';
 import { PreflightSpec, parsePreflight } from './preflight';
+import { PressureSpec, parsePressure } from './pressure';
 import { SeriesCriterion, parseSeriesCriteria } from './series-criteria';
 
 export interface Phase {
@@ -31,6 +32,8 @@ export interface PackChecks {
   readonly series: readonly SeriesCriterion[];
   /** Faults injected while the load runs (faults/registry.ts), in time order. */
   readonly faults: readonly FaultSpec[];
+  /** The swarm and pressure's comparison (runner/pressure.ts), or null. */
+  readonly pressure: PressureSpec | null;
 }
 
 export interface ScenarioConfig {
@@ -77,6 +80,7 @@ export function parseScenario(file: string, text: string, profile: string): Scen
     postChecks: parsePostChecks(pack.postChecks, 'config.pack.postChecks', problems),
     series: parseSeriesCriteria(pack.series, 'config.pack.series', problems),
     faults: parseFaults(pack.faults, 'config.pack.faults', problems),
+    pressure: parsePressure(pack.pressure, config.variables ?? {}, 'config.pack.pressure', problems),
   };
   if (problems.length > 0)
     throw new PackError('LT_USAGE', `${file} (profile ${profile}): ${problems.join('; ')}`, {
@@ -111,9 +115,13 @@ function durationSeconds(v: unknown, vars: Readonly<Record<string, unknown>>): n
   return m[2] === 'ms' ? Number(m[1]) / 1000 : Number(m[1]);
 }
 
-/** Seconds one virtual user's session lasts: every `think` of its flow, loops multiplied out. */
+/**
+ * Seconds one virtual user's session lasts: every `think` of its flow, loops multiplied out; or,
+ * for virtual users that run until a deadline (the swarm), the `runSeconds` variable.
+ */
 export function sessionSeconds(s: ScenarioConfig): number {
   const vars = s.config.variables ?? {};
+  if (Number(vars.runSeconds) > 0) return Number(vars.runSeconds);
   const walk = (steps: unknown): number => {
     if (!Array.isArray(steps)) return 0;
     let t = 0;

@@ -55,8 +55,12 @@ export interface SeedData {
  *   all         one data set for the three scenarios in a row (`load-test:all -- --no-seed`):
  *               throughput's extra authorizations, then mixed's calibration; the full ones are
  *               tier `waitlisted`, which scenario 2 leaves alone
+ *   swarm       cold, high-cardinality data (seed 000; load-test:swarm and load-test:breakpoint):
+ *               SWARM.organizations organizations, SWARM.authorizations authorizations of 1000
+ *               units spread over them, each with SWARM.preReservedUnits already reserved (one
+ *               ledger row each, so the ledger the pressure reads scan starts as large)
  */
-export const SEED_PROFILES = ['plan', 'throughput', 'mixed', 'ladder', 'all'] as const;
+export const SEED_PROFILES = ['plan', 'throughput', 'mixed', 'ladder', 'all', 'swarm'] as const;
 export type SeedProfile = (typeof SEED_PROFILES)[number];
 
 export const LADDER_STOCKS = [10, 20, 50] as const;
@@ -129,11 +133,23 @@ export function growTo(data: SeedData, total: number): SeedData {
   return data;
 }
 
+export const SWARM = { organizations: 40, authorizations: 100_000, preReservedUnits: 100 } as const;
+
+/** The swarm's organizations: many, each with a few patients and two practitioners (its tokens). */
+function swarmPlan(): OrgSpec[] {
+  return Array.from({ length: SWARM.organizations }, (_, i) => ({
+    code: `S${String(i + 1).padStart(2, '0')}`,
+    patients: 5,
+    practitioners: 2,
+    authorizations: { contention: 0, standard: 0, bulk: 1 },
+  }));
+}
+
 export function buildSeedData(seed: number = DEFAULT_SEED, profile: SeedProfile = 'plan', plan: readonly OrgSpec[] = PLAN): SeedData {
   const faker = new Faker({ locale: [en] });
   faker.seed(seed);
   const data: SeedData = { seed, profile, organizations: [], patients: [], practitioners: [], authorizations: [], preReserved: [] };
-  for (const spec of plan) {
+  for (const spec of profile === 'swarm' && plan === PLAN ? swarmPlan() : plan) {
     const org = { id: faker.string.uuid(), code: spec.code, name: `${faker.company.name()} (Org ${spec.code})` };
     data.organizations.push(org);
     const patients = Array.from({ length: spec.patients }, () => ({ id: faker.string.uuid(), organizationId: org.id, fullName: faker.person.fullName() }));
@@ -220,6 +236,10 @@ export function buildSeedData(seed: number = DEFAULT_SEED, profile: SeedProfile 
     };
     data.authorizations.push(shared);
     data.preReserved.push({ authorizationId: shared.id, units: MIXED.sharedPreReserved });
+  }
+  if (profile === 'swarm') {
+    growTo(data, SWARM.authorizations);
+    for (const a of data.authorizations) data.preReserved.push({ authorizationId: a.id, units: SWARM.preReservedUnits });
   }
   return data;
 }

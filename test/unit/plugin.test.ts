@@ -80,6 +80,25 @@ describe('IsolationRecorder (worker role, stub event emitter)', () => {
     expect(ee.histograms[METRICS.responseTime.reserve]).toEqual([12, 12, 12]);
   });
 
+  it('times every unit operation as a write, and GETs as reads: counted, failed when not 2xx or unanswered; other methods are neither', () => {
+    const ee = new StubEE();
+    const r = new IsolationRecorder(readConfig({}, {}));
+    r.afterResponse(req(), res(200, { status: 'applied' }), ee);
+    r.afterResponse(req(), res(409, { reason: 'insufficient_units' }), ee);
+    const get = { url: 'http://x/api/organizations/o/balances', method: 'GET' };
+    r.afterResponse(get, res(200, {}), ee);
+    r.afterResponse(get, res(503, {}), ee);
+    r.onError({ code: 'ETIMEDOUT' }, get, ee);
+    r.afterResponse({ url: 'http://x/other', method: 'POST' }, res(500, {}), ee);
+    expect(ee.histograms[METRICS.writeTime]).toEqual([12, 12]);
+    expect(ee.counters[METRICS.reads]).toBe(3);
+    expect(ee.counters[METRICS.readsFailed]).toBe(2);
+    // An unanswered read has no time; a 503 has one.
+    expect(ee.histograms[METRICS.readTime]).toEqual([12, 12]);
+    // Reads are not unit requests: the error rate's denominator is unchanged.
+    expect(ee.counters[METRICS.requests]).toBe(2);
+  });
+
   it('appends invoke and completion events to its history file, templating the request first', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hist-'));
     const r = new IsolationRecorder(readConfig({ historyDir: dir }, {}));
