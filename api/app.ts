@@ -101,6 +101,7 @@ export async function buildApp(config: ApiConfig, opts: { logger?: boolean } = {
     faultEvery: config.faultEvery,
     slowAckMs: config.slowAckMs,
     foldAfter: config.foldAfter,
+    batchMax: config.batchMax,
   });
   const reports = new OrganizationReports(pool, config.maxAttempts);
   const app = Fastify({

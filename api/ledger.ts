@@ -9,7 +9,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import type { ApiMode } from '../lib/config';
 import { Balance, Operation, decide } from './rules';
-import { withRetries } from './retry';
+import { RetriesExhausted, withRetries } from './retry';
+import { Batcher, createBatcher } from './batcher';
 import type { InstrumentedPool } from './pool';
 
 export interface UnitRequest {
@@ -36,7 +37,11 @@ export interface LedgerOptions {
   readonly slowAckMs: number;
   /** Ledger rows after an authorization's checkpoint before they are folded into it (safe mode). */
   readonly foldAfter: number;
+  /** Safe mode: the most operations on one authorization applied as one statement (api/batcher.ts); 1: no batching. */
+  readonly batchMax?: number;
 }
+
+type RunResult = { outcome: UnitOutcome; attempts: number; times: ServerTimes };
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -62,10 +67,23 @@ export class LedgerService {
   /** Successful operations seen, to pick which ones a fault mode breaks. */
   private successes = 0;
 
+  /** Safe mode's per-authorization batching, or null (the negative-control modes, API_BATCH_MAX=1). */
+  private readonly batcher: Batcher<UnitRequest, RunResult> | null;
+
   constructor(
     private readonly pool: InstrumentedPool,
     private readonly opts: LedgerOptions,
-  ) {}
+  ) {
+    const max = opts.batchMax ?? 1;
+    this.batcher =
+      opts.mode === 'safe' && max > 1
+        ? createBatcher(
+            (r) => this.runAlone(r),
+            (rs) => this.runBatch(rs),
+            max,
+          )
+        : null;
+  }
 
   private isolationLevel(): string {
     return this.opts.mode === 'unsafe-read-committed' ? 'READ COMMITTED' : 'SERIALIZABLE';
@@ -85,7 +103,78 @@ export class LedgerService {
     }
   }
 
-  async run(req: UnitRequest): Promise<{ outcome: UnitOutcome; attempts: number; times: ServerTimes }> {
+  async run(req: UnitRequest): Promise<RunResult> {
+    return this.batcher ? this.batcher.submit(`${req.authorizationId}|${req.organizationId}`, req) : this.runAlone(req);
+  }
+
+  /**
+   * Operations on one authorization of one organization, as one statement in one SERIALIZABLE
+   * transaction, retried whole on 40001/40P01. Any other failure but a broken connection (a
+   * repeated key, a schema without migration 006) sends them one by one, in order.
+   */
+  private async runBatch(reqs: readonly UnitRequest[]): Promise<RunResult[]> {
+    const first = reqs[0]!;
+    const keys = reqs.map((r) => r.idempotencyKey ?? `server-${randomUUID()}`);
+    const started = performance.now();
+    const client = await this.pool.connect();
+    const pool = performance.now() - started;
+    let db = 0;
+    let broken = false;
+    let oneByOne = false;
+    try {
+      const { value, attempts } = await withRetries(
+        async () => {
+          const t = performance.now();
+          try {
+            return await client.query<{
+              ord: number;
+              outcome: 'applied' | 'rejected' | 'not_found' | 'forbidden';
+              status_code: number;
+              response_body: Record<string, unknown>;
+            }>(
+              'SELECT ord, outcome, status_code, response_body FROM apply_unit_operations($1, $2, $3::unit_operation[], $4::int[], $5::text[], $6::uuid[], $7::text[], $8)',
+              [
+                first.authorizationId,
+                first.organizationId,
+                reqs.map((r) => r.operation),
+                reqs.map((r) => r.units),
+                keys,
+                reqs.map((r) => r.practitionerId),
+                reqs.map((r) => requestHash(r)),
+                this.opts.foldAfter,
+              ],
+            );
+          } finally {
+            db += performance.now() - t;
+          }
+        },
+        { maxAttempts: this.opts.maxAttempts },
+      );
+      const times = { pool, db, retry: performance.now() - started - pool - db };
+      const rows = [...value.rows].sort((a, b) => a.ord - b.ord);
+      if (rows.length !== reqs.length) throw new Error(`apply_unit_operations answered ${rows.length} rows for ${reqs.length} operations`);
+      return rows.map((row) => ({
+        outcome:
+          row.outcome === 'not_found' || row.outcome === 'forbidden'
+            ? { kind: row.outcome }
+            : { kind: row.outcome, status: row.status_code, body: row.response_body },
+        attempts,
+        times,
+      }));
+    } catch (err) {
+      broken = isConnectionBroken(err);
+      if (broken || err instanceof RetriesExhausted || (err as { code?: string }).code === '25001') throw err;
+      oneByOne = true;
+    } finally {
+      client.release(broken ? true : undefined);
+    }
+    if (!oneByOne) throw new Error('unreachable');
+    const out: RunResult[] = [];
+    for (const r of reqs) out.push(await this.runAlone(r));
+    return out;
+  }
+
+  private async runAlone(req: UnitRequest): Promise<RunResult> {
     const key = req.idempotencyKey ?? `server-${randomUUID()}`;
     const hash = requestHash(req);
     const started = performance.now();

@@ -18,7 +18,7 @@ import { loadScenario } from '../runner/scenario-config';
 import { criterionRow, decide } from '../runner/judge';
 import { startEnvironment } from '../runner/environment';
 import { measureStep } from '../runner/measure';
-import { createRunDir, pointLatest, writeCiOutputs } from '../runner/run-folder';
+import { createRunDir, writeCiOutputs } from '../runner/run-folder';
 import { parseBreakpoint } from './config';
 import { mixOf, stepScript } from './script';
 import { findKnee, judgeStep, stepFigures } from './judge';
@@ -146,7 +146,7 @@ export async function runBreakpoint(
     crashes: [],
     scenarios: [{ id: 'breakpoint', title: 'Breakpoint', rows }],
   });
-  pointLatest(config.reportsDir, runDir);
+  // reports/latest stays on the newest plan run: load-test:report and load-test:verify read it.
   out('');
   for (const l of formatResult(result)) out(l);
   if (opts.expectRate !== null) out(`expected at least ${opts.expectRate}/s to hold: ${expectMissed ? 'MISSED' : 'met'}`);

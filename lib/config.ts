@@ -108,6 +108,8 @@ export interface ApiConfig {
   readonly faultEvery: number;
   readonly slowAckMs: number;
   readonly foldAfter: number;
+  /** Safe mode: the most operations on one authorization applied as one statement (api/batcher.ts); 1 turns batching off. */
+  readonly batchMax: number;
   /** /internal/* answers only with this token (x-internal-token); null: /internal/* does not exist. */
   readonly internalToken: string | null;
   readonly jwtSecret: string;
@@ -285,6 +287,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
   const faultEvery = int(env, 'API_FAULT_EVERY', 4, 1, 1_000_000, p);
   const slowAckMs = int(env, 'API_SLOW_ACK_MS', 2500, 0, 120_000, p);
   const foldAfter = int(env, 'API_FOLD_AFTER', 64, 1, 1_000_000, p);
+  const batchMax = int(env, 'API_BATCH_MAX', 64, 1, 1000, p);
   const internalToken = env.API_INTERNAL_TOKEN || null;
   if (internalToken !== null && internalToken.length < 16) p.add('API_INTERNAL_TOKEN', '(hidden)', 'at least 16 characters');
   const bodyLimitBytes = int(env, 'API_BODY_LIMIT_BYTES', 4096, 64, 10 * 1024 * 1024, p);
@@ -306,6 +309,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     faultEvery,
     slowAckMs,
     foldAfter,
+    batchMax,
     internalToken,
     jwtSecret,
     bodyLimitBytes,

