@@ -120,7 +120,10 @@ export class LedgerService {
     const pool = performance.now() - started;
     let db = 0;
     let broken = false;
-    let oneByOne = false;
+    let answer: {
+      rows: { ord: number; outcome: 'applied' | 'rejected' | 'not_found' | 'forbidden'; status_code: number; response_body: Record<string, unknown> }[];
+      attempts: number;
+    } | null = null;
     try {
       const { value, attempts } = await withRetries(
         async () => {
@@ -150,28 +153,32 @@ export class LedgerService {
         },
         { maxAttempts: this.opts.maxAttempts },
       );
-      const times = { pool, db, retry: performance.now() - started - pool - db };
-      const rows = [...value.rows].sort((a, b) => a.ord - b.ord);
-      if (rows.length !== reqs.length) throw new Error(`apply_unit_operations answered ${rows.length} rows for ${reqs.length} operations`);
-      return rows.map((row) => ({
-        outcome:
-          row.outcome === 'not_found' || row.outcome === 'forbidden'
-            ? { kind: row.outcome }
-            : { kind: row.outcome, status: row.status_code, body: row.response_body },
-        attempts,
-        times,
-      }));
+      answer = { rows: value.rows, attempts };
     } catch (err) {
       broken = isConnectionBroken(err);
       if (broken || err instanceof RetriesExhausted || (err as { code?: string }).code === '25001') throw err;
-      oneByOne = true;
     } finally {
       client.release(broken ? true : undefined);
     }
-    if (!oneByOne) throw new Error('unreachable');
-    const out: RunResult[] = [];
-    for (const r of reqs) out.push(await this.runAlone(r));
-    return out;
+    if (answer === null) {
+      // The batch rolled back: one by one, in order (a repeated key is then replayed).
+      const out: RunResult[] = [];
+      for (const r of reqs) out.push(await this.runAlone(r));
+      return out;
+    }
+    // Committed: every operation is answered from the batch, never applied again.
+    const times = { pool, db, retry: performance.now() - started - pool - db };
+    const { attempts } = answer;
+    const rows = [...answer.rows].sort((a, b) => a.ord - b.ord);
+    if (rows.length !== reqs.length) throw new Error(`apply_unit_operations answered ${rows.length} rows for ${reqs.length} operations`);
+    return rows.map((row) => ({
+      outcome:
+        row.outcome === 'not_found' || row.outcome === 'forbidden'
+          ? { kind: row.outcome }
+          : { kind: row.outcome, status: row.status_code, body: row.response_body },
+      attempts,
+      times,
+    }));
   }
 
   private async runAlone(req: UnitRequest): Promise<RunResult> {

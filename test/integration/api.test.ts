@@ -84,7 +84,9 @@ describe('reference API against a real PostgreSQL (inject)', () => {
   });
 
   it('SERIALIZABLE: 50 concurrent reserves of 10 on a 50-unit authorization give exactly 5 successes', async () => {
-    const { app } = await appFor(url, secret, { API_POOL_MAX: '8' });
+    // Without the per-authorization batching (test/integration/batching.test.ts covers it), so
+    // that the 50 really meet in PostgreSQL: the conflicts are SERIALIZABLE's to resolve.
+    const { app } = await appFor(url, secret, { API_POOL_MAX: '8', API_BATCH_MAX: '1' });
     try {
       const a = auth('contention', 0);
       const res = await Promise.all(Array.from({ length: 50 }, (_, i) => op(app, a, 'reserve', 10, `race-safe-${i}`)));
