@@ -2,14 +2,15 @@
  * breakpoint.html: the knee on one offline page — the steps' table, latency and error rate
  * against the offered rate with the budgets drawn beside them, and the verdict lines.
  */
-import { esc, page } from '../report/html';
+import { chartBlock, esc, page } from '../report/html';
+import type { Chart } from '../report/model';
 import type { BreakpointResult } from '../formats/breakpoint';
 import { formatResult } from './text';
 
 export function renderBreakpointHtml(r: BreakpointResult, chartJs: string): string {
   const labels = r.steps.map((s) => `${s.offeredRate}/s`);
   const flat = (v: number): number[] => r.steps.map(() => v);
-  const charts = [
+  const charts: Chart[] = [
     {
       id: 'latency',
       title: 'Latency against the offered rate',
@@ -52,11 +53,6 @@ export function renderBreakpointHtml(r: BreakpointResult, chartJs: string): stri
   const body = `<header><h1>Breakpoint</h1><p>run <code>${esc(r.runId)}</code>, profile ${esc(r.profile)}, target <code>${esc(r.target)}</code>; ${r.steps.length} step(s) of ${r.stepSeconds} s, ${Math.round(r.readShare * 100)}% reads.</p></header>
 <main><section id="verdict"><h2>What it found</h2><ul>${lines.map((l) => `<li${/^warning|FAILED/.test(l) ? ' class="fail"' : ''}>${esc(l)}</li>`).join('')}</ul></section>
 <section id="steps"><h2>Steps</h2><pre>${esc(verdict[1]!)}</pre></section>
-<section id="charts"><h2>Against the offered rate</h2><div class="charts">${charts
-    .map(
-      (c) =>
-        `<div class="chart"><h3>${esc(c.title)}</h3><div style="position:relative;height:260px"><canvas id="chart-${c.id}" role="img" aria-label="${esc(c.title)}"></canvas></div></div>`,
-    )
-    .join('')}</div></section></main>`;
+<section id="charts"><h2>Against the offered rate</h2><div class="charts">${charts.map(chartBlock).join('')}</div></section></main>`;
   return page(`Breakpoint ${r.runId}`, body, chartJs, { charts });
 }

@@ -1,9 +1,8 @@
 /**
  * The Artillery script of one breakpoint step, and what the mix sends (pure).
  */
-import * as path from 'node:path';
 import type { Stage } from '../formats/breakpoint';
-import type { ScenarioConfig } from '../runner/scenario-config';
+import { ScenarioConfig, absolutizePaths } from '../runner/scenario-config';
 
 /** Pure: the Artillery script of one step: the scenario at one constant rate, paths made absolute, judged by the runner. */
 export function stepScript(s: ScenarioConfig, stage: Stage, rate: number, seconds: number): Record<string, unknown> {
@@ -11,9 +10,7 @@ export function stepScript(s: ScenarioConfig, stage: Stage, rate: number, second
   for (const k of ['environments', 'breakpoint', 'ensure', 'pack']) delete config[k];
   // A constant rate written as a ramp to itself: Artillery 2.0.21 busy-waits a core on a constant arrivalRate (issue 10).
   config.phases = [{ name: `${stage} ${rate}/s`, duration: seconds, arrivalRate: rate, rampTo: rate }];
-  const from = path.dirname(path.resolve(s.file));
-  if (typeof config.processor === 'string') config.processor = path.resolve(from, config.processor);
-  if (Array.isArray(config.includeFiles)) config.includeFiles = (config.includeFiles as string[]).map((f) => path.resolve(from, f));
+  absolutizePaths(config, s.file);
   return { config, scenarios: structuredClone(s.scenarios) };
 }
 

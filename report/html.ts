@@ -106,7 +106,7 @@ function table(headers: readonly string[], rows: readonly (readonly string[])[],
     .join('')}</tbody></table>`;
 }
 
-function chartBlock(c: Chart): string {
+export function chartBlock(c: Chart): string {
   return `<div class="chart"><h3>${esc(c.title)}</h3><div style="position:relative;height:260px"><canvas id="chart-${esc(c.id)}" role="img" aria-label="${esc(c.title)}"></canvas></div></div>`;
 }
 

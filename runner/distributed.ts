@@ -21,6 +21,7 @@
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { absolutizePaths } from './scenario-config';
 import type { WorkerMetricsLine } from 'artillery-plugin-isolation';
 import { writeJsonAtomic } from '../lib/atomic';
 import { PackError } from '../lib/errors';
@@ -203,12 +204,8 @@ export async function runDistributed(opts: {
   // Artillery runs the workers (ARTILLERY_DIR): the serialized format is the same.
   const internals = artilleryInternals(path.dirname(require.resolve('artillery/package.json', { paths: [opts.root] })));
   const prepared = await internals.prepare(opts.scenarioFile, { environment: opts.profile, target: opts.target });
-  // The worker scripts live in the run folder: what the scenario names relative to itself is made absolute.
-  const from = path.dirname(path.resolve(opts.scenarioFile));
-  const c = prepared.config;
-  if (typeof c.processor === 'string') c.processor = path.resolve(from, c.processor);
-  if (Array.isArray(c.includeFiles)) c.includeFiles = (c.includeFiles as string[]).map((f) => path.resolve(from, f));
-  if (Array.isArray(c.payload)) for (const p of c.payload as { path?: string }[]) if (typeof p.path === 'string') p.path = path.resolve(from, p.path);
+  // The worker scripts live in the run folder.
+  absolutizePaths(prepared.config, opts.scenarioFile);
   const parts = splitScript(internals.divideWork, prepared, opts.workers);
   const dir = opts.reportFile.replace(/\.json$/, '.workers');
   fs.rmSync(dir, { recursive: true, force: true });

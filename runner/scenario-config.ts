@@ -4,6 +4,7 @@
  * will really run and the criteria the run is judged by.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import merge from 'lodash/merge';
 import cloneDeep from 'lodash/cloneDeep';
 import { parse } from 'yaml';
@@ -154,4 +155,15 @@ export function phaseArrivals(p: Phase): number {
 /** Virtual users the phases create. */
 export function plannedArrivals(phases: readonly Phase[]): number {
   return Math.round(phases.reduce((n, p) => n + phaseArrivals(p), 0));
+}
+
+/**
+ * For a script written elsewhere than its YAML (a distributed worker's, a breakpoint step's): what
+ * the scenario names relative to itself (processor, includeFiles, payload files) made absolute, in place.
+ */
+export function absolutizePaths(config: Record<string, unknown>, scenarioFile: string): void {
+  const from = path.dirname(path.resolve(scenarioFile));
+  if (typeof config.processor === 'string') config.processor = path.resolve(from, config.processor);
+  if (Array.isArray(config.includeFiles)) config.includeFiles = (config.includeFiles as string[]).map((f) => path.resolve(from, f));
+  if (Array.isArray(config.payload)) for (const p of config.payload as { path?: string }[]) if (typeof p.path === 'string') p.path = path.resolve(from, p.path);
 }
