@@ -18,7 +18,11 @@ export function renderBenchMarkdown(r: BenchResults): string {
   const lines = [
     '# Benchmarks',
     '',
-    `Measured by \`${r.command}\` from ${r.startedAt} to ${r.endedAt}; ${r.repeats} repeat(s) per figure, taken side by side.`,
+    `Measured by \`${r.command}\` from ${r.startedAt} to ${r.endedAt}; ${r.repeats} repeat(s) per figure, taken side by side.${
+      r.figures.some((f) => f.measuredBy !== undefined && f.measuredBy !== r.command)
+        ? ' Figures kept from earlier runs say when and by which command under their heading.'
+        : ''
+    }`,
     `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, ${m.os}; Node ${m.node}; PostgreSQL ${m.postgres ?? '?'}; Artillery ${m.artillery}.`,
     'The machine is shared and noisy: compare ratios taken in one run, not figures across runs.',
     '',
@@ -31,7 +35,8 @@ export function renderBenchMarkdown(r: BenchResults): string {
     '',
   ];
   for (const f of r.figures) {
-    lines.push(`## ${f.id}: ${f.title}`, '', `Command: \`${f.command}\` (${f.seconds.toFixed(0)} s here).`, '');
+    const earlier = f.measuredBy !== undefined && f.measuredBy !== r.command ? ` Measured at ${f.measuredAt} by \`${f.measuredBy}\`.` : '';
+    lines.push(`## ${f.id}: ${f.title}`, '', `Command: \`${f.command}\` (${f.seconds.toFixed(0)} s here).${earlier}`, '');
     if (f.error) lines.push(`Not measured: ${f.error}`, '');
     if (f.values.length > 0) lines.push(`Values: ${f.values.map((v) => num(v, f.unit)).join(', ')}.`, '');
     const detail = Object.entries(f.detail);
@@ -40,4 +45,13 @@ export function renderBenchMarkdown(r: BenchResults): string {
     if (f.notes.length > 0) lines.push('');
   }
   return `${lines.join('\n').trimEnd()}\n`;
+}
+
+/** Pure: the new figures, and the earlier run's others (dated by that run), in the benchmarks' order. */
+export function mergeFigures(previous: BenchResults | null, fresh: readonly BenchFigure[], order: readonly string[]): BenchFigure[] {
+  const byId = new Map<string, BenchFigure>();
+  for (const f of previous?.figures ?? [])
+    byId.set(f.id, { ...f, measuredAt: f.measuredAt ?? previous!.endedAt, measuredBy: f.measuredBy ?? previous!.command });
+  for (const f of fresh) byId.set(f.id, f);
+  return [...byId.values()].sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
 }

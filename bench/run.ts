@@ -14,7 +14,7 @@ import { meets } from './goal';
 import { median } from '../runner/repeat';
 import { BENCHMARKS, type Benchmark } from './benchmarks';
 import { benchContext } from './context';
-import { renderBenchMarkdown } from './render';
+import { mergeFigures, renderBenchMarkdown } from './render';
 
 function machine(root: string, postgres: string | null): BenchMachine {
   let artillery = '?';
@@ -78,6 +78,8 @@ export async function runBenchmarks(
         notes: o.notes,
         command: b.command,
         seconds: (performance.now() - t0) / 1000,
+        measuredAt: new Date().toISOString(),
+        measuredBy: opts.command,
       };
     } catch (err) {
       figure = {
@@ -96,6 +98,8 @@ export async function runBenchmarks(
         command: b.command,
         seconds: (performance.now() - t0) / 1000,
         error: (err as Error).message,
+        measuredAt: new Date().toISOString(),
+        measuredBy: opts.command,
       };
     }
     figures.push(figure);
@@ -110,9 +114,26 @@ export async function runBenchmarks(
     command: opts.command,
     repeats: opts.repeats,
     machine: machine(config.root, postgresVersion(config.root)),
-    figures,
+    // `--only` measures some figures again and keeps the others from the file, each with its date.
+    figures: opts.only
+      ? mergeFigures(
+          readPrevious(path.join(opts.outDir, 'results.json')),
+          figures,
+          BENCHMARKS.map((b) => b.id),
+        )
+      : figures,
   };
   writeJsonAtomic(path.join(opts.outDir, 'results.json'), results);
   writeFileAtomic(path.join(opts.outDir, 'results.md'), renderBenchMarkdown(results));
   return results;
+}
+
+/** The results file of an earlier run, or null when there is none or it is not one. */
+function readPrevious(file: string): BenchResults | null {
+  try {
+    const r = JSON.parse(fs.readFileSync(file, 'utf8')) as BenchResults;
+    return r.version === 1 && Array.isArray(r.figures) ? r : null;
+  } catch {
+    return null;
+  }
 }

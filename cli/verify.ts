@@ -30,7 +30,8 @@ import { readBaselineFile, writeBaselineFile } from '../formats/baseline';
 import { SUMMARY_FILE, ScenarioOutcome, readRunSummary, type ReconciliationResult } from '../formats/summary';
 import { runFolders } from '../report/write';
 import { formatIntegrity, judgeIntegrity, runIntegritySql } from '../verify/integrity';
-import { formatReconciliation, reconcileRun, replayLedger, takeBaseline } from '../verify/reconciliation';
+import { formatReconciliation, reconcileRun, takeBaseline } from '../verify/reconciliation';
+import { replayLedgerOffThread } from '../verify/off-thread';
 import { Verdict, compose, exitCodeFor } from '../verify/verdict';
 
 /**
@@ -111,7 +112,7 @@ main(async (argv) => {
   }
   // The three reads run at once, each in its own READ ONLY transaction (PostgreSQL works on one
   // while this process parses another); they are printed in order.
-  const replayed = settleLater(replayLedger(server.url, sqlDir));
+  const replayed = settleLater(replayLedgerOffThread(server.url, sqlDir));
   const reconciled = settleLater(args.flags.has('integrity-only') ? Promise.resolve(null) : reconcile(args, config, server.url, sqlDir));
   const result = await runIntegritySql(server.url, config.verifySqlPath);
   console.log(formatIntegrity(result));

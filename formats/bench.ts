@@ -32,6 +32,9 @@ export interface BenchFigure {
   readonly seconds: number;
   /** Set when the benchmark could not run. */
   readonly error?: string;
+  /** When and by which command this figure was measured (figures kept from an earlier `--only` run differ from the file's). */
+  readonly measuredAt?: string;
+  readonly measuredBy?: string;
 }
 
 export interface BenchMachine {

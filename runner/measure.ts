@@ -13,7 +13,8 @@ import { summaryOf } from '../formats/artillery-json';
 import { judgeGenerator } from './generator';
 import { writeBaselineFile } from '../formats/baseline';
 import { formatIntegrity, runIntegritySql } from '../verify/integrity';
-import { formatReconciliation, reconcileRun, replayLedger, takeBaseline } from '../verify/reconciliation';
+import { formatReconciliation, reconcileRun, takeBaseline } from '../verify/reconciliation';
+import { replayLedgerOffThread } from '../verify/off-thread';
 import { poolStats } from './api-client';
 import { ArtilleryRun, CloudOptions, runArtillery } from './artillery';
 import { Distribution, runDistributed } from './distributed';
@@ -129,7 +130,7 @@ export async function measureStep(o: StepOptions): Promise<Measurement> {
   // The three checks read at once, each in its own READ ONLY transaction.
   const [integrity, replayed, reconciliation] = await Promise.all([
     runIntegritySql(env.server.url, config.verifySqlPath),
-    replayLedger(env.server.url, sqlDir),
+    replayLedgerOffThread(env.server.url, sqlDir),
     reconcileRun({ databaseUrl: env.server.url, historyDir: dist.sharedHistory ? historyDir : null, report: run.report, baseline, sqlDir }),
   ]);
   let faultOutcome: Measurement['faults'];

@@ -20,6 +20,7 @@
  * already there are never attributed to the run, and the bounds start from it.
  */
 import type { KeyRecord } from './history';
+import { type KeyRecords, recordsOf } from './key-store';
 import { Validity, Verdict, summarize } from './verdict';
 
 export type Operation = 'reserve' | 'release' | 'consume';
@@ -71,37 +72,67 @@ export interface BoundsError {
 export const FATAL_KEY_TYPES = ['lost', 'duplicated', 'unexpected', 'mismatched', 'contradicted'] as const;
 
 /**
+ * Reconciles one history (all of it, or one partition) with the ledger rows of the same keys,
+ * the ledger streamed in: a row is added to its key's count and compared with the request at
+ * once, so the ledger is never held in memory. Errors come out in history order, as if the
+ * ledger had been read first.
+ *
  * `baseline: null` means the database before the load is not known: rows the history does not
  * explain cannot be told from rows that were there, so `unattributed` is not judged (the caller
  * says the verdict is unknown for want of a baseline).
  */
-export function reconcileKeys(
-  history: ReadonlyMap<string, KeyRecord>,
-  ledger: readonly LedgerKey[],
-  baselineOrNull: Baseline | null = EMPTY_BASELINE,
-): Verdict<KeyError> & { counts: Record<string, number> } {
-  const baseline = baselineOrNull ?? EMPTY_BASELINE;
-  const byKey = new Map<string, LedgerKey[]>();
-  for (const l of ledger) {
-    const list = byKey.get(l.key);
-    if (list) list.push(l);
-    else byKey.set(l.key, [l]);
+export class KeyReconciler {
+  private readonly history: KeyRecords;
+  private readonly rows: Float64Array;
+  /** Ledger rows under a key whose request was something else (rare): by slot. */
+  private readonly mismatches = new Map<number, LedgerKey[]>();
+  /** Ledger keys in no history: their rows and first row (only judged with a baseline). */
+  private readonly strangers = new Map<string, { first: LedgerKey; rows: number }>();
+
+  constructor(
+    history: KeyRecords | ReadonlyMap<string, KeyRecord>,
+    private readonly baseline: Baseline | null = EMPTY_BASELINE,
+  ) {
+    this.history = history instanceof Map ? recordsOf(history) : (history as KeyRecords);
+    this.rows = new Float64Array(this.history.size);
   }
-  const errors: (KeyError & { type: string })[] = [];
-  const counts: Record<string, number> = { ok: 0, fail: 0, info: 0, recovered: 0, not_applied: 0, unattributed: 0 };
-  for (const t of FATAL_KEY_TYPES) counts[t] = 0;
-  const err = (type: string, r: { key: string; auth: string; op: string; units: number }, detail: string, severity: number): void => {
-    counts[type]!++;
-    errors.push({ type, key: r.key, auth: r.auth, op: r.op, units: r.units, detail, severity });
-  };
-  for (const r of history.values()) {
-    counts[r.outcome]!++;
-    const entries = byKey.get(r.key) ?? [];
-    const rows = entries.reduce((n, l) => n + l.rows, 0) - (baseline.keys.get(r.key) ?? 0);
-    const applied = rows > 0;
-    if (rows > 1) err('duplicated', r, `${rows} ledger rows for one request (${r.sends} sends)`, rows * r.units);
-    for (const l of entries) {
-      if (l.auth !== r.auth || l.op !== r.op || l.units !== r.units) {
+
+  /** One row of ledger-keys.sql. */
+  ledger(l: LedgerKey): void {
+    const slot = this.history.indexOf(l.key);
+    if (slot >= 0) {
+      this.rows[slot] += l.rows;
+      if (!this.history.sameRequest(slot, l.auth, l.op, l.units)) {
+        const list = this.mismatches.get(slot);
+        if (list) list.push(l);
+        else this.mismatches.set(slot, [l]);
+      }
+      return;
+    }
+    if (this.baseline === null) return;
+    const s = this.strangers.get(l.key);
+    if (s) s.rows += l.rows;
+    else this.strangers.set(l.key, { first: l, rows: l.rows });
+  }
+
+  /** The verdict; `visit` sees every history record on the way (the bounds are folded from them). */
+  finish(visit?: (r: KeyRecord) => void): Verdict<KeyError> & { counts: Record<string, number> } {
+    const baseline = this.baseline ?? EMPTY_BASELINE;
+    const errors: (KeyError & { type: string })[] = [];
+    const counts: Record<string, number> = { ok: 0, fail: 0, info: 0, recovered: 0, not_applied: 0, unattributed: 0 };
+    for (const t of FATAL_KEY_TYPES) counts[t] = 0;
+    const err = (type: string, r: { key: string; auth: string; op: string; units: number }, detail: string, severity: number): void => {
+      counts[type]!++;
+      errors.push({ type, key: r.key, auth: r.auth, op: r.op, units: r.units, detail, severity });
+    };
+    for (let slot = 0; slot < this.history.size; slot++) {
+      const r = this.history.at(slot);
+      visit?.(r);
+      counts[r.outcome]!++;
+      const rows = this.rows[slot]! - (baseline.keys.get(r.key) ?? 0);
+      const applied = rows > 0;
+      if (rows > 1) err('duplicated', r, `${rows} ledger rows for one request (${r.sends} sends)`, rows * r.units);
+      for (const l of this.mismatches.get(slot) ?? []) {
         err(
           'mismatched',
           r,
@@ -109,26 +140,36 @@ export function reconcileKeys(
           l.units * l.rows,
         );
       }
+      if (r.contradiction) err('contradicted', r, r.contradiction, r.units);
+      if (r.outcome === 'ok' && !applied) err('lost', r, `acknowledged (${r.statuses.join(', ')}) but not in the ledger`, r.units);
+      if (r.outcome === 'fail' && applied) err('unexpected', r, `refused (${r.statuses.join(', ')}) but in the ledger`, r.units);
+      if (r.outcome === 'info') counts[applied ? 'recovered' : 'not_applied']!++;
     }
-    if (r.contradiction) err('contradicted', r, r.contradiction, r.units);
-    if (r.outcome === 'ok' && !applied) err('lost', r, `acknowledged (${r.statuses.join(', ')}) but not in the ledger`, r.units);
-    if (r.outcome === 'fail' && applied) err('unexpected', r, `refused (${r.statuses.join(', ')}) but in the ledger`, r.units);
-    if (r.outcome === 'info') counts[applied ? 'recovered' : 'not_applied']!++;
+    for (const [key, s] of this.strangers) {
+      const added = s.rows - (baseline.keys.get(key) ?? 0);
+      if (added > 0) err('unattributed', s.first, `${added} ledger row(s) written during the run, but in no client history`, s.first.units * added);
+    }
+    const fatal = errors.filter((e) => e.type !== 'unattributed');
+    const valid: Validity = fatal.length > 0 ? false : counts.unattributed! > 0 ? 'unknown' : true;
+    const grouped = summarize(
+      errors,
+      (e) => e.type,
+      (e) => e.severity,
+    );
+    const stripped = Object.fromEntries(Object.entries(grouped).map(([t, s]) => [t, { count: s.count, first: strip(s.first), worst: strip(s.worst) }]));
+    return { checker: 'history', valid, errors: stripped, counts };
   }
-  for (const [key, entries] of byKey) {
-    if (history.has(key) || baselineOrNull === null) continue;
-    const added = entries.reduce((n, l) => n + l.rows, 0) - (baseline.keys.get(key) ?? 0);
-    if (added > 0) err('unattributed', entries[0]!, `${added} ledger row(s) written during the run, but in no client history`, entries[0]!.units * added);
-  }
-  const fatal = errors.filter((e) => e.type !== 'unattributed');
-  const valid: Validity = fatal.length > 0 ? false : counts.unattributed! > 0 ? 'unknown' : true;
-  const grouped = summarize(
-    errors,
-    (e) => e.type,
-    (e) => e.severity,
-  );
-  const stripped = Object.fromEntries(Object.entries(grouped).map(([t, s]) => [t, { count: s.count, first: strip(s.first), worst: strip(s.worst) }]));
-  return { checker: 'history', valid, errors: stripped, counts };
+}
+
+/** Pure: the reconciliation of a history with the whole ledger (see KeyReconciler). */
+export function reconcileKeys(
+  history: KeyRecords | ReadonlyMap<string, KeyRecord>,
+  ledger: Iterable<LedgerKey>,
+  baseline: Baseline | null = EMPTY_BASELINE,
+): Verdict<KeyError> & { counts: Record<string, number> } {
+  const r = new KeyReconciler(history, baseline);
+  for (const l of ledger) r.ledger(l);
+  return r.finish();
 }
 
 function strip(e: KeyError & { type?: string }): KeyError {
@@ -201,9 +242,14 @@ export class BoundsFolder {
   }
 }
 
-export function checkBounds(history: ReadonlyMap<string, KeyRecord>, base: Baseline['balances'], finals: readonly FinalBalance[]): Verdict<BoundsError> {
+export function checkBounds(
+  history: KeyRecords | ReadonlyMap<string, KeyRecord>,
+  base: Baseline['balances'],
+  finals: readonly FinalBalance[],
+): Verdict<BoundsError> {
   const folder = new BoundsFolder(base);
-  for (const r of history.values()) folder.add(r);
+  const records = history instanceof Map ? recordsOf(history) : (history as KeyRecords);
+  for (let slot = 0; slot < records.size; slot++) folder.add(records.at(slot));
   return folder.finish(finals);
 }
 
@@ -355,14 +401,16 @@ export interface OverbookingError {
  * not from this one. Memory: one running total per authorization.
  */
 export class CapacityReplay {
-  private readonly running = new Map<string, number>();
+  /** Units held per authorization, in a box: one hash lookup a row (a million rows a second matter). */
+  private readonly running = new Map<string, { held: number }>();
   private readonly worst = new Map<string, OverbookingError>();
   rows = 0;
 
   add(m: LedgerMove): void {
     this.rows++;
-    const held = (this.running.get(m.auth) ?? 0) + m.reserved + m.consumed;
-    this.running.set(m.auth, held);
+    let box = this.running.get(m.auth);
+    if (!box) this.running.set(m.auth, (box = { held: 0 }));
+    const held = (box.held += m.reserved + m.consumed);
     if (held > m.capacity) {
       const prior = this.worst.get(m.auth);
       if (!prior || held - m.capacity > prior.excess)

@@ -5,8 +5,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
 import type { HistoryEvent, HistoryLine } from 'artillery-plugin-isolation';
+import { KeyStore } from './key-store';
+import { eachLine } from './lines';
 
 export type { HistoryEvent };
 
@@ -47,22 +48,7 @@ export const HISTORY_FILE = /^history-.*\.ndjson$/;
 
 /** Folds lines into one record per key, one line at a time (so a reader can stream). */
 export class HistoryFolder {
-  private readonly acc = new Map<
-    string,
-    {
-      auth: string;
-      op: HistoryEvent['op'];
-      units: number;
-      invokes: number;
-      ok: number;
-      fail: number;
-      refused: number;
-      info: number;
-      statuses: (number | null)[];
-      /** The distinct requests the key was acknowledged as (an array: almost always one). */
-      okSignatures: string[];
-    }
-  >();
+  private readonly store = new KeyStore();
   events = 0;
   completions = 0;
   first = Infinity;
@@ -82,44 +68,18 @@ export class HistoryFolder {
       this.completions++;
       this.last = Math.max(this.last, e.time);
     }
-    if (this.forward) {
-      this.forward(e, line);
-      return;
-    }
-    let r = this.acc.get(e.key);
-    if (!r) {
-      r = { auth: e.auth, op: e.op, units: e.units ?? 0, invokes: 0, ok: 0, fail: 0, refused: 0, info: 0, statuses: [], okSignatures: [] };
-      this.acc.set(e.key, r);
-    }
-    if (e.type === 'invoke') {
-      r.invokes++;
-      return;
-    }
-    r[e.type]++;
-    r.statuses.push(e.status ?? null);
-    // A refusal the server gave (a status), not a request that never left the client.
-    if (e.type === 'fail' && typeof e.status === 'number') r.refused++;
-    if (e.type === 'ok') {
-      const signature = `${e.auth} ${e.op} ${e.units ?? '?'}`;
-      if (!r.okSignatures.includes(signature)) r.okSignatures.push(signature);
-    }
+    if (this.forward) this.forward(e, line);
+    else this.store.add(e);
   }
 
+  /** The folded records, in columns (what the reconciliation reads). */
+  records(): KeyStore {
+    return this.store;
+  }
+
+  /** The folded records as a Map (small histories). */
   keys(): Map<string, KeyRecord> {
-    const out = new Map<string, KeyRecord>();
-    for (const [key, r] of this.acc) {
-      const completions = r.ok + r.fail + r.info;
-      const unanswered = Math.max(0, r.invokes - completions);
-      const outcome: KeyOutcome = r.ok > 0 ? 'ok' : r.info + unanswered > 0 ? 'info' : 'fail';
-      const contradiction =
-        r.ok > 0 && r.refused > 0
-          ? `acknowledged and refused (${r.statuses.join(', ')})`
-          : r.okSignatures.length > 1
-            ? `acknowledged as ${r.okSignatures.length} different requests (${r.okSignatures.join('; ')})`
-            : null;
-      out.set(key, { key, auth: r.auth, op: r.op, units: r.units, outcome, sends: Math.max(r.invokes, completions), statuses: r.statuses, contradiction });
-    }
-    return out;
+    return new Map([...this.store.records()].map((r) => [r.key, r]));
   }
 }
 
@@ -135,24 +95,23 @@ async function readFile(file: string, folder: { add(e: HistoryEvent, line: strin
   let lines = 0;
   let bad = 0;
   let closedAt: number | null = null;
-  const rl = readline.createInterface({ input: fs.createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
-  for await (const line of rl) {
-    if (!line.trim()) continue;
+  await eachLine(file, (line) => {
+    if (!line.trim()) return;
     let parsed: HistoryLine;
     try {
       parsed = JSON.parse(line) as HistoryLine;
     } catch {
       bad++;
       lines++;
-      continue;
+      return;
     }
     if (parsed.type === 'close') {
       closedAt = parsed.lines === lines ? lines : -1;
-      continue;
+      return;
     }
     lines++;
     folder.add(parsed, line);
-  }
+  });
   return { bad, complete: closedAt !== null && closedAt >= 0 };
 }
 

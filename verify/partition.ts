@@ -5,10 +5,14 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
+import { eachLine } from './lines';
 
-/** About this much history (bytes of NDJSON) per partition: roughly 200k keys, under 300 MB once folded. */
-export const PARTITION_BYTES = 64 * 1024 * 1024;
+/**
+ * About this much history (bytes of NDJSON) per partition: 1.5 million keys or so (two lines of
+ * about 170 bytes each), folded into columns (verify/key-store.ts) in about 300 MB of heap.
+ * Histories up to this size are reconciled in one pass with no file written.
+ */
+export const PARTITION_BYTES = 512 * 1024 * 1024;
 
 /** How many partitions a history of this many bytes needs (1: everything in memory, no files). */
 export function partitionCount(historyBytes: number, perPartition = PARTITION_BYTES): number {
@@ -65,8 +69,9 @@ export class Partitions {
   }
 
   /** The lines of one partition, streamed. */
-  async *lines(p: number): AsyncGenerator<string> {
-    const rl = readline.createInterface({ input: fs.createReadStream(this.file(p), { encoding: 'utf8' }), crlfDelay: Infinity });
-    for await (const line of rl) if (line) yield line;
+  eachLine(p: number, onLine: (line: string) => void): Promise<void> {
+    return eachLine(this.file(p), (line) => {
+      if (line) onLine(line);
+    });
   }
 }

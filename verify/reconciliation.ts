@@ -15,7 +15,8 @@ import { ArtilleryPeriod, ArtilleryReport, counterOf, hasPackMetrics } from '../
 import type { BaselineFile } from '../formats/baseline';
 import type { ReconciliationResult } from '../formats/summary';
 import type { Verdict } from '../formats/verdict';
-import { HistoryFolder, historyFiles, scanHistory, type HistoryEvent, type KeyRecord } from './history';
+import { HistoryFolder, historyFiles, scanHistory, type HistoryEvent } from './history';
+import type { KeyStore } from './key-store';
 import { PARTITION_BYTES, Partitions, partitionCount } from './partition';
 import {
   Baseline,
@@ -25,9 +26,9 @@ import {
   LedgerKey,
   LedgerMove,
   checkCompleteness,
+  KeyReconciler,
   checkCounters,
   mergeKeyVerdicts,
-  reconcileKeys,
 } from './checkers';
 import { compose } from './verdict';
 
@@ -62,14 +63,21 @@ async function readLedger(databaseUrl: string, sqlDir: string): Promise<{ keys: 
   return { keys, finals };
 }
 
-/** Streams the ledger keys (through a cursor, so they never sit in memory all at once) and returns the final balances. */
-async function streamLedger(databaseUrl: string, sqlDir: string, onKey: (k: LedgerKey) => void): Promise<FinalBalance[]> {
+/**
+ * Streams the ledger keys (through a cursor, so they never sit in memory all at once) and returns
+ * the final balances. With `ready`, the keys are handed on once it resolves (the query runs meanwhile).
+ */
+async function streamLedger(databaseUrl: string, sqlDir: string, onKey: (k: LedgerKey) => void, ready?: Promise<unknown>): Promise<FinalBalance[]> {
   const keysSql = sqlFile(sqlDir, 'ledger-keys.sql', true);
   const balancesSql = sqlFile(sqlDir, 'balances.sql', true);
   return withReadOnly(databaseUrl, async (c) => {
     try {
-      await forEachRow<{ key: string; auth: string; op: LedgerKey['op']; units: string; rows: string }>(c, keysSql, (r) =>
-        onKey({ key: r.key, auth: r.auth, op: r.op, units: Number(r.units), rows: Number(r.rows) }),
+      await forEachRow(
+        c,
+        keysSql,
+        ['key', 'auth', 'op', 'units', 'rows'],
+        (r) => onKey({ key: r[0] as string, auth: r[1] as string, op: r[2] as LedgerKey['op'], units: Number(r[3]), rows: Number(r[4]) }),
+        ready ? { ready } : {},
       );
       return (await c.query<{ auth: string; reserved: string; consumed: string }>(balancesSql)).rows.map((r) => ({
         auth: r.auth,
@@ -100,14 +108,8 @@ export async function replayLedger(databaseUrl: string, sqlDir: string): Promise
   const replay = new CapacityReplay();
   await withReadOnly(databaseUrl, async (c) => {
     try {
-      await forEachRow<{ auth: string; capacity: string; reserved: string; consumed: string; at: string }>(c, sql, (r) =>
-        replay.add({
-          auth: r.auth,
-          capacity: Number(r.capacity),
-          reserved: Number(r.reserved),
-          consumed: Number(r.consumed),
-          at: String(r.at),
-        } satisfies LedgerMove),
+      await forEachRow(c, sql, ['auth', 'capacity', 'reserved', 'consumed', 'at'], (r) =>
+        replay.add({ auth: r[0] as string, capacity: Number(r[1]), reserved: Number(r[2]), consumed: Number(r[3]), at: String(r[4]) } satisfies LedgerMove),
       );
     } catch (err) {
       throw sqlError(err, 'ledger-order.sql');
@@ -144,8 +146,20 @@ async function reconcileHistory(
   try {
     const historyParts = tmp ? new Partitions(tmp, count, 'history') : null;
     const scanned = new HistoryFolder(historyParts ? (e, line) => historyParts.write(e.key, line) : undefined);
-    const { badLines, truncated } = await scanHistory(files, scanned);
-    historyParts?.close();
+    const ledgerParts = historyParts ? new Partitions(tmp!, count, 'ledger') : null;
+    const scan = scanHistory(files, scanned).then((r) => {
+      historyParts?.close();
+      return r;
+    });
+    // The ledger's query runs in PostgreSQL while this process reads the history; its rows, handed
+    // on once the history is read, go to the folded history's reconciler or to partition files.
+    let reconciler: KeyReconciler | null = null;
+    const toLedger = (k: LedgerKey): void => {
+      if (ledgerParts) ledgerParts.write(k.key, JSON.stringify(k));
+      else (reconciler ??= new KeyReconciler(scanned.records(), baseline)).ledger(k);
+    };
+    const [{ badLines, truncated }, finals] = await Promise.all([scan, streamLedger(databaseUrl, sqlDir, toLedger, scan)]);
+    ledgerParts?.close();
     const completeness = checkCompleteness({
       files: files.length,
       truncated,
@@ -155,31 +169,28 @@ async function reconcileHistory(
       unkeyed: a ? counterOf(a, METRICS.unkeyed) : null,
       pluginErrors: a ? counterOf(a, METRICS.pluginErrors) : null,
     });
-    const ledgerParts = tmp ? new Partitions(tmp, count, 'ledger') : null;
-    const ledgerInMemory: LedgerKey[] = [];
-    const finals = await streamLedger(databaseUrl, sqlDir, (k) => (ledgerParts ? ledgerParts.write(k.key, JSON.stringify(k)) : ledgerInMemory.push(k)));
-    ledgerParts?.close();
-
     const bounds = baseline ? new BoundsFolder(baseline.balances) : null;
     const touched = new Set<string>();
-    const parts: ReturnType<typeof reconcileKeys>[] = [];
+    const parts: ReturnType<KeyReconciler['finish']>[] = [];
     let keys = 0;
-    for (let p = 0; p < count; p++) {
-      let history: ReadonlyMap<string, KeyRecord> = scanned.keys();
-      let ledger: LedgerKey[] = ledgerInMemory;
-      if (historyParts && ledgerParts) {
+    const judge = (records: KeyStore, reconciler: KeyReconciler): void => {
+      parts.push(
+        reconciler.finish((r) => {
+          touched.add(r.auth);
+          bounds?.add(r);
+        }),
+      );
+      keys += records.size;
+    };
+    if (!ledgerParts || !historyParts) judge(scanned.records(), reconciler ?? new KeyReconciler(scanned.records(), baseline));
+    else {
+      for (let p = 0; p < count; p++) {
         const folder = new HistoryFolder();
-        for await (const line of historyParts.lines(p)) folder.add(JSON.parse(line) as HistoryEvent);
-        history = folder.keys();
-        ledger = [];
-        for await (const line of ledgerParts.lines(p)) ledger.push(JSON.parse(line) as LedgerKey);
+        await historyParts.eachLine(p, (line) => folder.add(JSON.parse(line) as HistoryEvent));
+        const part = new KeyReconciler(folder.records(), baseline);
+        await ledgerParts.eachLine(p, (line) => part.ledger(JSON.parse(line) as LedgerKey));
+        judge(folder.records(), part);
       }
-      parts.push(reconcileKeys(history, ledger, baseline));
-      for (const r of history.values()) {
-        touched.add(r.auth);
-        bounds?.add(r);
-      }
-      keys += history.size;
     }
     const byKey = mergeKeyVerdicts(parts);
     // The bounds start from the balances before the load: without a baseline they are not judged.

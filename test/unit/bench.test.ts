@@ -1,6 +1,6 @@
 import type { BenchResults } from '../../formats/bench';
 import { parseUsage } from '../../bench/context';
-import { renderBenchMarkdown } from '../../bench/render';
+import { mergeFigures, renderBenchMarkdown } from '../../bench/render';
 import { meets } from '../../bench/goal';
 
 describe('npm run bench: goals and the results table', () => {
@@ -67,5 +67,28 @@ describe('npm run bench: goals and the results table', () => {
     expect(md).toContain('Not measured: boom');
     expect(md).toContain('| server pool p50 / p95 | 37 ms / 54 ms |');
     expect(md).toMatch(/Machine: 2 × x, 23 GB, Linux; Node 20\.19\.0; PostgreSQL 17\.6; Artillery 2\.0\.21\./);
+    // Nothing here was kept from another run: no dates under the headings (the control for the test below).
+    expect(md).not.toContain('Measured at');
+
+    // `--only B6` measures B6 again and keeps B3 from this run, dated by it, in the benchmarks' order.
+    const b6 = {
+      ...results.figures[1]!,
+      values: [2.5],
+      median: 2.5,
+      min: 2.5,
+      max: 2.5,
+      met: true,
+      error: undefined,
+      measuredAt: '2026-11-24T01:00:00.000Z',
+      measuredBy: 'npm run bench -- --only B6',
+    };
+    const merged = mergeFigures(results, [b6], ['B1', 'B3', 'B6']);
+    expect(merged.map((f) => [f.id, f.median, f.measuredBy])).toEqual([
+      ['B3', 102.5, 'npm run bench'],
+      ['B6', 2.5, 'npm run bench -- --only B6'],
+    ]);
+    const again = renderBenchMarkdown({ ...results, command: 'npm run bench -- --only B6', figures: merged });
+    expect(again).toContain('Measured at 2026-11-23T10:30:00.000Z by `npm run bench`.');
+    expect(again).toContain('| B6 | Seeding: s | 2.50 s | 2.50 s – 2.50 s | < 10 s | met |');
   });
 });
