@@ -64,7 +64,7 @@ async function readLedger(databaseUrl: string, sqlDir: string): Promise<{ keys: 
 }
 
 /**
- * Streams the ledger keys (through a cursor, so they never sit in memory all at once) and returns
+ * Streams the ledger keys (db/connect.ts forEachRow: they never sit in memory all at once) and returns
  * the final balances. With `ready`, the keys are handed on once it resolves (the query runs meanwhile).
  */
 async function streamLedger(databaseUrl: string, sqlDir: string, onKey: (k: LedgerKey) => void, ready?: Promise<unknown>): Promise<FinalBalance[]> {
@@ -126,7 +126,7 @@ const answered = (a: ArtilleryPeriod): number | null => {
 
 /**
  * History mode, in bounded memory: a history larger than one partition (verify/partition.ts) is
- * split by key hash into partition files, and so is the ledger (streamed through a cursor); each
+ * split by key hash into partition files, and so is the ledger (streamed, never held whole); each
  * partition is then reconciled alone and the verdicts merged. Memory holds one partition's keys,
  * plus the baseline and one interval per authorization.
  */
