@@ -6,8 +6,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { HistoryEvent, HistoryLine } from 'artillery-plugin-isolation';
-import { KeyStore } from './key-store';
-import { eachLine } from './lines';
+import { KeyStore, type KeyStoreSnapshot } from './key-store';
+import { eachLine, lineStart } from './lines';
+import { hasWorker, runWorker } from './threads';
 
 export type { HistoryEvent };
 
@@ -46,6 +47,15 @@ export interface History {
 
 export const HISTORY_FILE = /^history-.*\.ndjson$/;
 
+/** A HistoryFolder as data that crosses a thread. */
+export interface FolderSnapshot {
+  readonly events: number;
+  readonly completions: number;
+  readonly first: number;
+  readonly last: number;
+  readonly store: KeyStoreSnapshot;
+}
+
 /** Folds lines into one record per key, one line at a time (so a reader can stream). */
 export class HistoryFolder {
   private readonly store = new KeyStore();
@@ -72,6 +82,20 @@ export class HistoryFolder {
     else this.store.add(e);
   }
 
+  /** The counts and the records another folder made of the next part of the history (another thread's). */
+  absorb(o: FolderSnapshot): void {
+    this.events += o.events;
+    this.completions += o.completions;
+    this.first = Math.min(this.first, o.first);
+    this.last = Math.max(this.last, o.last);
+    this.store.absorb(o.store);
+  }
+
+  /** This folder as data for another thread. */
+  snapshot(): FolderSnapshot {
+    return { events: this.events, completions: this.completions, first: this.first, last: this.last, store: this.store.snapshot() };
+  }
+
   /** The folded records, in columns (what the reconciliation reads). */
   records(): KeyStore {
     return this.store;
@@ -90,29 +114,95 @@ export function foldHistory(events: readonly HistoryEvent[]): Map<string, KeyRec
   return f.keys();
 }
 
-/** Streams one file into the folder; returns its line counts and whether it ended with a matching close line. */
-async function readFile(file: string, folder: { add(e: HistoryEvent, line: string): void }): Promise<{ bad: number; complete: boolean }> {
+/** A byte range of a history file that starts and ends on line boundaries (a whole file, or a part read by another thread). */
+export interface Segment {
+  readonly file: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** What reading a segment found, for its file's completeness: lines (close lines aside), unreadable ones, the last close line. */
+export interface SegmentScan {
+  readonly file: string;
+  readonly lines: number;
+  readonly bad: number;
+  /** The last close line: how many lines came before it in this segment, and how many it counts. */
+  readonly close: { readonly before: number; readonly expected: number } | null;
+}
+
+type Sink = { add(e: HistoryEvent, line: string): void };
+
+/** Streams one segment into the folder. */
+export async function scanSegment(seg: Segment, folder: Sink): Promise<SegmentScan> {
   let lines = 0;
   let bad = 0;
-  let closedAt: number | null = null;
-  await eachLine(file, (line) => {
-    if (!line.trim()) return;
-    let parsed: HistoryLine;
-    try {
-      parsed = JSON.parse(line) as HistoryLine;
-    } catch {
-      bad++;
+  let close: SegmentScan['close'] = null;
+  await eachLine(
+    seg.file,
+    (line) => {
+      if (!line.trim()) return;
+      let parsed: HistoryLine;
+      try {
+        parsed = JSON.parse(line) as HistoryLine;
+      } catch {
+        bad++;
+        lines++;
+        return;
+      }
+      if (parsed.type === 'close') {
+        close = { before: lines, expected: parsed.lines };
+        return;
+      }
       lines++;
-      return;
+      folder.add(parsed, line);
+    },
+    { start: seg.start, end: seg.end },
+  );
+  return { file: seg.file, lines, bad, close };
+}
+
+/**
+ * Pure: per file, from its segments' scans in file order, the unreadable lines and whether it is
+ * complete: its last close line counts every line before it.
+ */
+export function judgeScans(files: readonly string[], scans: readonly SegmentScan[]): { badLines: number; truncated: string[] } {
+  let badLines = 0;
+  const truncated: string[] = [];
+  for (const f of files) {
+    let before = 0;
+    let complete = false;
+    for (const s of scans.filter((x) => x.file === f)) {
+      if (s.close) complete = before + s.close.before === s.close.expected;
+      before += s.lines;
+      badLines += s.bad;
     }
-    if (parsed.type === 'close') {
-      closedAt = parsed.lines === lines ? lines : -1;
-      return;
+    if (!complete) truncated.push(path.basename(f));
+  }
+  return { badLines, truncated };
+}
+
+/** The files as whole segments. */
+export function wholeFiles(files: readonly string[]): Segment[] {
+  return files.map((file) => ({ file, start: 0, end: fs.statSync(file).size }));
+}
+
+/** The files cut in two at the line nearest the middle byte: the first and the second half, in file order. */
+export async function halves(files: readonly string[]): Promise<[Segment[], Segment[]]> {
+  const whole = wholeFiles(files);
+  let middle = whole.reduce((n, s) => n + s.end, 0) / 2;
+  const first: Segment[] = [];
+  const second: Segment[] = [];
+  for (const seg of whole) {
+    if (middle <= 0) second.push(seg);
+    else if (middle >= seg.end) first.push(seg);
+    else {
+      const cut = await lineStart(seg.file, Math.round(middle));
+      if (cut > 0) first.push({ ...seg, end: cut });
+      if (cut < seg.end) second.push({ ...seg, start: cut });
     }
-    lines++;
-    folder.add(parsed, line);
-  });
-  return { bad, complete: closedAt !== null && closedAt >= 0 };
+    middle -= seg.end;
+  }
+  return [first, second];
 }
 
 /** The history files of a folder (none when it does not exist). */
@@ -124,19 +214,41 @@ export function historyFiles(dir: string): string[] {
     .map((f) => path.join(dir, f));
 }
 
-/** Streams every file into the folder, line by line: unparseable lines and files cut short are counted. */
-export async function scanHistory(
+/** Below this much history, a second thread costs more than it saves. */
+export const TWO_THREADS_BYTES = 32 * 1024 * 1024;
+
+/**
+ * scanHistory on two cores: this thread folds the first half of the history (by bytes, cut at a
+ * line), a worker thread the second, whose folder is then absorbed as if read after. The same
+ * result as scanHistory; in one thread for small histories, or where there is no compiled worker.
+ */
+export async function foldInTwo(
   files: readonly string[],
-  folder: { add(e: HistoryEvent, line: string): void },
-): Promise<{ badLines: number; truncated: string[] }> {
-  let badLines = 0;
-  const truncated: string[] = [];
-  for (const f of files) {
-    const r = await readFile(f, folder);
-    badLines += r.bad;
-    if (!r.complete) truncated.push(path.basename(f));
+  folder: HistoryFolder,
+  minBytes = TWO_THREADS_BYTES,
+): Promise<{ badLines: number; truncated: string[]; threads: 1 | 2 }> {
+  const script = path.join(__dirname, 'fold-worker.js');
+  const bytes = wholeFiles(files).reduce((n, s) => n + s.end, 0);
+  if (bytes < minBytes || !hasWorker(script)) return { ...(await scanHistory(files, folder)), threads: 1 };
+  const [mine, theirs] = await halves(files);
+  const worker = runWorker<{ folder: FolderSnapshot; scans: SegmentScan[] }>(script, { segments: theirs });
+  const scans: SegmentScan[] = [];
+  try {
+    for (const seg of mine) scans.push(await scanSegment(seg, folder));
+  } catch (err) {
+    worker.stop();
+    throw err;
   }
-  return { badLines, truncated };
+  const other = await worker.answer;
+  folder.absorb(other.folder);
+  return { ...judgeScans(files, [...scans, ...other.scans]), threads: 2 };
+}
+
+/** Streams every file into the folder, line by line: unparseable lines and files cut short are counted. */
+export async function scanHistory(files: readonly string[], folder: Sink): Promise<{ badLines: number; truncated: string[] }> {
+  const scans: SegmentScan[] = [];
+  for (const seg of wholeFiles(files)) scans.push(await scanSegment(seg, folder));
+  return judgeScans(files, scans);
 }
 
 /** The whole history of a folder folded in memory (small histories: the ladder, tests); null when there is none. */

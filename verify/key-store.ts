@@ -49,10 +49,42 @@ class Names {
   }
 }
 
-function grow<T extends Int32Array | Uint32Array | Float64Array>(a: T, size: number): T {
-  const next = new (a.constructor as new (n: number) => T)(size);
-  next.set(a);
-  return next;
+/** The columns, one entry per slot. */
+const COLUMNS = {
+  auth: Int32Array,
+  op: Int32Array,
+  units: Float64Array,
+  invokes: Uint32Array,
+  ok: Uint32Array,
+  fail: Uint32Array,
+  refused: Uint32Array,
+  info: Uint32Array,
+  /** The first answer's status (NO_STATUS when it had none); every status once a key has two answers is in `statuses`. */
+  status: Int32Array,
+  /** The first acknowledged request (authorization, operation, units); the others, rare, as text in `otherSignatures`. */
+  okAuth: Int32Array,
+  okOp: Int32Array,
+  okUnits: Float64Array,
+} as const;
+type ColumnName = keyof typeof COLUMNS;
+type Columns = { [K in ColumnName]: InstanceType<(typeof COLUMNS)[K]> };
+
+function allocate(capacity: number, from?: Columns): Columns {
+  const out = {} as Record<ColumnName, Int32Array | Uint32Array | Float64Array>;
+  for (const name of Object.keys(COLUMNS) as ColumnName[]) {
+    out[name] = new COLUMNS[name](capacity);
+    if (from) out[name].set(from[name]);
+  }
+  return out as Columns;
+}
+
+/** A KeyStore as data that crosses a thread (its columns' buffers are transferred, not copied). */
+export interface KeyStoreSnapshot {
+  readonly keys: string[];
+  readonly names: string[];
+  readonly columns: Columns;
+  readonly statuses: [number, (number | null)[]][];
+  readonly otherSignatures: [number, string[]][];
 }
 
 /** `units` as the signature shows it: a number, or null (NaN in the columns). */
@@ -64,21 +96,8 @@ export class KeyStore implements KeyRecords {
   private readonly keys: string[] = [];
   private readonly names = new Names();
   private capacity = 1024;
-  private auth = new Int32Array(this.capacity);
-  private op = new Int32Array(this.capacity);
-  private units = new Float64Array(this.capacity);
-  private invokes = new Uint32Array(this.capacity);
-  private ok = new Uint32Array(this.capacity);
-  private fail = new Uint32Array(this.capacity);
-  private refused = new Uint32Array(this.capacity);
-  private info = new Uint32Array(this.capacity);
-  /** The first answer's status (NO_STATUS when it had none); every status once a key has two answers. */
-  private status = new Int32Array(this.capacity);
+  private c: Columns = allocate(this.capacity);
   private readonly statuses = new Map<number, (number | null)[]>();
-  /** The first acknowledged request (authorization, operation, units); the others, rare, as text. */
-  private okAuth = new Int32Array(this.capacity);
-  private okOp = new Int32Array(this.capacity);
-  private okUnits = new Float64Array(this.capacity);
   private readonly otherSignatures = new Map<number, string[]>();
 
   get size(): number {
@@ -91,26 +110,15 @@ export class KeyStore implements KeyRecords {
     const slot = this.keys.length;
     if (slot === this.capacity) {
       this.capacity *= 2;
-      this.auth = grow(this.auth, this.capacity);
-      this.op = grow(this.op, this.capacity);
-      this.units = grow(this.units, this.capacity);
-      this.invokes = grow(this.invokes, this.capacity);
-      this.ok = grow(this.ok, this.capacity);
-      this.fail = grow(this.fail, this.capacity);
-      this.refused = grow(this.refused, this.capacity);
-      this.info = grow(this.info, this.capacity);
-      this.status = grow(this.status, this.capacity);
-      this.okAuth = grow(this.okAuth, this.capacity);
-      this.okOp = grow(this.okOp, this.capacity);
-      this.okUnits = grow(this.okUnits, this.capacity);
+      this.c = allocate(this.capacity, this.c);
     }
     this.index.set(e.key, slot);
     this.keys.push(e.key);
-    this.auth[slot] = this.names.id(e.auth);
+    this.c.auth[slot] = this.names.id(e.auth);
     // Operations are a handful: the previous key's is nearly always the same (a string compare).
-    this.op[slot] = slot > 0 ? this.nameId(this.op[slot - 1]!, e.op) : this.names.id(e.op);
-    this.units[slot] = e.units ?? 0;
-    this.okAuth[slot] = NONE;
+    this.c.op[slot] = slot > 0 ? this.nameId(this.c.op[slot - 1]!, e.op) : this.names.id(e.op);
+    this.c.units[slot] = e.units ?? 0;
+    this.c.okAuth[slot] = NONE;
     return slot;
   }
 
@@ -118,29 +126,29 @@ export class KeyStore implements KeyRecords {
   add(e: HistoryEvent): void {
     const s = this.slotFor(e);
     if (e.type === 'invoke') {
-      this.invokes[s]!++;
+      this.c.invokes[s]!++;
       return;
     }
-    const answers = this.ok[s]! + this.fail[s]! + this.info[s]!;
+    const answers = this.c.ok[s]! + this.c.fail[s]! + this.c.info[s]!;
     const status = typeof e.status === 'number' ? e.status : null;
-    if (answers === 0) this.status[s] = status ?? NO_STATUS;
+    if (answers === 0) this.c.status[s] = status ?? NO_STATUS;
     else {
       const list = this.statuses.get(s);
       if (list) list.push(status);
       else this.statuses.set(s, [this.statusOf(s), status]);
     }
     if (e.type === 'ok') {
-      this.ok[s]!++;
+      this.c.ok[s]!++;
       this.addSignature(s, e);
     } else if (e.type === 'fail') {
-      this.fail[s]!++;
+      this.c.fail[s]!++;
       // A refusal the server gave (a status), not a request that never left the client.
-      if (status !== null) this.refused[s]!++;
-    } else this.info[s]!++;
+      if (status !== null) this.c.refused[s]!++;
+    } else this.c.info[s]!++;
   }
 
   private statusOf(s: number): number | null {
-    return this.status[s] === NO_STATUS ? null : this.status[s]!;
+    return this.c.status[s] === NO_STATUS ? null : this.c.status[s]!;
   }
 
   private signature(auth: number, op: number, units: number): string {
@@ -153,20 +161,17 @@ export class KeyStore implements KeyRecords {
   }
 
   private addSignature(s: number, e: HistoryEvent): void {
-    const auth = this.nameId(this.auth[s]!, e.auth);
-    const op = this.nameId(this.op[s]!, e.op);
+    const auth = this.nameId(this.c.auth[s]!, e.auth);
+    const op = this.nameId(this.c.op[s]!, e.op);
     const units = unitsCell(e.units);
-    if (this.okAuth[s] === NONE) {
-      this.okAuth[s] = auth;
-      this.okOp[s] = op;
-      this.okUnits[s] = units;
+    if (this.c.okAuth[s] === NONE) {
+      this.c.okAuth[s] = auth;
+      this.c.okOp[s] = op;
+      this.c.okUnits[s] = units;
       return;
     }
-    if (this.okAuth[s] === auth && this.okOp[s] === op && sameUnits(this.okUnits[s]!, units)) return;
-    const text = this.signature(auth, op, units);
-    const others = this.otherSignatures.get(s) ?? [];
-    if (!others.includes(text)) others.push(text);
-    this.otherSignatures.set(s, others);
+    if (this.c.okAuth[s] === auth && this.c.okOp[s] === op && sameUnits(this.c.okUnits[s]!, units)) return;
+    this.addOther(s, this.signature(auth, op, units));
   }
 
   indexOf(key: string): number {
@@ -174,32 +179,99 @@ export class KeyStore implements KeyRecords {
   }
 
   sameRequest(slot: number, auth: string, op: string, units: number): boolean {
-    return this.units[slot] === units && this.names.list[this.op[slot]!] === op && this.names.list[this.auth[slot]!] === auth;
+    return this.c.units[slot] === units && this.names.list[this.c.op[slot]!] === op && this.names.list[this.c.auth[slot]!] === auth;
   }
 
   at(s: number): KeyRecord {
-    const ok = this.ok[s]!;
-    const answers = ok + this.fail[s]! + this.info[s]!;
-    const unanswered = Math.max(0, this.invokes[s]! - answers);
-    const outcome: KeyOutcome = ok > 0 ? 'ok' : this.info[s]! + unanswered > 0 ? 'info' : 'fail';
+    const ok = this.c.ok[s]!;
+    const answers = ok + this.c.fail[s]! + this.c.info[s]!;
+    const unanswered = Math.max(0, this.c.invokes[s]! - answers);
+    const outcome: KeyOutcome = ok > 0 ? 'ok' : this.c.info[s]! + unanswered > 0 ? 'info' : 'fail';
     const statuses = this.statuses.get(s) ?? (answers > 0 ? [this.statusOf(s)] : []);
     const others = this.otherSignatures.get(s);
     const contradiction =
-      ok > 0 && this.refused[s]! > 0
+      ok > 0 && this.c.refused[s]! > 0
         ? `acknowledged and refused (${statuses.join(', ')})`
         : others
-          ? `acknowledged as ${others.length + 1} different requests (${[this.signature(this.okAuth[s]!, this.okOp[s]!, this.okUnits[s]!), ...others].join('; ')})`
+          ? `acknowledged as ${others.length + 1} different requests (${[this.signature(this.c.okAuth[s]!, this.c.okOp[s]!, this.c.okUnits[s]!), ...others].join('; ')})`
           : null;
     return {
       key: this.keys[s]!,
-      auth: this.names.list[this.auth[s]!]!,
-      op: this.names.list[this.op[s]!]! as HistoryEvent['op'],
-      units: this.units[s]!,
+      auth: this.names.list[this.c.auth[s]!]!,
+      op: this.names.list[this.c.op[s]!]! as HistoryEvent['op'],
+      units: this.c.units[s]!,
       outcome,
-      sends: Math.max(this.invokes[s]!, answers),
+      sends: Math.max(this.c.invokes[s]!, answers),
       statuses,
       contradiction,
     };
+  }
+
+  /** This store as data for another thread: the columns cut to the keys held (transfer their buffers). */
+  snapshot(): KeyStoreSnapshot {
+    const columns = {} as Record<ColumnName, Int32Array | Uint32Array | Float64Array>;
+    for (const name of Object.keys(COLUMNS) as ColumnName[]) columns[name] = this.c[name].slice(0, this.keys.length);
+    return { keys: this.keys, names: this.names.list, columns: columns as Columns, statuses: [...this.statuses], otherSignatures: [...this.otherSignatures] };
+  }
+
+  /**
+   * Folds in another store's keys, as if its events had come after this one's (the next part of
+   * the history, read by another thread): counts add up, statuses and acknowledged requests keep
+   * their order, and a key new here takes its request from the other store.
+   */
+  absorb(o: KeyStoreSnapshot): void {
+    const statuses = new Map(o.statuses);
+    const others = new Map(o.otherSignatures);
+    const name = (id: number): number => (id === NONE ? NONE : this.names.id(o.names[id]!));
+    const oc = o.columns;
+    for (let j = 0; j < o.keys.length; j++) {
+      const key = o.keys[j]!;
+      let s = this.index.get(key);
+      const oAnswers = oc.ok[j]! + oc.fail[j]! + oc.info[j]!;
+      const oStatuses = statuses.get(j) ?? (oAnswers > 0 ? [oc.status[j] === NO_STATUS ? null : oc.status[j]!] : []);
+      if (s === undefined) {
+        s = this.keys.length;
+        if (s === this.capacity) {
+          this.capacity *= 2;
+          this.c = allocate(this.capacity, this.c);
+        }
+        this.index.set(key, s);
+        this.keys.push(key);
+        this.c.auth[s] = name(oc.auth[j]!);
+        this.c.op[s] = name(oc.op[j]!);
+        this.c.units[s] = oc.units[j]!;
+        this.c.status[s] = oc.status[j]!;
+        this.c.okAuth[s] = NONE;
+        if (statuses.has(j)) this.statuses.set(s, [...statuses.get(j)!]);
+      } else if (oAnswers > 0) {
+        const answers = this.c.ok[s]! + this.c.fail[s]! + this.c.info[s]!;
+        if (answers === 0) {
+          this.c.status[s] = oc.status[j]!;
+          if (statuses.has(j)) this.statuses.set(s, [...statuses.get(j)!]);
+        } else this.statuses.set(s, [...(this.statuses.get(s) ?? [this.statusOf(s)]), ...oStatuses]);
+      }
+      this.c.invokes[s] += oc.invokes[j]!;
+      this.c.ok[s] += oc.ok[j]!;
+      this.c.fail[s] += oc.fail[j]!;
+      this.c.refused[s] += oc.refused[j]!;
+      this.c.info[s] += oc.info[j]!;
+      if (oc.okAuth[j] === NONE) continue;
+      const [auth, op, units] = [name(oc.okAuth[j]!), name(oc.okOp[j]!), oc.okUnits[j]!];
+      if (this.c.okAuth[s] === NONE) {
+        this.c.okAuth[s] = auth;
+        this.c.okOp[s] = op;
+        this.c.okUnits[s] = units;
+      } else if (!(this.c.okAuth[s] === auth && this.c.okOp[s] === op && sameUnits(this.c.okUnits[s]!, units)))
+        this.addOther(s, this.signature(auth, op, units));
+      for (const text of others.get(j) ?? []) this.addOther(s, text);
+    }
+  }
+
+  private addOther(s: number, text: string): void {
+    if (text === this.signature(this.c.okAuth[s]!, this.c.okOp[s]!, this.c.okUnits[s]!)) return;
+    const list = this.otherSignatures.get(s) ?? [];
+    if (!list.includes(text)) list.push(text);
+    this.otherSignatures.set(s, list);
   }
 
   /** Every record, in the order the keys were first seen. */

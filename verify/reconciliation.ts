@@ -15,7 +15,7 @@ import { ArtilleryPeriod, ArtilleryReport, counterOf, hasPackMetrics } from '../
 import type { BaselineFile } from '../formats/baseline';
 import type { ReconciliationResult } from '../formats/summary';
 import type { Verdict } from '../formats/verdict';
-import { HistoryFolder, historyFiles, scanHistory, type HistoryEvent } from './history';
+import { HistoryFolder, foldInTwo, historyFiles, scanHistory, type HistoryEvent } from './history';
 import type { KeyStore } from './key-store';
 import { PARTITION_BYTES, Partitions, partitionCount } from './partition';
 import {
@@ -147,7 +147,7 @@ async function reconcileHistory(
     const historyParts = tmp ? new Partitions(tmp, count, 'history') : null;
     const scanned = new HistoryFolder(historyParts ? (e, line) => historyParts.write(e.key, line) : undefined);
     const ledgerParts = historyParts ? new Partitions(tmp!, count, 'ledger') : null;
-    const scan = scanHistory(files, scanned).then((r) => {
+    const scan = (historyParts ? scanHistory(files, scanned) : foldInTwo(files, scanned)).then((r) => {
       historyParts?.close();
       return r;
     });

@@ -57,7 +57,7 @@ describe('NDJSON lines read in chunks', () => {
     const want = [lines[0], lines[1], '', lines[3], lines[4]];
     for (const chunk of [1, 2, 3, 5, 7, 64]) {
       const got: string[] = [];
-      await eachLine(file, (l) => got.push(l), chunk);
+      await eachLine(file, (l) => got.push(l), { chunkBytes: chunk });
       expect(got).toEqual(want);
     }
   });
@@ -139,6 +139,14 @@ describe('KeyStore: the folded history in columns', () => {
     expect(new Set(got.map((r) => r.outcome))).toEqual(new Set(['ok', 'fail', 'info']));
     expect(got.some((r) => r.contradiction?.startsWith('acknowledged and refused'))).toBe(true);
     expect(got.some((r) => r.contradiction?.includes('different requests'))).toBe(true);
+    // Read in two parts (two threads), the second absorbed into the first: the same records, wherever the cut.
+    for (const cut of [0, 1, 5000, 12_345, 19_999, 20_000]) {
+      const [a, b] = [new KeyStore(), new KeyStore()];
+      events.slice(0, cut).forEach((e) => a.add(e));
+      events.slice(cut).forEach((e) => b.add(e));
+      a.absorb(structuredClone(b.snapshot()));
+      expect([...a.records()]).toEqual(got);
+    }
     // indexOf and sameRequest agree with the records.
     const r = got[17]!;
     expect(store.sameRequest(store.indexOf(r.key), r.auth, r.op, r.units)).toBe(true);

@@ -1,6 +1,6 @@
 /** An error crossing from the replay's worker thread keeps what main() reports: the pack's code and hint, or the system error's code. */
 import { PackError } from '../../lib/errors';
-import { errorData, errorFrom } from '../../verify/off-thread';
+import { errorData, errorFrom } from '../../verify/threads';
 
 describe('errors across the worker thread', () => {
   it('rebuilds a PackError with its code, exit code and hint', () => {
