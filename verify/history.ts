@@ -236,6 +236,7 @@ export async function foldInTwo(
   try {
     for (const seg of mine) scans.push(await scanSegment(seg, folder));
   } catch (err) {
+    worker.answer.catch(() => undefined); // its answer is no longer wanted: the worker is stopped
     worker.stop();
     throw err;
   }
