@@ -93,7 +93,7 @@ export class KeyReconciler {
     history: KeyRecords | ReadonlyMap<string, KeyRecord>,
     private readonly baseline: Baseline | null = EMPTY_BASELINE,
   ) {
-    this.history = history instanceof Map ? recordsOf(history) : (history as KeyRecords);
+    this.history = recordsOf(history);
     this.rows = new Float64Array(this.history.size);
   }
 
@@ -248,7 +248,7 @@ export function checkBounds(
   finals: readonly FinalBalance[],
 ): Verdict<BoundsError> {
   const folder = new BoundsFolder(base);
-  const records = history instanceof Map ? recordsOf(history) : (history as KeyRecords);
+  const records = recordsOf(history);
   for (let slot = 0; slot < records.size; slot++) folder.add(records.at(slot));
   return folder.finish(finals);
 }

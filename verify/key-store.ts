@@ -19,9 +19,10 @@ export interface KeyRecords {
   sameRequest(slot: number, auth: string, op: string, units: number): boolean;
 }
 
-/** A Map of records (tests, small histories) seen as KeyRecords. */
-export function recordsOf(map: ReadonlyMap<string, KeyRecord>): KeyRecords {
-  const list = [...map.values()];
+/** KeyRecords as they are, or a Map of records (tests, small histories) seen as KeyRecords. */
+export function recordsOf(history: KeyRecords | ReadonlyMap<string, KeyRecord>): KeyRecords {
+  if (!(history instanceof Map)) return history as KeyRecords;
+  const list = [...history.values()] as KeyRecord[];
   const index = new Map(list.map((r, i) => [r.key, i]));
   return {
     size: list.length,
