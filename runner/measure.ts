@@ -6,6 +6,7 @@
  */
 import * as path from 'node:path';
 import type { PackConfig } from '../lib/config';
+import { reasonOf } from '../lib/errors';
 import type { ArtilleryReport } from '../formats/artillery-json';
 import { METRICS } from 'artillery-plugin-isolation';
 import type { CheckRow, PoolStats, PressureOutcome, ReplayResult, ScenarioOutcome } from '../formats/summary';
@@ -80,8 +81,8 @@ export async function measureStep(o: StepOptions): Promise<Measurement> {
   writeBaselineFile(baselineFile, baseline);
   if (env.api) await poolStats(env.target, 'reset', env.api.internalToken);
   // What PostgreSQL does meanwhile, once a second, read-only (db/sampler.ts).
-  const sampler = await startSampler(env.server.url).catch((err: Error) => {
-    o.out(`  warning: the database sampler could not start (${err.message}): no Database section`);
+  const sampler = await startSampler(env.server.url).catch((err: unknown) => {
+    o.out(`  warning: the database sampler could not start (${reasonOf(err)}): no Database section`);
     return null;
   });
   const dist = o.distribution ?? { workers: 1, sharedHistory: true };

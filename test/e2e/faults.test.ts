@@ -15,7 +15,7 @@ import { runCli } from '../support/cli';
 
 jest.setTimeout(600_000);
 
-const env = embeddedEnv('e2e-faults', 55978, 3409);
+const env = embeddedEnv('e2e-faults', 25978, 3409);
 const newest = (): RunSummary => newestSummary(env.REPORTS_DIR);
 
 function listening(port: number): Promise<boolean> {
@@ -64,8 +64,13 @@ describe('load-test:faults, quick profile, embedded PostgreSQL, real Artillery',
 
   it('negative control: an API that waits for a lost database (hang-on-db-loss) fails the partition row', async () => {
     const r = await runCli('run', ['faults', '--profile', 'quick', '--api-mode', 'hang-on-db-loss'], env, { timeoutMs: 400_000 });
+    let s: RunSummary | undefined;
+    try {
+      s = newest();
+    } finally {
+      if (r.code !== 1 || s === undefined) process.stderr.write(`${r.stdout}\n${r.stderr}`);
+    }
     expect(r.code).toBe(1);
-    const s = newest();
     expect(s.decision).toBe('NO-GO');
     const partition = s.scenarios[0]!.rows.find((x) => x.name.startsWith('partition: every unit request answered within 2 s'))!;
     expect(partition.pass).toBe(false);

@@ -23,7 +23,7 @@ function listening(port: number): Promise<boolean> {
 }
 
 describe('embedded PostgreSQL and clean shutdown', () => {
-  const env = embeddedEnv('e2e-embedded', 55977, 3393);
+  const env = embeddedEnv('e2e-embedded', 25977, 3393);
 
   it('setup, seed and verify work on their own against the embedded server, which they stop', async () => {
     const s = await runCli('setup', [], env);
@@ -38,7 +38,7 @@ describe('embedded PostgreSQL and clean shutdown', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stdout).toMatch(/UNKNOWN: 1 not_reconciled/);
     expect(processesMentioning(env.EMBEDDED_PG_DIR)).toEqual([]);
-    expect(await listening(55977)).toBe(false);
+    expect(await listening(25977)).toBe(false);
   });
 
   it('Ctrl-C during a run exits 130 and leaves no PostgreSQL, API or Artillery behind', async () => {
@@ -59,7 +59,7 @@ describe('embedded PostgreSQL and clean shutdown', () => {
     expect(processesMentioning('dist/api/main.js').filter((l) => l.includes(''))).toEqual([]);
     expect(processesMentioning('artillery/bin/run')).toEqual([]);
     expect(await listening(3393)).toBe(false);
-    expect(await listening(55977)).toBe(false);
+    expect(await listening(25977)).toBe(false);
   });
 
   it('a reader that goes away (stdout closed, EPIPE) is an interrupt: cleanups run, nothing is left behind', async () => {

@@ -5,7 +5,7 @@ describe('config', () => {
   it('defaults to the embedded PostgreSQL and the reference API', () => {
     const c = loadPackConfig({});
     expect(c.db.mode).toBe('embedded');
-    expect(c.db.url).toMatch(/^postgres:\/\/postgres:[^@]+@127\.0\.0\.1:54329\/authz_load_test$/);
+    expect(c.db.url).toMatch(/^postgres:\/\/postgres:[^@]+@127\.0\.0\.1:25432\/authz_load_test$/);
     expect(c.db.displayUrl).not.toContain('loadtest@');
     expect(c.target).toBeNull();
   });

