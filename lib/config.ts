@@ -76,6 +76,8 @@ export interface PackConfig {
   readonly stepSummaryPath: string | null;
   /** The Artillery the runner starts: its package folder (ARTILLERY_DIR, else the pack's own). */
   readonly artilleryDir: string;
+  /** LOADTEST_PROFILE_GENERATOR: write a V8 CPU profile of every Artillery thread into the run folder. */
+  readonly profileGenerator: boolean;
 }
 
 /**
@@ -248,6 +250,7 @@ export function loadPackConfig(env: Env = process.env): PackConfig {
     p.add('API_MODE', env.API_MODE ?? '', API_MODES.join(' | '));
   }
   const artilleryDir = artilleryDirFrom(env.ARTILLERY_DIR, root);
+  const profileGenerator = bool(env, 'LOADTEST_PROFILE_GENERATOR', false, p);
   if (artilleryDir === null) p.add('ARTILLERY_DIR', env.ARTILLERY_DIR ?? '', "Artillery's package folder, or a project folder with node_modules/artillery");
   p.throwIfAny();
   const fixturePath = path.resolve(root, env.FIXTURE_PATH || 'fixtures/test-data.json');
@@ -267,6 +270,7 @@ export function loadPackConfig(env: Env = process.env): PackConfig {
     apiMode,
     stepSummaryPath: env.GITHUB_STEP_SUMMARY ? path.resolve(env.GITHUB_STEP_SUMMARY) : null,
     artilleryDir: artilleryDir!,
+    profileGenerator,
   });
 }
 

@@ -54,6 +54,8 @@ export async function runArtillery(opts: {
   target: string;
   reportFile: string;
   logFile: string;
+  /** A folder for V8 CPU profiles of the Artillery process, one per thread (LOADTEST_PROFILE_GENERATOR); null: none. */
+  cpuProfileDir?: string | null;
   env: NodeJS.ProcessEnv;
   cloud?: CloudOptions;
   onLine?: (line: string) => void;
@@ -68,6 +70,7 @@ export async function runArtillery(opts: {
     process.execPath,
     // no-telemetry: a disabled telemetry that still waits ~12 s on an offline host (runner/no-telemetry.ts).
     [
+      ...(opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : []),
       '--require',
       path.join(__dirname, 'no-telemetry.js'),
       artilleryBin(opts.artilleryDir),

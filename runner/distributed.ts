@@ -195,6 +195,7 @@ export async function runDistributed(opts: {
   target: string;
   reportFile: string;
   logFile: string;
+  cpuProfileDir?: string | null;
   workers: number;
   env: NodeJS.ProcessEnv;
   cloud?: CloudOptions;
@@ -224,6 +225,7 @@ export async function runDistributed(opts: {
         target: opts.target,
         reportFile: path.join(dir, `${name}.report.json`),
         logFile: path.join(dir, `${name}.artillery.log`),
+        cpuProfileDir: opts.cpuProfileDir ? path.join(opts.cpuProfileDir, name) : null,
         env: { ...opts.env, ISOLATION_METRICS_FILE: path.join(dir, `${name}.metrics.ndjson`), ...(i === 0 ? {} : { ISOLATION_PROGRESS: '0' }) },
         ...(opts.cloud ? { cloud: opts.cloud } : {}),
         onLine: (line) => opts.onLine?.(line, i + 1),

@@ -100,6 +100,7 @@ export async function measureStep(o: StepOptions): Promise<Measurement> {
     target: env.target,
     reportFile: path.join(o.runDir, `${o.slug}.json`),
     logFile: path.join(o.runDir, `${o.slug}.artillery.log`),
+    cpuProfileDir: config.profileGenerator ? path.join(o.runDir, `${o.slug}.generator-cpu`) : null,
     // Without a shared history (as on a cloud runner) reconciliation falls back to the counters.
     env: { FIXTURE_PATH: config.fixturePath, ...(dist.sharedHistory ? { ISOLATION_HISTORY_DIR: historyDir } : {}), ...o.artilleryEnv },
     ...(o.cloud ? { cloud: o.cloud } : {}),

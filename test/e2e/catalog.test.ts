@@ -59,7 +59,12 @@ describe('a scenario added by writing only a YAML file', () => {
     const dir = tempDir('throwaway-scenarios');
     fs.writeFileSync(path.join(dir, 'throwaway.yml'), THROWAWAY);
     const stepSummary = path.join(dir, 'step-summary.md');
-    const env = runEnv('e2e_throwaway', 3405, { SCENARIOS_DIR: dir, LOADTEST_WARMUP: '0', GITHUB_STEP_SUMMARY: stepSummary });
+    const env = runEnv('e2e_throwaway', 3405, {
+      SCENARIOS_DIR: dir,
+      LOADTEST_WARMUP: '0',
+      GITHUB_STEP_SUMMARY: stepSummary,
+      LOADTEST_PROFILE_GENERATOR: 'true',
+    });
 
     const help = await runCli('run', ['--help'], env);
     expect(help.stdout).toMatch(/<throwaway\|all>/);
@@ -93,6 +98,18 @@ describe('a scenario added by writing only a YAML file', () => {
     expect(junit).toContain(`tests="${rows.length}" failures="1"`);
     expect(junit).toMatch(/<failure message="correctness criterion: limit ≤ 10, measured 20 \(all 2 runs\)"/);
     expect(fs.readFileSync(stepSummary, 'utf8')).toMatch(/^## ❌ Load test .*: NO-GO/);
+
+    // LOADTEST_PROFILE_GENERATOR: a V8 CPU profile of each Artillery thread (the main one and its
+    // worker) beside each run's report, readable as JSON by DevTools.
+    const profiles = fs.readdirSync(path.join(env.REPORTS_DIR, runName!)).filter((f) => f.endsWith('.generator-cpu'));
+    expect(profiles.length).toBe(2);
+    for (const p of profiles) {
+      const files = fs.readdirSync(path.join(env.REPORTS_DIR, runName!, p)).filter((f) => f.endsWith('.cpuprofile'));
+      expect(files.length).toBeGreaterThanOrEqual(2);
+      const prof = JSON.parse(fs.readFileSync(path.join(env.REPORTS_DIR, runName!, p, files[0]!), 'utf8')) as { nodes: unknown[]; samples: unknown[] };
+      expect(prof.nodes.length).toBeGreaterThan(0);
+      expect(prof.samples.length).toBeGreaterThan(0);
+    }
   });
 
   it('a broken pack block is refused before anything starts (exit 254), naming the file and the field', async () => {

@@ -40,6 +40,8 @@ describe('scenario 1 (high contention), quick profile, real Artillery: negative 
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('VERDICT: NO-GO');
     const report = readArtilleryReport(path.join(onlyRun(env.REPORTS_DIR), 'contention.json'));
+    // Negative control of LOADTEST_PROFILE_GENERATOR (catalog.test.ts): unset, no profile is written.
+    expect(fs.readdirSync(onlyRun(env.REPORTS_DIR)).filter((f) => f.includes('generator-cpu'))).toEqual([]);
     expect(report.aggregate.counters['isolation.reserve.ok']).toBeGreaterThan(50);
     const use = await contentionUse(env.DATABASE_URL);
     expect(use.some((u) => u > 50)).toBe(true);

@@ -10,6 +10,12 @@ describe('config', () => {
     expect(c.target).toBeNull();
   });
 
+  it('profiles the generator only when LOADTEST_PROFILE_GENERATOR says so, and refuses a value that is not a boolean', () => {
+    expect(loadPackConfig({}).profileGenerator).toBe(false);
+    expect(loadPackConfig({ LOADTEST_PROFILE_GENERATOR: 'true' }).profileGenerator).toBe(true);
+    expect(() => loadPackConfig({ LOADTEST_PROFILE_GENERATOR: 'sometimes' })).toThrow(/LOADTEST_PROFILE_GENERATOR="sometimes" is not valid/);
+  });
+
   it('prefers DATABASE_URL over PG* and masks its password', () => {
     const c = loadPackConfig({ DATABASE_URL: 'postgres://u:secret@db:5433/mine', PGHOST: 'other' });
     expect(c.db).toMatchObject({ mode: 'external', database: 'mine' });
