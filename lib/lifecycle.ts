@@ -7,6 +7,7 @@
  * Artillery, stop the API, then stop PostgreSQL) complete before it exits.
  */
 import exitHook from 'async-exit-hook';
+import { reasonOf } from './errors';
 
 type Cleanup = { name: string; run: () => Promise<void> | void };
 
@@ -33,7 +34,7 @@ export function runCleanups(): Promise<void> {
         try {
           await c.run();
         } catch (err) {
-          process.stderr.write(`warning: cleanup "${c.name}" failed: ${(err as Error).message}\n`);
+          process.stderr.write(`warning: cleanup "${c.name}" failed: ${reasonOf(err)}\n`);
         }
       }
     })();
