@@ -108,29 +108,34 @@ function referenceFold(events: readonly HistoryEvent[]) {
   });
 }
 
+/** 20,000 random events (retries, refusals, timeouts, changed requests), the same every time. */
+function randomEvents(): HistoryEvent[] {
+  let seed = 42;
+  const rnd = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const types: HistoryEvent['type'][] = ['invoke', 'invoke', 'ok', 'fail', 'info'];
+  const ops: HistoryEvent['op'][] = ['reserve', 'release', 'consume'];
+  return Array.from({ length: 20_000 }, (_, i) => {
+    const type = types[rnd(types.length)]!;
+    const status = type === 'ok' ? 200 : type === 'fail' ? (rnd(4) === 0 ? null : 409) : rnd(2) === 0 ? null : 503;
+    return {
+      type,
+      time: i,
+      key: `k${rnd(3000)}`,
+      op: ops[rnd(rnd(20) === 0 ? 3 : 1)]!,
+      auth: `a${rnd(rnd(20) === 0 ? 40 : 1)}`,
+      units: rnd(30) === 0 ? null : 1 + rnd(rnd(20) === 0 ? 5 : 1),
+      status,
+      worker: 'w',
+    };
+  });
+}
+
 describe('KeyStore: the folded history in columns', () => {
   it('says what a record-per-key fold says, on 20,000 random events (retries, refusals, timeouts, changed requests)', () => {
-    let seed = 42;
-    const rnd = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed % n;
-    };
-    const types: HistoryEvent['type'][] = ['invoke', 'invoke', 'ok', 'fail', 'info'];
-    const ops: HistoryEvent['op'][] = ['reserve', 'release', 'consume'];
-    const events: HistoryEvent[] = Array.from({ length: 20_000 }, (_, i) => {
-      const type = types[rnd(types.length)]!;
-      const status = type === 'ok' ? 200 : type === 'fail' ? (rnd(4) === 0 ? null : 409) : rnd(2) === 0 ? null : 503;
-      return {
-        type,
-        time: i,
-        key: `k${rnd(3000)}`,
-        op: ops[rnd(rnd(20) === 0 ? 3 : 1)]!,
-        auth: `a${rnd(rnd(20) === 0 ? 40 : 1)}`,
-        units: rnd(30) === 0 ? null : 1 + rnd(rnd(20) === 0 ? 5 : 1),
-        status,
-        worker: 'w',
-      };
-    });
+    const events = randomEvents();
     const store = new KeyStore();
     for (const e of events) store.add(e);
     const got = [...store.records()];
@@ -152,5 +157,19 @@ describe('KeyStore: the folded history in columns', () => {
     expect(store.sameRequest(store.indexOf(r.key), r.auth, r.op, r.units)).toBe(true);
     expect(store.sameRequest(store.indexOf(r.key), r.auth, r.op, r.units + 1)).toBe(false);
     expect(store.indexOf('no-such-key')).toBe(-1);
+  });
+
+  it('negative control: the comparison sees one lost answer, and two halves absorbed in the wrong order', () => {
+    const events = randomEvents();
+    const want = referenceFold(events);
+    const lost = events.findIndex((e, i) => e.type === 'ok' && events.slice(i + 1).some((x) => x.key === e.key && x.type !== 'invoke'));
+    const store = new KeyStore();
+    events.forEach((e, i) => i !== lost && store.add(e));
+    expect([...store.records()]).not.toEqual(want);
+    const [a, b] = [new KeyStore(), new KeyStore()];
+    events.slice(0, 10_000).forEach((e) => a.add(e));
+    events.slice(10_000).forEach((e) => b.add(e));
+    b.absorb(structuredClone(a.snapshot()));
+    expect([...b.records()]).not.toEqual(want);
   });
 });
