@@ -13,6 +13,9 @@ export interface Child {
   stop(graceMs?: number): Promise<void>;
 }
 
+/** How long after a child's exit its output may still arrive (see `exited`). */
+export const DRAIN_MS = 2000;
+
 export function startChild(
   name: string,
   command: string,
@@ -22,12 +25,10 @@ export function startChild(
   const log = fs.openSync(opts.logFile, 'a');
   // detached: its own process group, so we can stop it and everything it started.
   const child = spawn(command, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
-    child.once('error', () => resolve({ code: null, signal: null }));
-  });
   let buffer = '';
+  let logOpen = true;
   const onData = (chunk: Buffer): void => {
+    if (!logOpen) return;
     fs.writeSync(log, chunk);
     if (!opts.onLine) return;
     buffer += chunk.toString('utf8');
@@ -39,7 +40,26 @@ export function startChild(
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
-  void exited.then(() => fs.closeSync(log));
+  // The last of a child's output can reach us after its 'exit' (a process it started may still
+  // hold the pipes). The exit is reported, and the log closed, once the pipes are drained
+  // ('close'), or DRAIN_MS after the exit when something else keeps them open.
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    const done = (code: number | null, signal: NodeJS.Signals | null): void => {
+      if (!logOpen) return;
+      clearTimeout(timer);
+      if (buffer && opts.onLine) opts.onLine(buffer);
+      buffer = '';
+      logOpen = false;
+      fs.closeSync(log);
+      resolve({ code, signal });
+    };
+    child.once('exit', (code, signal) => {
+      timer = setTimeout(() => done(code, signal), DRAIN_MS);
+    });
+    child.once('close', done);
+    child.once('error', () => done(null, null));
+  });
 
   const stop = async (graceMs = 5000): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
