@@ -7,6 +7,7 @@ import Fastify, { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } 
 import jwt from 'jsonwebtoken';
 import { timingSafeEqual } from 'node:crypto';
 import type { ApiConfig } from '../lib/config';
+import { hmacKey } from '../lib/jwt-key';
 import { isUnreachable } from '../db/connect';
 import { InstrumentedPool } from './pool';
 import { HealthProbe } from './health';
@@ -182,12 +183,13 @@ export async function buildApp(config: ApiConfig, opts: { logger?: boolean } = {
     });
   }
 
+  const jwtKey = hmacKey(config.jwtSecret);
   const authenticate = async (req: FastifyRequest): Promise<void> => {
     req.receivedAt = performance.now();
     const header = req.headers.authorization;
     if (!header || !header.startsWith('Bearer ')) throw new HttpProblem(401, 'unauthorized', 'missing_token', 'send Authorization: Bearer <JWT>');
     try {
-      const claims = jwt.verify(header.slice(7), config.jwtSecret, { algorithms: ['HS256'] }) as jwt.JwtPayload;
+      const claims = jwt.verify(header.slice(7), jwtKey, { algorithms: ['HS256'] }) as jwt.JwtPayload;
       // Claims are checked for shape here, so that a token with a malformed claim is a 401 and never
       // reaches the database as a value it cannot store (a 500).
       if (typeof claims.org !== 'string' || !UUID_PATTERN.test(claims.org)) throw new Error('the org claim is not a UUID');

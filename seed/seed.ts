@@ -3,6 +3,7 @@
  * writes fixtures/test-data.json with IDs and practitioner tokens.
  */
 import jwt from 'jsonwebtoken';
+import { hmacKey } from '../lib/jwt-key';
 import type { Client } from 'pg';
 import { assertSchemaReady } from '../db/migrate';
 import { withClient } from '../db/connect';
@@ -125,8 +126,9 @@ export function fixtureAuthorizations(data: SeedData): Fixture['authorizations']
 export function buildFixture(data: SeedData, secret: string, ttlSeconds: number, now: Date): Fixture {
   const tokensByOrganization: Record<string, string[]> = {};
   const iat = Math.floor(now.getTime() / 1000);
+  const key = hmacKey(secret);
   for (const p of data.practitioners) {
-    const token = jwt.sign({ sub: p.id, org: p.organizationId, role: 'practitioner', iat }, secret, { algorithm: 'HS256', expiresIn: ttlSeconds });
+    const token = jwt.sign({ sub: p.id, org: p.organizationId, role: 'practitioner', iat }, key, { algorithm: 'HS256', expiresIn: ttlSeconds });
     (tokensByOrganization[p.organizationId] ??= []).push(token);
   }
   return {
