@@ -57,12 +57,6 @@ function sqlError(err: unknown, what: string): unknown {
   return err;
 }
 
-async function readLedger(databaseUrl: string, sqlDir: string): Promise<{ keys: LedgerKey[]; finals: FinalBalance[] }> {
-  const keys: LedgerKey[] = [];
-  const finals = await streamLedger(databaseUrl, sqlDir, (k) => keys.push(k));
-  return { keys, finals };
-}
-
 /**
  * Streams the ledger keys (db/connect.ts forEachRow: they never sit in memory all at once) and returns
  * the final balances. With `ready`, the keys are handed on once it resolves (the query runs meanwhile).
@@ -241,16 +235,21 @@ export async function reconcileRun(opts: {
     return { mode: 'history', verdict: compose('reconciliation', [...baselineGap, ...verdict]), counts, source: opts.historyDir! };
   }
   if (a && hasPackMetrics(a)) {
-    const { keys } = await readLedger(opts.databaseUrl, opts.sqlDir);
+    // The ledger's units per operation, summed as its keys stream by (never collected). Units
+    // already in the ledger before the load (the baseline's rows of a key) are not the run's.
     const ledgerUnits = { reserve: 0, release: 0, consume: 0 };
-    for (const k of keys) ledgerUnits[k.op] += k.units * k.rows;
-    // Units already in the ledger before the load are not the run's.
     const before = { reserve: 0, release: 0, consume: 0 };
-    const perKeyOp = new Map(keys.map((k) => [k.key, k]));
-    for (const [key, rows] of baseline?.keys ?? []) {
-      const k = perKeyOp.get(key);
-      if (k) before[k.op] += k.units * rows;
-    }
+    // A key's baseline rows are taken from its groups in turn (a key stored with two payloads
+    // has two groups), never more than the group holds.
+    const left = new Map<string, number>();
+    await streamLedger(opts.databaseUrl, opts.sqlDir, (k) => {
+      ledgerUnits[k.op] += k.units * k.rows;
+      const remaining = left.get(k.key) ?? baseline?.keys.get(k.key) ?? 0;
+      const rows = Math.min(k.rows, remaining);
+      if (rows === 0) return;
+      before[k.op] += k.units * rows;
+      left.set(k.key, remaining - rows);
+    });
     const v = checkCounters(
       {
         reserve: counterOf(a, METRICS.units.reserve) ?? 0,

@@ -13,6 +13,7 @@ import type { Fixture } from '../../seed/fixture';
 import { runIntegritySql } from '../../verify/integrity';
 import { VERIFY_DIR, reconcileRun, replayLedger, takeBaseline } from '../../verify/reconciliation';
 import { writeBaselineFile } from '../../formats/baseline';
+import type { ArtilleryReport } from '../../formats/artillery-json';
 import { runCli } from '../support/cli';
 import { freshDatabase, tempDir } from '../support/db';
 
@@ -82,6 +83,35 @@ describe('a ledger row with altered units under a correct key', () => {
     expect(r.verdict.valid).toBe(false);
     expect(r.counts.mismatched).toBe(1);
     expect(r.verdict.errors['history.mismatched']!.first).toMatchObject({ key: 'k1', detail: expect.stringContaining('reserve 7') });
+  });
+});
+
+describe("counters mode (no history): the units already in the ledger before the load are not the run's", () => {
+  it("the run's units alone match; units counted from before the load do not (the negative control)", async () => {
+    const url = await freshDatabase('it_counters_baseline');
+    const dir = tempDir('counters');
+    const { fixture } = await seed({ databaseUrl: url, fixturePath: path.join(dir, 'f.json'), secretPath: path.join(dir, 's'), tokenTtlSeconds: 600 });
+    const a = fixture.authorizations.find((x) => x.tier === 'bulk')!;
+    const row = (units: number, key: string): Promise<void> =>
+      query(url, `INSERT INTO unit_ledger (authorization_id, operation, units, idempotency_key) VALUES ($1, 'reserve', $2, $3)`, [a.id, units, key]);
+    // Before the load: 6 units (besides the seed's own reservations).
+    await row(6, 'before');
+    const baseline = await takeBaseline(url, VERIFY_DIR);
+    // The load: 9 units under two keys.
+    await row(5, 'run-1');
+    await row(4, 'run-2');
+    const report = (reserved: number): ArtilleryReport => ({
+      aggregate: { counters: { 'isolation.requests': 2, 'isolation.units.reserved': reserved }, rates: {}, summaries: {} },
+      intermediate: [],
+    });
+    const run = (reserved: number) => reconcileRun({ databaseUrl: url, historyDir: null, report: report(reserved), baseline, sqlDir: VERIFY_DIR });
+    const ok = await run(9);
+    expect([ok.mode, ok.verdict.valid]).toEqual(['counters', true]);
+    // One acknowledged unit short of the ledger's 9, and one too many: both fail.
+    const short = await run(8);
+    expect([short.verdict.valid, Object.keys(short.verdict.errors).join()]).toEqual([false, expect.stringContaining('extra_units')]);
+    const over = await run(10);
+    expect([over.verdict.valid, Object.keys(over.verdict.errors).join()]).toEqual([false, expect.stringContaining('lost_units')]);
   });
 });
 
