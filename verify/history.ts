@@ -186,9 +186,8 @@ export function wholeFiles(files: readonly string[]): Segment[] {
   return files.map((file) => ({ file, start: 0, end: fs.statSync(file).size }));
 }
 
-/** The files cut in two at the line nearest the middle byte: the first and the second half, in file order. */
-export async function halves(files: readonly string[]): Promise<[Segment[], Segment[]]> {
-  const whole = wholeFiles(files);
+/** Whole files (wholeFiles) cut in two at the line nearest the middle byte: the first and the second half, in file order. */
+export async function halves(whole: readonly Segment[]): Promise<[Segment[], Segment[]]> {
   let middle = whole.reduce((n, s) => n + s.end, 0) / 2;
   const first: Segment[] = [];
   const second: Segment[] = [];
@@ -228,9 +227,10 @@ export async function foldInTwo(
   minBytes = TWO_THREADS_BYTES,
 ): Promise<{ badLines: number; truncated: string[]; threads: 1 | 2 }> {
   const script = path.join(__dirname, 'fold-worker.js');
-  const bytes = wholeFiles(files).reduce((n, s) => n + s.end, 0);
+  const whole = wholeFiles(files);
+  const bytes = whole.reduce((n, s) => n + s.end, 0);
   if (bytes < minBytes || !hasWorker(script)) return { ...(await scanHistory(files, folder)), threads: 1 };
-  const [mine, theirs] = await halves(files);
+  const [mine, theirs] = await halves(whole);
   const worker = runWorker<{ folder: FolderSnapshot; scans: SegmentScan[] }>(script, { segments: theirs });
   const scans: SegmentScan[] = [];
   try {
