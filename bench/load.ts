@@ -110,7 +110,7 @@ export async function generatorCpu(ctx: BenchContext): Promise<BenchOutcome> {
       values,
       detail: { 'pack CPU-ms per request': f(perRequest.pack), 'bare CPU-ms per request': f(perRequest.bare) },
       notes: [
-        'Whole Artillery process (main thread and workers, start-up and the processor bundling included), from process.resourceUsage() at its exit; 20 s at 50 journeys/s, 2 requests each.',
+        'Whole Artillery process (main thread and workers, start-up included; the processors as the build compiled them, runner/compiled-processor.ts), from process.resourceUsage() at its exit; 20 s at 50 journeys/s, 2 requests each.',
       ],
     };
   });

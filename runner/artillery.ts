@@ -7,6 +7,7 @@ import { PackError } from '../lib/errors';
 import { ArtilleryReport, readArtilleryReport } from '../formats/artillery-json';
 import { sampleCpu } from './generator';
 import { startChild } from './processes';
+import { compiledProcessor } from './compiled-processor';
 
 export interface ArtilleryRun {
   readonly exitCode: number | null;
@@ -65,6 +66,7 @@ export async function runArtillery(opts: {
   const startedAt = new Date();
   const cloud = cloudArgs(opts.cloud);
   const missingPlugins: string[] = [];
+  const processor = compiledProcessor(opts.root, opts.scenarioFile);
   const child = startChild(
     'Artillery',
     process.execPath,
@@ -81,6 +83,7 @@ export async function runArtillery(opts: {
       '--output',
       opts.reportFile,
       ...cloud.args,
+      ...(processor ? ['--overrides', JSON.stringify({ config: { processor } })] : []),
       opts.scenarioFile,
     ],
     {

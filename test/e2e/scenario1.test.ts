@@ -43,6 +43,9 @@ describe('scenario 1 (high contention), quick profile, real Artillery: negative 
     // Negative control of LOADTEST_PROFILE_GENERATOR (catalog.test.ts): unset, no profile is written.
     expect(fs.readdirSync(onlyRun(env.REPORTS_DIR)).filter((f) => f.includes('generator-cpu'))).toEqual([]);
     expect(report.aggregate.counters['isolation.reserve.ok']).toBeGreaterThan(50);
+    // The processors ran as the build compiled them (runner/compiled-processor.ts): Artillery did not
+    // bundle the TypeScript again (it says so when it does, as in runs before this change).
+    expect(fs.readFileSync(path.join(onlyRun(env.REPORTS_DIR), 'contention.artillery.log'), 'utf8')).not.toContain('Bundled Typescript');
     const use = await contentionUse(env.DATABASE_URL);
     expect(use.some((u) => u > 50)).toBe(true);
 
