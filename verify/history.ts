@@ -229,7 +229,7 @@ export async function foldInTwo(
   const script = path.join(__dirname, 'fold-worker.js');
   const whole = wholeFiles(files);
   const bytes = whole.reduce((n, s) => n + s.end, 0);
-  if (bytes < minBytes || !hasWorker(script)) return { ...(await scanHistory(files, folder)), threads: 1 };
+  if (bytes < minBytes || !hasWorker(script)) return { ...(await scanHistory(files, folder, whole)), threads: 1 };
   const [mine, theirs] = await halves(whole);
   const worker = runWorker<{ folder: FolderSnapshot; scans: SegmentScan[] }>(script, { segments: theirs });
   const scans: SegmentScan[] = [];
@@ -246,9 +246,9 @@ export async function foldInTwo(
 }
 
 /** Streams every file into the folder, line by line: unparseable lines and files cut short are counted. */
-export async function scanHistory(files: readonly string[], folder: Sink): Promise<{ badLines: number; truncated: string[] }> {
+export async function scanHistory(files: readonly string[], folder: Sink, whole = wholeFiles(files)): Promise<{ badLines: number; truncated: string[] }> {
   const scans: SegmentScan[] = [];
-  for (const seg of wholeFiles(files)) scans.push(await scanSegment(seg, folder));
+  for (const seg of whole) scans.push(await scanSegment(seg, folder));
   return judgeScans(files, scans);
 }
 
