@@ -34,13 +34,16 @@ async function withEnvironment<T>(ctx: BenchContext, fn: (env: Environment, fixt
 
 const spread = (f: Fixture) => f.authorizations.filter((a) => a.tier === 'bulk');
 
+type B1Variant = 'pack' | 'bare' | 'eager';
+
 /**
- * Two scenarios that send the same requests (a reserve and a release of 1 unit on a bulk
+ * Three scenarios that send the same requests (a reserve and a release of 1 unit on a bulk
  * authorization, 50 journeys a second for 20 s): one through the pack (its processor picks the
  * authorization, the token and the keys; the isolation plugin records metrics and history), one
- * bare (fixed authorization and token from variables, no plugin, no processor).
+ * bare (fixed authorization and token from variables, no plugin, no processor), and the pack
+ * with the plugin's response-first scheduling off (plugin/src/turns.ts), to show what that costs.
  */
-function b1Scenarios(ctx: BenchContext, fixture: Fixture): { pack: string; bare: string } {
+function b1Scenarios(ctx: BenchContext, fixture: Fixture): Record<B1Variant, string> {
   const a = spread(fixture)[0]!;
   const token = fixture.tokensByOrganization[a.organizationId]![0]!;
   const phases = [{ duration: 20, arrivalRate: 50, rampTo: 50 }];
@@ -64,22 +67,24 @@ function b1Scenarios(ctx: BenchContext, fixture: Fixture): { pack: string; bare:
     config: { phases, environments: { bench: {} }, variables: { authorizationId: [a.id], token: [token] } },
     scenarios: [{ flow: [request('reserve', false), request('release', false)] }],
   };
-  const packFile = path.join(ctx.workDir, 'b1-pack.yml');
-  const bareFile = path.join(ctx.workDir, 'b1-bare.yml');
-  fs.writeFileSync(packFile, YAML.stringify(pack));
-  fs.writeFileSync(bareFile, YAML.stringify(bare));
-  return { pack: packFile, bare: bareFile };
+  const eager = { ...pack, config: { ...pack.config, plugins: { isolation: { responseFirst: false } } } };
+  const files = { pack: path.join(ctx.workDir, 'b1-pack.yml'), bare: path.join(ctx.workDir, 'b1-bare.yml'), eager: path.join(ctx.workDir, 'b1-eager.yml') };
+  fs.writeFileSync(files.pack, YAML.stringify(pack));
+  fs.writeFileSync(files.bare, YAML.stringify(bare));
+  fs.writeFileSync(files.eager, YAML.stringify(eager));
+  return files;
 }
 
 export async function generatorCpu(ctx: BenchContext): Promise<BenchOutcome> {
   return withEnvironment(ctx, async (env, fixture) => {
     const files = b1Scenarios(ctx, fixture);
-    const perRequest: Record<'pack' | 'bare', number[]> = { pack: [], bare: [] };
+    const perRequest: Record<B1Variant, number[]> = { pack: [], bare: [], eager: [] };
     const values: number[] = [];
+    const eagerRatios: number[] = [];
     for (let r = 0; r < ctx.repeats; r++) {
-      // Alternate which goes first, so a drift of the machine does not favour one side.
-      const order: ('pack' | 'bare')[] = r % 2 === 0 ? ['pack', 'bare'] : ['bare', 'pack'];
-      const got: Partial<Record<'pack' | 'bare', number>> = {};
+      // Rotate which goes first, so a drift of the machine does not favour one side.
+      const order = (['pack', 'bare', 'eager'] as const).map((_, i, all) => all[(i + r) % all.length]!);
+      const got: Partial<Record<B1Variant, number>> = {};
       for (const variant of order) {
         const lines: string[] = [];
         const run = await runArtillery({
@@ -104,11 +109,17 @@ export async function generatorCpu(ctx: BenchContext): Promise<BenchOutcome> {
         perRequest[variant].push(got[variant]);
       }
       values.push(got.pack! / got.bare!);
+      eagerRatios.push(got.eager! / got.bare!);
     }
     const f = (v: number[]): string => `${median(v).toFixed(2)} (${Math.min(...v).toFixed(2)}–${Math.max(...v).toFixed(2)})`;
     return {
       values,
-      detail: { 'pack CPU-ms per request': f(perRequest.pack), 'bare CPU-ms per request': f(perRequest.bare) },
+      detail: {
+        'pack CPU-ms per request': f(perRequest.pack),
+        'bare CPU-ms per request': f(perRequest.bare),
+        'pack with responseFirst: false, CPU-ms per request': f(perRequest.eager),
+        'pack with responseFirst: false ÷ bare': `${f(eagerRatios)}×`,
+      },
       notes: [
         'Whole Artillery process (main thread and workers, start-up included; the processors as the build compiled them, runner/compiled-processor.ts), from process.resourceUsage() at its exit; 20 s at 50 journeys/s, 2 requests each.',
       ],

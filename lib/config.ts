@@ -251,6 +251,9 @@ export function loadPackConfig(env: Env = process.env): PackConfig {
   }
   const artilleryDir = artilleryDirFrom(env.ARTILLERY_DIR, root);
   const profileGenerator = bool(env, 'LOADTEST_PROFILE_GENERATOR', false, p);
+  // Read by the plugin inside Artillery (plugin/src/turns.ts); checked here so that a bad value
+  // stops the command before anything starts.
+  bool(env, 'ISOLATION_RESPONSE_FIRST', true, p);
   if (artilleryDir === null) p.add('ARTILLERY_DIR', env.ARTILLERY_DIR ?? '', "Artillery's package folder, or a project folder with node_modules/artillery");
   p.throwIfAny();
   const fixturePath = path.resolve(root, env.FIXTURE_PATH || 'fixtures/test-data.json');

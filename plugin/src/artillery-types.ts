@@ -18,7 +18,8 @@ export interface HttpResponse {
   statusCode: number;
   headers: Record<string, unknown>;
   body?: unknown;
-  timings?: { phases?: { firstByte?: number } };
+  /** got's timings (http-timer): `response` is when the answer's first byte was read, in Date.now() milliseconds. */
+  timings?: { response?: number; phases?: { firstByte?: number } };
 }
 
 export interface VuContext {

@@ -12,6 +12,7 @@
  *         route: "/api/authorizations/([^/]+)/(reserve|release|consume)"   # optional
  *         historyDir: "reports/run/history"    # optional; or ISOLATION_HISTORY_DIR
  *         metricsFile: "worker-1.metrics"      # optional; or ISOLATION_METRICS_FILE (worker-metrics.ts)
+ *         responseFirst: false                 # optional; on by default, or ISOLATION_RESPONSE_FIRST (turns.ts)
  *         expect:
  *           - { name: "exactly 50 reserves succeed", metric: isolation.reserve.ok, equals: 50 }
  *           - { name: "error rate", metric: isolation.failed, over: isolation.requests, below: 0.02 }
@@ -21,6 +22,7 @@ import { describeResult, evaluate } from './criteria';
 import { METRICS } from './metrics';
 import { IsolationConfig, IsolationRecorder, readConfig } from './recorder';
 import { waitForClosedHistories } from './history';
+import { TurnQueue } from './turns';
 import { exportWorkerMetrics } from './worker-metrics';
 import createDebug = require('debug');
 
@@ -132,6 +134,12 @@ export class Plugin {
       guard(ee, () => recorder.beforeRequest(req, ee, ctx.vars));
       next();
     };
+    // First of every scenario's afterResponse hooks: the rest of an answer's processing waits for
+    // a later turn of the event loop, so answers that arrived meanwhile are stamped first (turns.ts).
+    const turns = new TurnQueue();
+    processor.isolation_responseFirst = (_req: RequestParams, _res: HttpResponse, _ctx: VuContext, _ee: ScenarioEvents, next: Next) => {
+      turns.defer(() => next());
+    };
     processor.isolation_afterResponse = (req: RequestParams, res: HttpResponse, ctx: VuContext, ee: ScenarioEvents, next: Next) => {
       guard(ee, () => recorder.afterResponse(req, res, ee, ctx.vars));
       next();
@@ -142,7 +150,7 @@ export class Plugin {
     };
     for (const scenario of script.scenarios) {
       scenario.beforeRequest = [...asList(scenario.beforeRequest), 'isolation_beforeRequest'];
-      scenario.afterResponse = [...asList(scenario.afterResponse), 'isolation_afterResponse'];
+      scenario.afterResponse = [...(config.responseFirst ? ['isolation_responseFirst'] : []), ...asList(scenario.afterResponse), 'isolation_afterResponse'];
       scenario.onError = [...asList(scenario.onError), 'isolation_onError'];
     }
   }

@@ -17,10 +17,12 @@ export interface IsolationConfig {
   /** Main role: where to write this run's serialized metrics for a distributed combination (worker-metrics.ts). */
   readonly metricsFile: string | null;
   readonly expect: readonly Criterion[];
+  /** Whether each worker reads every arrived answer before processing any (turns.ts); on by default. */
+  readonly responseFirst: boolean;
 }
 
 export function readConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): IsolationConfig {
-  const c = (raw ?? {}) as { route?: unknown; historyDir?: unknown; metricsFile?: unknown; expect?: unknown };
+  const c = (raw ?? {}) as { route?: unknown; historyDir?: unknown; metricsFile?: unknown; expect?: unknown; responseFirst?: unknown };
   const problems: string[] = [];
   let route = DEFAULT_ROUTE;
   if (c.route !== undefined) {
@@ -33,6 +35,10 @@ export function readConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): 
   }
   if (c.historyDir !== undefined && typeof c.historyDir !== 'string') problems.push('plugins.isolation.historyDir must be a path');
   if (c.metricsFile !== undefined && typeof c.metricsFile !== 'string') problems.push('plugins.isolation.metricsFile must be a path');
+  if (c.responseFirst !== undefined && typeof c.responseFirst !== 'boolean') problems.push('plugins.isolation.responseFirst must be true or false');
+  const envFirst = env.ISOLATION_RESPONSE_FIRST ?? '';
+  const envSays = /^(true|1|yes)$/i.test(envFirst) ? true : /^(false|0|no)$/i.test(envFirst) ? false : null;
+  if (c.responseFirst === undefined && envFirst !== '' && envSays === null) problems.push(`ISOLATION_RESPONSE_FIRST must be true or false (got "${envFirst}")`);
   let expect: Criterion[] = [];
   try {
     expect = parseCriteria(undefined, c.expect);
@@ -42,7 +48,8 @@ export function readConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): 
   if (problems.length > 0) throw new CriteriaError(`artillery-plugin-isolation: invalid configuration: ${problems.join('; ')}`);
   const historyDir = (typeof c.historyDir === 'string' && c.historyDir) || env.ISOLATION_HISTORY_DIR || null;
   const metricsFile = (typeof c.metricsFile === 'string' && c.metricsFile) || env.ISOLATION_METRICS_FILE || null;
-  return { route, historyDir, metricsFile, expect };
+  const responseFirst = typeof c.responseFirst === 'boolean' ? c.responseFirst : (envSays ?? true);
+  return { route, historyDir, metricsFile, expect, responseFirst };
 }
 
 /** Replaces {{ name }} with context variables (what Artillery will send), leaving others as they are. */
@@ -154,7 +161,14 @@ export class IsolationRecorder {
       ee.emit('histogram', METRICS.writeTime, ttfb);
     }
     for (const t of parseServerTiming(res.headers?.['server-timing'])) ee.emit('histogram', serverTimingMetric(t.name), t.durationMs);
-    this.recordAnswer(info, c.outcome, { status: res.statusCode, reason: c.reason, attempts: c.attempts, replayed: c.replayed });
+    // The answer's time is when it arrived (the stamp Artillery took), not when it was processed.
+    const arrived = res.timings?.response;
+    this.recordAnswer(
+      info,
+      c.outcome,
+      { status: res.statusCode, reason: c.reason, attempts: c.attempts, replayed: c.replayed },
+      typeof arrived === 'number' && Number.isFinite(arrived) ? arrived : Date.now(),
+    );
   }
 
   onError(err: { code?: string; message?: string }, req: RequestParams, ee: ScenarioEvents, vars?: Record<string, unknown>): void {
@@ -165,7 +179,7 @@ export class IsolationRecorder {
     const code = err?.code ?? err?.message ?? 'error';
     const c = classifyError(code);
     if (this.firstAnswer(info, ee, vars)) for (const [name, value] of Object.entries(c.counters)) ee.emit('counter', name, value);
-    this.recordAnswer(info, c.outcome, { status: null, reason: code });
+    this.recordAnswer(info, c.outcome, { status: null, reason: code }, Date.now());
   }
 
   /** A GET (a read: a balance, a report): counted, its failures (not 2xx, or no answer: status null) and its time to first byte. */
@@ -177,11 +191,16 @@ export class IsolationRecorder {
   }
 
   /** The history line of an answer (a response or an error) to a keyed request. */
-  private recordAnswer(info: RequestInfo, outcome: HistoryEvent['type'], fields: Pick<HistoryEvent, 'status' | 'reason' | 'attempts' | 'replayed'>): void {
+  private recordAnswer(
+    info: RequestInfo,
+    outcome: HistoryEvent['type'],
+    fields: Pick<HistoryEvent, 'status' | 'reason' | 'attempts' | 'replayed'>,
+    time: number,
+  ): void {
     if (!this.history || !info.idempotencyKey) return;
     this.history.write({
       type: outcome,
-      time: Date.now(),
+      time,
       key: info.idempotencyKey,
       op: info.operation,
       auth: info.authorizationId,

@@ -16,6 +16,11 @@ describe('config', () => {
     expect(() => loadPackConfig({ LOADTEST_PROFILE_GENERATOR: 'sometimes' })).toThrow(/LOADTEST_PROFILE_GENERATOR="sometimes" is not valid/);
   });
 
+  it('checks ISOLATION_RESPONSE_FIRST (read by the plugin inside Artillery) before anything starts', () => {
+    expect(() => loadPackConfig({ ISOLATION_RESPONSE_FIRST: 'false' })).not.toThrow();
+    expect(() => loadPackConfig({ ISOLATION_RESPONSE_FIRST: 'off' })).toThrow(/ISOLATION_RESPONSE_FIRST="off" is not valid/);
+  });
+
   it('prefers DATABASE_URL over PG* and masks its password', () => {
     const c = loadPackConfig({ DATABASE_URL: 'postgres://u:secret@db:5433/mine', PGHOST: 'other' });
     expect(c.db).toMatchObject({ mode: 'external', database: 'mine' });

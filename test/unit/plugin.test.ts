@@ -220,7 +220,7 @@ describe('worker role hooks', () => {
       new Plugin(script as never, null);
       expect(script.scenarios[0]).toMatchObject({
         beforeRequest: ['isolation_beforeRequest'],
-        afterResponse: ['isolation_afterResponse'],
+        afterResponse: ['isolation_responseFirst', 'isolation_afterResponse'],
         onError: ['isolation_onError'],
       });
       const ee = new StubEE();
@@ -235,6 +235,73 @@ describe('worker role hooks', () => {
       delete process.env.LOCAL_WORKER_ID;
       delete g.artillery;
     }
+  });
+});
+
+describe('response-first scheduling (worker role)', () => {
+  function workerPlugin(isolation: Record<string, unknown>, scenario: Record<string, unknown> = {}) {
+    const g = global as unknown as { artillery?: Record<string, unknown> };
+    g.artillery = { version: '2.0.21', log: () => undefined, ext: () => undefined };
+    process.env.LOCAL_WORKER_ID = 'test';
+    try {
+      const script = {
+        config: { plugins: { isolation } } as Record<string, unknown> & { processor?: Record<string, (...a: unknown[]) => void> },
+        scenarios: [scenario] as Record<string, unknown>[],
+      };
+      new Plugin(script as never, null);
+      return { scenario: script.scenarios[0]!, processor: script.config.processor! };
+    } finally {
+      delete process.env.LOCAL_WORKER_ID;
+      delete g.artillery;
+    }
+  }
+
+  it("is the first afterResponse hook, before the script's own and other plugins", () => {
+    const { scenario } = workerPlugin({}, { afterResponse: 'mine' });
+    expect(scenario.afterResponse).toEqual(['isolation_responseFirst', 'mine', 'isolation_afterResponse']);
+  });
+
+  it("hands the rest of an answer's processing to a later turn, in arrival order", async () => {
+    const { processor } = workerPlugin({});
+    const order: string[] = [];
+    for (const name of ['a', 'b']) processor.isolation_responseFirst!(req(), res(200, {}), { vars: {} }, new StubEE(), () => order.push(name));
+    expect(order).toEqual([]); // not in the turn that read the answer
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(order).toEqual(['a', 'b']);
+  });
+
+  it('is off with responseFirst: false (or ISOLATION_RESPONSE_FIRST=false), and anything but a boolean is rejected at load', () => {
+    const { scenario, processor } = workerPlugin({ responseFirst: false });
+    expect(scenario.afterResponse).toEqual(['isolation_afterResponse']);
+    expect(processor.isolation_responseFirst).toBeDefined(); // defined, but in no scenario
+    expect(() => readConfig({ responseFirst: 'yes' }, {})).toThrow('plugins.isolation.responseFirst must be true or false');
+    // ISOLATION_RESPONSE_FIRST when the script does not say; the script wins when it does.
+    expect(readConfig({}, {}).responseFirst).toBe(true);
+    expect(readConfig({}, { ISOLATION_RESPONSE_FIRST: 'false' }).responseFirst).toBe(false);
+    expect(readConfig({}, { ISOLATION_RESPONSE_FIRST: '0' }).responseFirst).toBe(false);
+    expect(readConfig({ responseFirst: true }, { ISOLATION_RESPONSE_FIRST: 'false' }).responseFirst).toBe(true);
+    expect(() => readConfig({}, { ISOLATION_RESPONSE_FIRST: 'off' })).toThrow('ISOLATION_RESPONSE_FIRST must be true or false (got "off")');
+  });
+
+  it("dates an answer in the history when it arrived (got's timings.response), not when it was processed", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hist-'));
+    const r = new IsolationRecorder(readConfig({ historyDir: dir }, {}));
+    const ee = new StubEE();
+    r.beforeRequest(req('key-t'), ee);
+    const arrived = Date.now() - 5;
+    r.afterResponse(req('key-t'), { ...res(200, {}), timings: { response: arrived, phases: { firstByte: 3 } } }, ee);
+    r.afterResponse(req('key-u'), res(200, {}), ee); // no timings: the time it is processed
+    r.close();
+    const [file] = fs.readdirSync(dir);
+    const events = fs
+      .readFileSync(path.join(dir, file!), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; key?: string; time?: number });
+    expect(events.find((e) => e.type === 'ok' && e.key === 'key-t')!.time).toBe(arrived);
+    expect(events.find((e) => e.type === 'ok' && e.key === 'key-u')!.time).toBeGreaterThanOrEqual(arrived + 5);
   });
 });
 
