@@ -15,6 +15,7 @@ import { CircuitBreaker, DatabaseUnavailable } from './breaker';
 import { LedgerService, UnitOutcome, isConnectionBroken } from './ledger';
 import { OPERATIONS, Operation } from './rules';
 import { RetriesExhausted } from './retry';
+import { TokenCache } from './token-cache';
 import { MAX_BALANCES, MAX_USAGE_MS, OrganizationReports, PERIODS, Period } from './reports';
 
 /** Response headers of the contract. */
@@ -29,6 +30,8 @@ export const HEADERS = {
 export const MAX_UNITS = 100_000;
 const KEY_PATTERN = /^[A-Za-z0-9._:-]{1,200}$/;
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Tokens kept verified (api/token-cache.ts); the pack's fixtures use a few hundred at most. */
+const TOKEN_CACHE_MAX = 10_000;
 
 export interface Principal {
   readonly practitionerId: string | null;
@@ -184,12 +187,19 @@ export async function buildApp(config: ApiConfig, opts: { logger?: boolean } = {
   }
 
   const jwtKey = hmacKey(config.jwtSecret);
+  const verified = new TokenCache<Principal>(TOKEN_CACHE_MAX);
   const authenticate = async (req: FastifyRequest): Promise<void> => {
     req.receivedAt = performance.now();
     const header = req.headers.authorization;
     if (!header || !header.startsWith('Bearer ')) throw new HttpProblem(401, 'unauthorized', 'missing_token', 'send Authorization: Bearer <JWT>');
+    const token = header.slice(7);
+    const known = verified.get(token);
+    if (known !== undefined) {
+      req.principal = known;
+      return;
+    }
     try {
-      const claims = jwt.verify(header.slice(7), jwtKey, { algorithms: ['HS256'] }) as jwt.JwtPayload;
+      const claims = jwt.verify(token, jwtKey, { algorithms: ['HS256'] }) as jwt.JwtPayload;
       // Claims are checked for shape here, so that a token with a malformed claim is a 401 and never
       // reaches the database as a value it cannot store (a 500).
       if (typeof claims.org !== 'string' || !UUID_PATTERN.test(claims.org)) throw new Error('the org claim is not a UUID');
@@ -197,6 +207,7 @@ export async function buildApp(config: ApiConfig, opts: { logger?: boolean } = {
       // The lax-input negative control accepts tokens that never expire.
       if (typeof claims.exp !== 'number' && config.mode !== 'lax-input') throw new Error('the token has no exp claim');
       req.principal = { practitionerId: claims.sub ?? null, organizationId: claims.org.toLowerCase() };
+      verified.set(token, req.principal, claims);
     } catch (err) {
       const expired = err instanceof jwt.TokenExpiredError;
       throw new HttpProblem(401, 'unauthorized', expired ? 'token_expired' : 'invalid_token', expired ? 'the token has expired' : 'the token is not valid');

@@ -60,6 +60,27 @@ describe('reference API input validation (inject, no database)', () => {
     expect((await app.inject({ method: 'GET', url: '/nope' })).statusCode).toBe(404);
   });
 
+  it('remembers a verified token only while it is valid: expired later, it is refused as expired; a changed token is verified in full', async () => {
+    const now = Date.now();
+    jest.useFakeTimers({
+      now,
+      doNotFake: ['nextTick', 'setImmediate', 'clearImmediate', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'queueMicrotask'],
+    });
+    try {
+      const short = jwt.sign({ sub, org, exp: Math.floor(now / 1000) + 5 }, secret);
+      // Past authentication (a 400 for the body, which comes after it): verified, and remembered.
+      expect((await post({ authorization: `Bearer ${short}` }, '{"units":0}')).json()).toMatchObject({ reason: 'invalid_body' });
+      expect((await post({ authorization: `Bearer ${short}` }, '{"units":0}')).json()).toMatchObject({ reason: 'invalid_body' });
+      const [head, payload, signature] = short.split('.');
+      const forged = [head, payload, `${signature!.slice(0, -2)}${signature!.endsWith('AA') ? 'BB' : 'AA'}`].join('.');
+      expect((await post({ authorization: `Bearer ${forged}` }, '{"units":0}')).json()).toMatchObject({ reason: 'invalid_token' });
+      jest.setSystemTime(now + 6_000);
+      expect((await post({ authorization: `Bearer ${short}` }, '{"units":0}')).json()).toMatchObject({ reason: 'token_expired' });
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('rejects an expired token as expired', async () => {
     const old = jwt.sign({ sub, org, exp: Math.floor(Date.now() / 1000) - 10 }, secret);
     const res = await post({ authorization: `Bearer ${old}` }, '{"units":1}');
