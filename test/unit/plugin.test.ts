@@ -14,6 +14,16 @@ class StubEE {
   }
 }
 
+/** The events of the one history file a recorder wrote into `dir`. */
+function historyEvents(dir: string): { type: string; key?: string; op?: string; units?: number; time?: number; lines?: number }[] {
+  const [file] = fs.readdirSync(dir);
+  return fs
+    .readFileSync(path.join(dir, file!), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+}
+
 const url = 'http://127.0.0.1:3300/api/authorizations/0b0e5f0e-0000-4000-8000-000000000001/reserve';
 const req = (key = 'k-1') => ({ url, json: { units: 10 }, headers: { 'Idempotency-Key': key } });
 const res = (status: number, body: unknown, headers: Record<string, string> = {}) => ({
@@ -115,12 +125,7 @@ describe('IsolationRecorder (worker role, stub event emitter)', () => {
     );
     r.afterResponse(req('key-a'), res(200, {}), ee);
     r.close();
-    const [file] = fs.readdirSync(dir);
-    const events = fs
-      .readFileSync(path.join(dir, file!), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const events = historyEvents(dir);
     expect(events.map((e) => [e.type, e.key, e.op, e.units])).toEqual([
       ['invoke', 'key-a', 'reserve', 10],
       ['ok', 'key-a', 'reserve', 10],
@@ -294,12 +299,7 @@ describe('response-first scheduling (worker role)', () => {
     r.afterResponse(req('key-t'), { ...res(200, {}), timings: { response: arrived, phases: { firstByte: 3 } } }, ee);
     r.afterResponse(req('key-u'), res(200, {}), ee); // no timings: the time it is processed
     r.close();
-    const [file] = fs.readdirSync(dir);
-    const events = fs
-      .readFileSync(path.join(dir, file!), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { type: string; key?: string; time?: number });
+    const events = historyEvents(dir);
     expect(events.find((e) => e.type === 'ok' && e.key === 'key-t')!.time).toBe(arrived);
     expect(events.find((e) => e.type === 'ok' && e.key === 'key-u')!.time).toBeGreaterThanOrEqual(arrived + 5);
   });
