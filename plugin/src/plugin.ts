@@ -138,7 +138,7 @@ export class Plugin {
     // a later turn of the event loop, so answers that arrived meanwhile are stamped first (turns.ts).
     const turns = new TurnQueue();
     processor.isolation_responseFirst = (_req: RequestParams, _res: HttpResponse, _ctx: VuContext, _ee: ScenarioEvents, next: Next) => {
-      turns.defer(() => next());
+      turns.defer(next);
     };
     processor.isolation_afterResponse = (req: RequestParams, res: HttpResponse, ctx: VuContext, ee: ScenarioEvents, next: Next) => {
       guard(ee, () => recorder.afterResponse(req, res, ee, ctx.vars));
