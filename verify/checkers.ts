@@ -21,17 +21,21 @@
  */
 import type { KeyRecord } from './history';
 import { type KeyRecords, recordsOf } from './key-store';
+import { StringTable } from './string-table';
 import { Validity, Verdict, summarize } from './verdict';
 
 export type Operation = 'reserve' | 'release' | 'consume';
 
-/** One row of ledger-keys.sql: the ledger rows of one key with one (auth, op, units). */
+/**
+ * One line of ledger-keys.sql: ledger rows of one key with one (auth, op, units). A key's rows may
+ * come on several lines (one per ledger row, or grouped): they add up.
+ */
 export interface LedgerKey {
   readonly key: string;
   readonly auth: string;
   readonly op: Operation;
   readonly units: number;
-  /** Ledger rows with this key, authorization, operation and units. */
+  /** Ledger rows this line stands for. */
   readonly rows: number;
 }
 
@@ -103,9 +107,12 @@ export class KeyReconciler {
     if (slot >= 0) {
       this.rows[slot] += l.rows;
       if (!this.history.sameRequest(slot, l.auth, l.op, l.units)) {
-        const list = this.mismatches.get(slot);
-        if (list) list.push(l);
-        else this.mismatches.set(slot, [l]);
+        // Rows of one request may come one line each (ledger-keys.sql need not group them).
+        const list = this.mismatches.get(slot) ?? [];
+        const at = list.findIndex((m) => m.auth === l.auth && m.op === l.op && m.units === l.units);
+        if (at === -1) list.push(l);
+        else list[at] = { ...list[at]!, rows: list[at]!.rows + l.rows };
+        this.mismatches.set(slot, list);
       }
       return;
     }
@@ -401,16 +408,22 @@ export interface OverbookingError {
  * not from this one. Memory: one running total per authorization.
  */
 export class CapacityReplay {
-  /** Units held per authorization, in a box: one hash lookup a row (a million rows a second matter). */
-  private readonly running = new Map<string, { held: number }>();
+  /** The authorizations seen; an authorization's id indexes `held` (one hash lookup a row: a million rows a second matter). */
+  private readonly auths = new StringTable();
+  /** Units held per authorization. */
+  private held = new Float64Array(1024);
   private readonly worst = new Map<string, OverbookingError>();
   rows = 0;
 
   add(m: LedgerMove): void {
     this.rows++;
-    let box = this.running.get(m.auth);
-    if (!box) this.running.set(m.auth, (box = { held: 0 }));
-    const held = (box.held += m.reserved + m.consumed);
+    const id = this.auths.add(m.auth);
+    if (id === this.held.length) {
+      const grown = new Float64Array(id * 2);
+      grown.set(this.held);
+      this.held = grown;
+    }
+    const held = (this.held[id] += m.reserved + m.consumed);
     if (held > m.capacity) {
       const prior = this.worst.get(m.auth);
       if (!prior || held - m.capacity > prior.excess)
@@ -428,7 +441,7 @@ export class CapacityReplay {
         () => 'overbooked_at_some_point',
         (e) => e.severity,
       ),
-      counts: { rows: this.rows, authorizations: this.running.size },
+      counts: { rows: this.rows, authorizations: this.auths.size },
     };
   }
 }

@@ -7,6 +7,7 @@
  */
 import type { HistoryEvent } from 'artillery-plugin-isolation';
 import type { KeyOutcome, KeyRecord } from './history';
+import { StringTable } from './string-table';
 
 /** What the reconciliation reads of a folded history: a Map of records or a KeyStore. */
 export interface KeyRecords {
@@ -34,21 +35,6 @@ export function recordsOf(history: KeyRecords | ReadonlyMap<string, KeyRecord>):
 
 const NO_STATUS = -1;
 const NONE = -1;
-
-/** Strings seen many times (authorizations, operations), each kept once. */
-class Names {
-  private readonly ids = new Map<string, number>();
-  readonly list: string[] = [];
-  id(name: string): number {
-    let id = this.ids.get(name);
-    if (id === undefined) {
-      id = this.list.length;
-      this.ids.set(name, id);
-      this.list.push(name);
-    }
-    return id;
-  }
-}
 
 /** The columns, one entry per slot. */
 const COLUMNS = {
@@ -81,8 +67,8 @@ function allocate(capacity: number, from?: Columns): Columns {
 
 /** A KeyStore as data that crosses a thread (its columns' buffers are transferred, not copied). */
 export interface KeyStoreSnapshot {
-  readonly keys: string[];
-  readonly names: string[];
+  readonly keys: readonly string[];
+  readonly names: readonly string[];
   readonly columns: Columns;
   readonly statuses: [number, (number | null)[]][];
   readonly otherSignatures: [number, string[]][];
@@ -93,31 +79,34 @@ const unitsCell = (u: number | null | undefined): number => (typeof u === 'numbe
 const sameUnits = (a: number, b: number): boolean => a === b || (Number.isNaN(a) && Number.isNaN(b));
 
 export class KeyStore implements KeyRecords {
-  private readonly index = new Map<string, number>();
-  private readonly keys: string[] = [];
-  private readonly names = new Names();
+  /** The idempotency keys: a key's id is its slot. */
+  private readonly keys = new StringTable(1024);
+  /** Strings seen many times (authorizations, operations), each kept once. */
+  private readonly names = new StringTable();
   private capacity = 1024;
   private c: Columns = allocate(this.capacity);
   private readonly statuses = new Map<number, (number | null)[]>();
   private readonly otherSignatures = new Map<number, string[]>();
 
   get size(): number {
-    return this.keys.length;
+    return this.keys.size;
+  }
+
+  /** A new slot's columns: room for it. */
+  private fit(slot: number): void {
+    if (slot < this.capacity) return;
+    this.capacity *= 2;
+    this.c = allocate(this.capacity, this.c);
   }
 
   private slotFor(e: HistoryEvent): number {
-    const found = this.index.get(e.key);
-    if (found !== undefined) return found;
-    const slot = this.keys.length;
-    if (slot === this.capacity) {
-      this.capacity *= 2;
-      this.c = allocate(this.capacity, this.c);
-    }
-    this.index.set(e.key, slot);
-    this.keys.push(e.key);
-    this.c.auth[slot] = this.names.id(e.auth);
+    const known = this.keys.size;
+    const slot = this.keys.add(e.key);
+    if (slot < known) return slot;
+    this.fit(slot);
+    this.c.auth[slot] = this.names.add(e.auth);
     // Operations are a handful: the previous key's is nearly always the same (a string compare).
-    this.c.op[slot] = slot > 0 ? this.nameId(this.c.op[slot - 1]!, e.op) : this.names.id(e.op);
+    this.c.op[slot] = slot > 0 ? this.nameId(this.c.op[slot - 1]!, e.op) : this.names.add(e.op);
     this.c.units[slot] = e.units ?? 0;
     this.c.okAuth[slot] = NONE;
     return slot;
@@ -153,12 +142,12 @@ export class KeyStore implements KeyRecords {
   }
 
   private signature(auth: number, op: number, units: number): string {
-    return `${this.names.list[auth]} ${this.names.list[op]} ${Number.isNaN(units) ? '?' : units}`;
+    return `${this.names.at(auth)} ${this.names.at(op)} ${Number.isNaN(units) ? '?' : units}`;
   }
 
   /** The id of a name, compared first with the one the slot already holds (a string compare, no hashing). */
   private nameId(held: number, name: string): number {
-    return this.names.list[held] === name ? held : this.names.id(name);
+    return this.names.at(held) === name ? held : this.names.add(name);
   }
 
   private addSignature(s: number, e: HistoryEvent): void {
@@ -176,11 +165,11 @@ export class KeyStore implements KeyRecords {
   }
 
   indexOf(key: string): number {
-    return this.index.get(key) ?? -1;
+    return this.keys.get(key);
   }
 
   sameRequest(slot: number, auth: string, op: string, units: number): boolean {
-    return this.c.units[slot] === units && this.names.list[this.c.op[slot]!] === op && this.names.list[this.c.auth[slot]!] === auth;
+    return this.c.units[slot] === units && this.names.at(this.c.op[slot]!) === op && this.names.at(this.c.auth[slot]!) === auth;
   }
 
   at(s: number): KeyRecord {
@@ -197,9 +186,9 @@ export class KeyStore implements KeyRecords {
           ? `acknowledged as ${others.length + 1} different requests (${[this.signature(this.c.okAuth[s]!, this.c.okOp[s]!, this.c.okUnits[s]!), ...others].join('; ')})`
           : null;
     return {
-      key: this.keys[s]!,
-      auth: this.names.list[this.c.auth[s]!]!,
-      op: this.names.list[this.c.op[s]!]! as HistoryEvent['op'],
+      key: this.keys.at(s),
+      auth: this.names.at(this.c.auth[s]!),
+      op: this.names.at(this.c.op[s]!) as HistoryEvent['op'],
       units: this.c.units[s]!,
       outcome,
       sends: Math.max(this.c.invokes[s]!, answers),
@@ -211,8 +200,14 @@ export class KeyStore implements KeyRecords {
   /** This store as data for another thread: the columns cut to the keys held (transfer their buffers). */
   snapshot(): KeyStoreSnapshot {
     const columns = {} as Record<ColumnName, Int32Array | Uint32Array | Float64Array>;
-    for (const name of Object.keys(COLUMNS) as ColumnName[]) columns[name] = this.c[name].slice(0, this.keys.length);
-    return { keys: this.keys, names: this.names.list, columns: columns as Columns, statuses: [...this.statuses], otherSignatures: [...this.otherSignatures] };
+    for (const name of Object.keys(COLUMNS) as ColumnName[]) columns[name] = this.c[name].slice(0, this.keys.size);
+    return {
+      keys: this.keys.strings,
+      names: this.names.strings,
+      columns: columns as Columns,
+      statuses: [...this.statuses],
+      otherSignatures: [...this.otherSignatures],
+    };
   }
 
   /**
@@ -223,21 +218,16 @@ export class KeyStore implements KeyRecords {
   absorb(o: KeyStoreSnapshot): void {
     const statuses = new Map(o.statuses);
     const others = new Map(o.otherSignatures);
-    const name = (id: number): number => (id === NONE ? NONE : this.names.id(o.names[id]!));
+    // The other store's names as this one's ids, each looked up once.
+    const ids = o.names.map((n) => this.names.add(n));
+    const name = (id: number): number => (id === NONE ? NONE : ids[id]!);
     const oc = o.columns;
     for (let j = 0; j < o.keys.length; j++) {
-      const key = o.keys[j]!;
-      let s = this.index.get(key);
+      const known = this.keys.size;
+      const s = this.keys.add(o.keys[j]!);
       const oAnswers = oc.ok[j]! + oc.fail[j]! + oc.info[j]!;
-      const oStatuses = statuses.get(j) ?? (oAnswers > 0 ? [oc.status[j] === NO_STATUS ? null : oc.status[j]!] : []);
-      if (s === undefined) {
-        s = this.keys.length;
-        if (s === this.capacity) {
-          this.capacity *= 2;
-          this.c = allocate(this.capacity, this.c);
-        }
-        this.index.set(key, s);
-        this.keys.push(key);
+      if (s >= known) {
+        this.fit(s);
         this.c.auth[s] = name(oc.auth[j]!);
         this.c.op[s] = name(oc.op[j]!);
         this.c.units[s] = oc.units[j]!;
@@ -249,7 +239,10 @@ export class KeyStore implements KeyRecords {
         if (answers === 0) {
           this.c.status[s] = oc.status[j]!;
           if (statuses.has(j)) this.statuses.set(s, [...statuses.get(j)!]);
-        } else this.statuses.set(s, [...(this.statuses.get(s) ?? [this.statusOf(s)]), ...oStatuses]);
+        } else {
+          const oStatuses = statuses.get(j) ?? [oc.status[j] === NO_STATUS ? null : oc.status[j]!];
+          this.statuses.set(s, [...(this.statuses.get(s) ?? [this.statusOf(s)]), ...oStatuses]);
+        }
       }
       this.c.invokes[s] += oc.invokes[j]!;
       this.c.ok[s] += oc.ok[j]!;
@@ -257,7 +250,9 @@ export class KeyStore implements KeyRecords {
       this.c.refused[s] += oc.refused[j]!;
       this.c.info[s] += oc.info[j]!;
       if (oc.okAuth[j] === NONE) continue;
-      const [auth, op, units] = [name(oc.okAuth[j]!), name(oc.okOp[j]!), oc.okUnits[j]!];
+      const auth = name(oc.okAuth[j]!);
+      const op = name(oc.okOp[j]!);
+      const units = oc.okUnits[j]!;
       if (this.c.okAuth[s] === NONE) {
         this.c.okAuth[s] = auth;
         this.c.okOp[s] = op;
@@ -277,6 +272,6 @@ export class KeyStore implements KeyRecords {
 
   /** Every record, in the order the keys were first seen. */
   *records(): IterableIterator<KeyRecord> {
-    for (let s = 0; s < this.keys.length; s++) yield this.at(s);
+    for (let s = 0; s < this.keys.size; s++) yield this.at(s);
   }
 }

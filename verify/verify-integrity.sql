@@ -20,7 +20,8 @@ WITH ledger AS (
          COALESCE(SUM(units) FILTER (WHERE operation = 'reserve'), 0)
        - COALESCE(SUM(units) FILTER (WHERE operation = 'release'), 0)
        - COALESCE(SUM(units) FILTER (WHERE operation = 'consume'), 0) AS reserved,
-         COALESCE(SUM(units) FILTER (WHERE operation = 'consume'), 0) AS consumed
+         COALESCE(SUM(units) FILTER (WHERE operation = 'consume'), 0) AS consumed,
+         SUM(units) AS units
     FROM unit_ledger                                                                  -- ADAPT
    GROUP BY authorization_id
 ),
@@ -53,7 +54,7 @@ SELECT authorization_id, violation, capacity_units, ledger_reserved, ledger_cons
         OR (stored_consumed IS NOT NULL AND stored_consumed <> ledger_consumed)
   ) v
 UNION ALL
--- ADAPT the three checks below to your ledger, idempotency and authorization tables.
+-- ADAPT the checks below to your ledger, idempotency and authorization tables.
 SELECT d.authorization_id, 'duplicate_key', NULL, NULL, NULL, NULL, NULL, d.extra_units
   FROM (SELECT authorization_id, idempotency_key, SUM(units) - MIN(units) AS extra_units
           FROM unit_ledger GROUP BY authorization_id, idempotency_key HAVING COUNT(*) > 1) d
@@ -76,8 +77,7 @@ SELECT c.id, 'checkpoint_mismatch', c.capacity_units, c.ledger_reserved, c.ledge
          GROUP BY a.id) c
  WHERE c.checkpoint_reserved <> c.ledger_reserved OR c.checkpoint_consumed <> c.ledger_consumed
 UNION ALL
-SELECT l.authorization_id, 'orphan_ledger_row', NULL, NULL, NULL, NULL, NULL, SUM(l.units)
-  FROM unit_ledger l
+SELECT l.authorization_id, 'orphan_ledger_row', NULL, NULL, NULL, NULL, NULL, l.units
+  FROM ledger l     -- the ledger's sums per authorization (above), not a second pass over it
  WHERE NOT EXISTS (SELECT 1 FROM authorizations a WHERE a.id = l.authorization_id)
- GROUP BY l.authorization_id
  ORDER BY violation, authorization_id;

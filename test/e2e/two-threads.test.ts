@@ -1,7 +1,8 @@
 /**
  * The history read by two threads (verify/history.ts foldInTwo, compiled: the worker runs from
  * dist/) gives exactly what one thread gives: the same records, counts, unreadable lines and
- * truncated files, with a key whose sends span both halves and a cut inside a file.
+ * truncated files, with a key whose sends span both halves and a cut inside a file. It takes
+ * the second thread only with cores to spare and history enough.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -49,9 +50,12 @@ describe('history folded by two threads', () => {
     const one = new history.HistoryFolder();
     const sequential = await history.scanHistory(files, one);
     const two = new history.HistoryFolder();
-    const parallel = await history.foldInTwo(files, two, 0);
+    const parallel = await history.foldInTwo(files, two, { minBytes: 0, cores: history.TWO_THREADS_CORES });
 
     expect(parallel.threads).toBe(2);
+    // Fewer cores, or less history than the threshold: one thread.
+    expect((await history.foldInTwo(files, new history.HistoryFolder(), { minBytes: 0, cores: 2 })).threads).toBe(1);
+    expect((await history.foldInTwo(files, new history.HistoryFolder(), { cores: 64 })).threads).toBe(1);
     expect({ badLines: parallel.badLines, truncated: parallel.truncated }).toEqual(sequential);
     expect(sequential).toEqual({ badLines: 1, truncated: ['history-2.ndjson'] });
     expect([two.events, two.completions, two.first, two.last]).toEqual([one.events, one.completions, one.first, one.last]);

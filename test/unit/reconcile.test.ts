@@ -139,6 +139,27 @@ describe('reconciliation (Jepsen-style)', () => {
     });
   });
 
+  it("a key's rows add up whether ledger-keys.sql groups them or gives one line a row: the same verdict, counts and details", () => {
+    const h = foldHistory([ev('ok', 'k1'), ev('ok', 'k2'), ev('ok', 'k3')]);
+    const before = { keys: new Map<string, number>(), balances: new Map() };
+    const grouped = [
+      { key: 'k1', auth: A, op: 'reserve' as const, units: 5, rows: 2 },
+      { key: 'k2', auth: A, op: 'reserve' as const, units: 50, rows: 3 },
+      { key: 'k3', auth: A, op: 'reserve' as const, units: 5, rows: 1 },
+      { key: 'stranger', auth: A, op: 'reserve' as const, units: 5, rows: 2 },
+    ];
+    const oneLineEach = grouped.flatMap((g) => Array.from({ length: g.rows }, () => ({ ...g, rows: 1 })));
+    const a = reconcileKeys(h, grouped, before);
+    const b = reconcileKeys(h, oneLineEach, before);
+    expect(Object.fromEntries(Object.entries(a.errors).map(([t, s]) => [t, s.count]))).toEqual({ duplicated: 2, mismatched: 1, unattributed: 1 });
+    expect(b).toEqual(a);
+    expect(b.errors.mismatched!.first).toMatchObject({
+      detail: 'the request was reserve 5 on auth-a; the ledger holds 3 row(s) of reserve 50 on auth-a under its key',
+    });
+    // Negative control: a row less on one line is seen.
+    expect(reconcileKeys(h, oneLineEach.slice(1), before)).not.toEqual(a);
+  });
+
   it('a key answered 409 and later 200 (a phantom commit replayed on a retry) is contradicted, not folded into ok', () => {
     const h = foldHistory([
       ev('invoke', 'p'),
