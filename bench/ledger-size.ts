@@ -13,6 +13,8 @@ import { assertOwned } from '../db/ownership';
 import { writeBaselineFile } from '../formats/baseline';
 import { seed } from '../seed/seed';
 import { takeBaseline } from '../verify/reconciliation';
+import { verifySqlFor } from '../verify/sql-source';
+import { loadTarget } from '../target/load';
 import type { BenchOutcome } from './benchmarks';
 import type { BenchContext } from './context';
 
@@ -86,7 +88,7 @@ export async function reconcileAtSize(ctx: BenchContext, sizes: readonly number[
         });
         const auths = fixture.authorizations.filter((a) => a.capacityUnits >= 1000).map((a) => a.id);
         const baselineFile = path.join(ctx.workDir, 'b5.baseline.json');
-        writeBaselineFile(baselineFile, await takeBaseline(server.url, path.dirname(config.verifySqlPath)));
+        writeBaselineFile(baselineFile, await takeBaseline(server.url, verifySqlFor(loadTarget(config.targetFile), config.verifySqlPath)));
         const historyDir = path.join(ctx.workDir, 'b5.history');
         await writeLedgerAndHistory(server.url, auths, rows, historyDir);
         // The Artillery report of such a run, as far as reconciliation reads it: every request answered once.

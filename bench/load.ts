@@ -9,27 +9,49 @@ import { requestHash } from '../api/ledger';
 import { createPool } from '../db/connect';
 import { seed } from '../seed/seed';
 import type { Fixture } from '../seed/fixture';
+import type { CompiledContract, OperationKind } from 'artillery-plugin-isolation';
 import { runArtillery } from '../runner/artillery';
-import { startEnvironment, type Environment } from '../runner/environment';
+import type { Environment } from '../runner/environment';
+import { RunContext, startTargetRun } from '../runner/context';
+import { send } from '../runner/api-client';
 import { median } from '../runner/repeat';
 import { sampleCpu } from '../runner/generator';
 import type { BenchOutcome } from './benchmarks';
 import { exitUsagePreload, parseUsage, type BenchContext } from './context';
 
-async function withEnvironment<T>(ctx: BenchContext, fn: (env: Environment, fixture: Fixture) => Promise<T>): Promise<T> {
-  const env = await startEnvironment(ctx.config, { apiMode: 'safe', runDir: ctx.workDir, out: () => undefined });
+async function withEnvironment<T>(ctx: BenchContext, fn: (env: Environment, fixture: Fixture, run: RunContext) => Promise<T>): Promise<T> {
+  const run = await startTargetRun(ctx.config, { apiMode: 'safe', runDir: ctx.workDir, out: () => undefined });
   try {
     const { fixture } = await seed({
-      databaseUrl: env.server.url,
+      databaseUrl: run.env.server.url,
       fixturePath: path.join(ctx.workDir, 'bench-fixture.json'),
       secretPath: ctx.config.secretPath,
       tokenTtlSeconds: 3600,
       profile: 'throughput',
     });
-    return await fn(env, fixture);
+    return await fn(run.env, fixture, run);
   } finally {
-    await env.stop();
+    await run.env.stop();
   }
+}
+
+/**
+ * A bare Artillery request step for one operation, spelled from the contract (the method, the
+ * path, the body, the headers) with Artillery's own templates where the values go: what a user
+ * would write without the pack.
+ */
+export function bareStep(contract: CompiledContract, kind: OperationKind, units: number): Record<string, unknown> {
+  const mark = (name: string): string => `__${name}__`;
+  const r = contract.op(kind).render({ resource: mark('resource'), token: mark('token'), acquisition: mark('acquisition'), organization: mark('organization'), units, key: null });
+  const art = (v: string): string => v.replace(/__(resource|token|acquisition|organization)__/g, (_m, n: string) => `{{ ${n} }}`);
+  const json = r.json === undefined ? undefined : JSON.parse(art(JSON.stringify(r.json)));
+  return {
+    [r.method.toLowerCase()]: {
+      url: art(r.path),
+      headers: Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, art(v)])),
+      ...(json === undefined ? {} : { json }),
+    },
+  };
 }
 
 const spread = (f: Fixture) => f.authorizations.filter((a) => a.tier === 'bulk');
@@ -43,32 +65,44 @@ type B1Variant = 'pack' | 'bare' | 'eager';
  * bare (fixed authorization and token from variables, no plugin, no processor), and the pack
  * with the plugin's response-first scheduling off (plugin/src/turns.ts), to show what that costs.
  */
-function b1Scenarios(ctx: BenchContext, fixture: Fixture): Record<B1Variant, string> {
-  const a = spread(fixture)[0]!;
-  const token = fixture.tokensByOrganization[a.organizationId]![0]!;
+export function b1Scenarios(ctx: BenchContext, fixture: Fixture, contract: CompiledContract, prefix = 'b1'): Record<B1Variant, string> {
+  const a = spread(fixture)[0] ?? fixture.authorizations[0]!;
+  const token = fixture.tokensByOrganization[a.organizationId]?.[0] ?? fixture.tokensByOrganization['*']?.[0] ?? '';
   const phases = [{ duration: 20, arrivalRate: 50, rampTo: 50 }];
-  const request = (op: string, key: boolean) => ({
-    post: {
-      url: `/api/authorizations/{{ authorizationId }}/${op}`,
-      headers: { Authorization: 'Bearer {{ token }}', ...(key ? { 'Idempotency-Key': `{{ ${op}Key }}` } : {}) },
-      json: { units: 1 },
-    },
-  });
+  const undo: OperationKind = contract.has('release') ? 'release' : 'consume';
   const pack = {
     config: {
       processor: path.join(ctx.config.root, 'processors', 'index.ts'),
       phases,
+      variables: { units: 1, releaseAfterReserve: true },
       environments: { bench: {} },
       plugins: { isolation: {} },
     },
-    scenarios: [{ flow: [{ function: 'pickThroughputTarget' }, request('reserve', true), request('release', true)] }],
+    scenarios: [
+      {
+        flow: [
+          { function: 'pickThroughputTarget' },
+          { post: { url: '/', isolation: { op: 'reserve' } } },
+          { post: { url: '/', ifTrue: 'undoAfterReserve', isolation: { op: '{{ undoOp }}' } } },
+        ],
+      },
+    ],
   };
+  // Bare Artillery: the same two requests, spelled out, on one resource (a release by id takes the id the reserve returned).
+  const byId = contract.has(undo) && contract.op(undo).by === 'acquisition';
+  const idPath = byId ? contract.spec.operations.reserve!.ok.id! : null;
+  const reserve = bareStep(contract, 'reserve', 1);
+  if (idPath) (Object.values(reserve)[0] as Record<string, unknown>).capture = { json: `$.${idPath}`, as: 'acquisition' };
   const bare = {
-    config: { phases, environments: { bench: {} }, variables: { authorizationId: [a.id], token: [token] } },
-    scenarios: [{ flow: [request('reserve', false), request('release', false)] }],
+    config: { phases, environments: { bench: {} }, variables: { resource: [a.id], token: [token], organization: [a.organizationId] } },
+    scenarios: [{ flow: [reserve, bareStep(contract, undo, 1)] }],
   };
   const eager = { ...pack, config: { ...pack.config, plugins: { isolation: { responseFirst: false } } } };
-  const files = { pack: path.join(ctx.workDir, 'b1-pack.yml'), bare: path.join(ctx.workDir, 'b1-bare.yml'), eager: path.join(ctx.workDir, 'b1-eager.yml') };
+  const files = {
+    pack: path.join(ctx.workDir, `${prefix}-pack.yml`),
+    bare: path.join(ctx.workDir, `${prefix}-bare.yml`),
+    eager: path.join(ctx.workDir, `${prefix}-eager.yml`),
+  };
   fs.writeFileSync(files.pack, YAML.stringify(pack));
   fs.writeFileSync(files.bare, YAML.stringify(bare));
   fs.writeFileSync(files.eager, YAML.stringify(eager));
@@ -76,8 +110,8 @@ function b1Scenarios(ctx: BenchContext, fixture: Fixture): Record<B1Variant, str
 }
 
 export async function generatorCpu(ctx: BenchContext): Promise<BenchOutcome> {
-  return withEnvironment(ctx, async (env, fixture) => {
-    const files = b1Scenarios(ctx, fixture);
+  return withEnvironment(ctx, async (env, fixture, pack) => {
+    const files = b1Scenarios(ctx, fixture, pack.target.contract);
     const perRequest: Record<B1Variant, number[]> = { pack: [], bare: [], eager: [] };
     const values: number[] = [];
     const eagerRatios: number[] = [];
@@ -97,6 +131,7 @@ export async function generatorCpu(ctx: BenchContext): Promise<BenchOutcome> {
           logFile: path.join(ctx.workDir, `b1-${variant}-${r + 1}.log`),
           env: {
             FIXTURE_PATH: path.join(ctx.workDir, 'bench-fixture.json'),
+            ISOLATION_CONTRACT_FILE: pack.contractFile,
             ISOLATION_HISTORY_DIR: path.join(ctx.workDir, `b1-${variant}-${r + 1}.history`),
             NODE_OPTIONS: `--require ${exitUsagePreload(ctx.config.root)}`,
           },
@@ -158,7 +193,7 @@ async function closedLoop(concurrency: number, seconds: number, op: (loop: numbe
 }
 
 export async function apiVersusDatabase(ctx: BenchContext): Promise<BenchOutcome> {
-  return withEnvironment(ctx, async (env, fixture) => {
+  return withEnvironment(ctx, async (env, fixture, run) => {
     const auths = spread(fixture);
     const poolMax = env.apiPoolMax ?? 4;
     const values: number[] = [];
@@ -207,18 +242,15 @@ export async function apiVersusDatabase(ctx: BenchContext): Promise<BenchOutcome
         const lap = await closedLoop(concurrency, seconds, async (loop, i) => {
           const a = auths[(loop * 7919 + i) % auths.length]!;
           const token = fixture.tokensByOrganization[a.organizationId]![0]!;
-          for (const operation of ['reserve', 'release']) {
-            const res = await fetch(`${env.target}/api/authorizations/${a.id}/${operation}`, {
-              method: 'POST',
-              headers: {
-                'content-type': 'application/json',
-                authorization: `Bearer ${token}`,
-                'idempotency-key': `b2-api-${r}-${concurrency}-${loop}-${i}-${operation}`,
-              },
-              body: '{"units":1}',
+          for (const operation of ['reserve', 'release'] as const) {
+            const res = await send(env.target, run.target.contract, operation, {
+              resource: a.id,
+              organization: a.organizationId,
+              token,
+              units: 1,
+              key: `b2-api-${r}-${concurrency}-${loop}-${i}-${operation}`,
             });
-            await res.arrayBuffer();
-            if (res.status !== 200) refused++;
+            if (res.judged.outcome !== 'ok') refused++;
           }
         });
         const rate = (lap.done * 2) / lap.seconds;

@@ -12,11 +12,11 @@ import type { ApiMode, PackConfig } from '../lib/config';
 import { writeFileAtomic, writeJsonAtomic } from '../lib/atomic';
 import { assertOwned } from '../db/ownership';
 import { seed } from '../seed/seed';
-import { loadFixture } from '../seed/fixture';
+import { takeRunFixture, writeRunFixture } from '../runner/fixture-source';
 import type { BreakpointResult, BreakpointStep } from '../formats/breakpoint';
 import { loadScenario } from '../runner/scenario-config';
 import { criterionRow, decide } from '../runner/judge';
-import { startEnvironment } from '../runner/environment';
+import { startTargetRun } from '../runner/context';
 import { measureStep } from '../runner/measure';
 import { createRunDir, writeCiOutputs } from '../runner/run-folder';
 import { parseBreakpoint } from './config';
@@ -45,8 +45,10 @@ export async function runBreakpoint(
       `non-2xx ${(plan.budgets.errorRate.baseline * 100).toFixed(0)}% (smoke, baseline) / ${(plan.budgets.errorRate.stress * 100).toFixed(0)}% (stress); ` +
       `output in ${path.relative(process.cwd(), runDir) || runDir}`,
   );
-  const env = await startEnvironment(config, { apiMode: opts.apiMode, runDir, out });
+  const ctx = await startTargetRun(config, { apiMode: opts.apiMode, runDir, out });
+  const env = ctx.env;
   const steps: BreakpointStep[] = [];
+  let fixtureFile = config.fixturePath;
   try {
     if (opts.seed) {
       const t0 = Date.now();
@@ -58,7 +60,11 @@ export async function runBreakpoint(
         profile: plan.seedProfile,
       });
       out(`  seeded profile ${plan.seedProfile}: ${fixture.authorizations.length} authorizations in ${Date.now() - t0} ms`);
-    } else loadFixture(config.fixturePath);
+    } else {
+      const taken = await takeRunFixture(config, ctx.target, env.target, env.server.url, plan.steps.length * (plan.stepSeconds + 30) + 120);
+      out(`  ${taken.tokens}`);
+      if (taken.changed) fixtureFile = writeRunFixture(runDir, taken.fixture);
+    }
     const scripts = path.join(runDir, 'breakpoint.steps');
     fs.mkdirSync(scripts, { recursive: true });
     for (const [i, { stage, rate }] of plan.steps.entries()) {
@@ -67,17 +73,10 @@ export async function runBreakpoint(
       const slug = `step-${i + 1}-${rate}`;
       const scriptFile = path.join(scripts, `${slug}.json`);
       writeJsonAtomic(scriptFile, stepScript(scenario, stage, rate, plan.stepSeconds));
-      const m = await measureStep({
-        config,
-        env,
+      const m = await measureStep(ctx, {
         label: `${rate}/s`,
-        scenarioFile: scriptFile,
-        profile: null,
-        slug,
-        runDir,
-        judge: async ({ report }) => evaluate(report.aggregate, scenario.criteria).map((r) => criterionRow(`${rate}/s`, r)),
-        print: 'on-failure',
-        out,
+        load: { scenarioFile: scriptFile, profile: null, slug, env: { FIXTURE_PATH: fixtureFile } },
+        checks: { judge: async ({ report }) => evaluate(report.aggregate, scenario.criteria).map((r) => criterionRow(`${rate}/s`, r)), print: 'on-failure' },
       });
       const figures = stepFigures(m.run.report.aggregate, plan.stepSeconds);
       const judged = judgeStep(stage, rate, figures, plan.budgets, m.generator, mixOf(plan.readShare));

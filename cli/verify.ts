@@ -30,8 +30,12 @@ import { readBaselineFile, writeBaselineFile } from '../formats/baseline';
 import { SUMMARY_FILE, ScenarioOutcome, readRunSummary, type ReconciliationResult } from '../formats/summary';
 import { runFolders } from '../report/write';
 import { formatIntegrity, judgeIntegrity, runIntegritySql } from '../verify/integrity';
-import { formatReconciliation, reconcileRun, takeBaseline } from '../verify/reconciliation';
+import { formatReconciliation, reconcileRun, replayStartOf, takeBaseline } from '../verify/reconciliation';
 import { replayLedgerOffThread } from '../verify/off-thread';
+import { historyFiles } from '../verify/history';
+import { VerifySql, verifySqlFor } from '../verify/sql-source';
+import { loadTarget } from '../target/load';
+import type { BaselineFile } from '../formats/baseline';
 import { Verdict, compose, exitCodeFor } from '../verify/verdict';
 
 /**
@@ -59,13 +63,8 @@ function settleLater<T>(p: Promise<T>): Promise<T> {
   return p;
 }
 
-/** Reconciliation with the given history (or the last run's on this data); result null when there is nothing to reconcile with. */
-async function reconcile(
-  args: { options: Map<string, string> },
-  config: ReturnType<typeof loadPackConfig>,
-  databaseUrl: string,
-  sqlDir: string,
-): Promise<{ auto: string | null; result: ReconciliationResult | null }> {
+/** What to reconcile with: the history and report given, or the last run's on this data, and the baseline before its load. */
+function inputsOf(args: { options: Map<string, string> }, config: ReturnType<typeof loadPackConfig>) {
   let fixture: Fixture | null = null;
   try {
     fixture = loadFixture(config.fixturePath);
@@ -80,21 +79,52 @@ async function reconcile(
     args.options.get('baseline') ??
     auto?.scenario.baselineFile ??
     (historyDir ? path.join(path.dirname(path.resolve(historyDir)), `${path.basename(historyDir).replace(/\.history$/, '')}.baseline.json`) : null);
-  if (!historyDir && !reportFile) return { auto: auto?.run ?? null, result: null };
-  const result = await reconcileRun({
+  const baseline = baselineFile ? readBaselineFile(path.resolve(baselineFile)) : null;
+  // The run's own records say it wrote a history: one that is gone now is missing, not absent.
+  const recorded = auto?.scenario.historyDir ?? args.options.get('history') ?? null;
+  const missingHistory = recorded !== null && historyFiles(path.resolve(recorded)).length === 0 ? path.resolve(recorded) : null;
+  return { auto: auto?.run ?? null, historyDir, reportFile, baseline, missingHistory };
+}
+
+/** Reconciliation with the given history (or the last run's on this data); result null when there is nothing to reconcile with. */
+async function reconcile(inputs: ReturnType<typeof inputsOf>, databaseUrl: string, sql: VerifySql): Promise<ReconciliationResult | null> {
+  const { historyDir, reportFile, baseline } = inputs;
+  if (!historyDir && !reportFile) return null;
+  if (inputs.missingHistory) {
+    const why = `the history ${inputs.missingHistory} that ${inputs.auto ? `run ${inputs.auto}` : '--history'} recorded is missing or empty: its writes cannot be reconciled (the counters cannot stand in for a history that was written and lost)`;
+    return {
+      mode: 'none',
+      verdict: { checker: 'reconciliation', valid: 'unknown', errors: { history_missing: { count: 1, first: why, worst: why } }, note: why },
+      counts: {},
+      source: inputs.missingHistory,
+    };
+  }
+  return reconcileRun({
     databaseUrl,
     historyDir: historyDir ? path.resolve(historyDir) : null,
     report: reportFile && fs.existsSync(reportFile) ? readArtilleryReport(reportFile) : null,
-    baseline: baselineFile ? readBaselineFile(path.resolve(baselineFile)) : null,
-    sqlDir,
+    baseline,
+    sql,
   });
-  return { auto: auto?.run ?? null, result };
+}
+
+/** Pure: the replay's block. */
+function formatReplay(replay: Verdict & { counts: Record<string, number> }): string {
+  const lines = [
+    '=== Ledger replay: every invariant at every moment ===',
+    `${replay.counts.rows} ledger rows replayed${replay.counts.skipped ? `, after ${replay.counts.skipped} from before the load` : ''}`,
+  ];
+  for (const [type, e] of Object.entries(replay.errors)) lines.push(`  ${type}: ${e.count} resource(s); first ${JSON.stringify(e.first)}; worst ${JSON.stringify(e.worst)}`);
+  if ((replay.counts.starts_differ ?? 0) > 0)
+    lines.push(`  note: ${replay.counts.starts_differ} resource(s) start from a balance their earlier ledger rows do not add up to (seeded without rows, or a pruned ledger)`);
+  if (Object.keys(replay.errors).length === 0) lines.push('  no invariant broken at any moment');
+  return lines.join('\n');
 }
 
 main(async (argv) => {
   const args = parseArgs(argv, { options: ['history', 'report', 'baseline', 'snapshot'], flags: ['integrity-only'] });
   const config = loadPackConfig();
-  const sqlDir = path.dirname(config.verifySqlPath);
+  const sql = verifySqlFor(loadTarget(config.targetFile), config.verifySqlPath);
   const snapshot = args.options.get('snapshot');
   if (snapshot !== undefined && fs.existsSync(snapshot)) {
     throw new PackError('LT_USAGE', `--snapshot ${snapshot} exists already`, { hint: 'name a new file: a baseline is taken once, before the load' });
@@ -102,7 +132,7 @@ main(async (argv) => {
   const server = await startDatabaseServer(config.db, (l) => console.error(l));
   if (snapshot !== undefined) {
     // The reconciliation inputs before a load the pack does not run (a distributed run): READ ONLY.
-    const baseline = await takeBaseline(server.url, sqlDir);
+    const baseline = await takeBaseline(server.url, sql);
     writeBaselineFile(path.resolve(snapshot), baseline);
     console.log(
       `baseline of ${baseline.keys.length} key(s) and ${baseline.balances.length} authorization(s) written to ${snapshot}; run the load, then --baseline ${snapshot}`,
@@ -112,29 +142,27 @@ main(async (argv) => {
   }
   // The three reads run at once, each in its own READ ONLY transaction (PostgreSQL works on one
   // while this process parses another); they are printed in order.
-  const replayed = settleLater(replayLedgerOffThread(server.url, sqlDir));
-  const reconciled = settleLater(args.flags.has('integrity-only') ? Promise.resolve(null) : reconcile(args, config, server.url, sqlDir));
-  const result = await runIntegritySql(server.url, config.verifySqlPath);
+  const inputs = args.flags.has('integrity-only') ? null : inputsOf(args, config);
+  const replayed = settleLater(replayLedgerOffThread(server.url, sql, replayStartOf(inputs?.baseline ?? (null as BaselineFile | null))));
+  const reconciled = settleLater(inputs ? reconcile(inputs, server.url, sql) : Promise.resolve(null));
+  const result = await runIntegritySql(server.url, sql);
   console.log(formatIntegrity(result));
   const verdicts: Verdict[] = [judgeIntegrity(result)];
   const replay = await replayed;
   if (replay) {
     verdicts.push(replay);
-    const worst = Object.values(replay.errors)[0];
-    console.log(
-      `\n=== Ledger replay: overbooking at any moment ===\n${replay.counts.rows} ledger rows replayed; ${worst ? `${worst.count} authorization(s) overbooked at some point; worst ${JSON.stringify(worst.worst)}` : 'never overbooked'}`,
-    );
+    console.log(`\n${formatReplay(replay)}`);
   } else {
-    console.log('\n(ledger replay not made: no ledger-order.sql beside VERIFY_SQL)');
+    console.log(`\n(ledger replay not made: ${sql.orderWhy ?? 'the ledger has no order'})`);
   }
 
-  const recon = await reconciled;
-  if (recon) {
-    if (recon.auto) console.log(`\n(reconciling with what run ${recon.auto} recorded, the last one on this data)`);
-    if (recon.result) {
+  const recon = inputs ? await reconciled : undefined;
+  if (inputs) {
+    if (inputs.auto) console.log(`\n(reconciling with what run ${inputs.auto} recorded, the last one on this data)`);
+    if (recon) {
       console.log('');
-      console.log(formatReconciliation(recon.result));
-      verdicts.push(recon.result.verdict);
+      console.log(formatReconciliation(recon));
+      verdicts.push(recon.verdict);
     } else {
       const why =
         'no operation history of a run on this data, so nothing was reconciled (pass --history reports/<run>/<scenario>.history, or --integrity-only to check the final state alone)';
@@ -145,7 +173,7 @@ main(async (argv) => {
   const all = compose('verify', verdicts);
   // Counters mode agreeing is CONDITIONAL, as in the runner: a lost write and a duplicated one
   // cancel out unseen, so it never passes on its own (exit 1, README "Never valid by default").
-  if (all.valid === true && recon?.result?.mode === 'counters') {
+  if (all.valid === true && recon?.mode === 'counters') {
     console.log('\nCONDITIONAL: every check made passed, but reconciliation ran on counters only (no operation history): not a pass on its own');
     await server.stop();
     return EXIT.FAILED;

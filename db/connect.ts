@@ -97,7 +97,7 @@ export async function forEachRow(
   sql: string,
   columns: readonly string[],
   onRow: (values: readonly (string | null)[]) => void,
-  opts: { ready?: Promise<unknown> } = {},
+  opts: { ready?: Promise<unknown>; optional?: readonly string[] } = {},
 ): Promise<number> {
   // A newline before the closing parenthesis: the query may end with a -- comment.
   const stream = c.query(copyTo(`COPY (${withoutTerminator(sql)}\n) TO STDOUT WITH (FORMAT csv, HEADER true)`));
@@ -108,16 +108,14 @@ export async function forEachRow(
   let n = 0;
   const onRecord = (r: CsvRecord): void => {
     if (order === null) {
-      order = columnOrder(
-        r.map((f) => f ?? ''),
-        columns,
-      );
+      const fields = r.map((f) => f ?? '');
+      order = [...columnOrder(fields, columns), ...(opts.optional ?? []).map((name) => fields.indexOf(name))];
       asIs = order.every((at, i) => at === i);
       return;
     }
     n++;
     if (asIs) onRow(r);
-    else onRow(order.map((at) => r[at] ?? null));
+    else onRow(order.map((at) => (at < 0 ? null : (r[at] ?? null))));
   };
   let waited = !opts.ready;
   for await (const chunk of stream as AsyncIterable<Buffer>) {

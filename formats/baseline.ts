@@ -8,12 +8,17 @@ import { PackError } from '../lib/errors';
 import { writeJsonAtomic } from '../lib/atomic';
 
 export interface BaselineFile {
-  readonly version: 1;
+  /** 1: keys and balances only (written before 2026-12); 2: with rows and capacities. */
+  readonly version: 1 | 2;
   readonly takenAt: string;
-  /** [key, rows] pairs. */
+  /** [key, rows] pairs: the reconciliation key (an idempotency key, or `op:ref` without keys). */
   readonly keys: readonly (readonly [string, number])[];
   /** [auth, reserved, consumed] triples. */
   readonly balances: readonly (readonly [string, number, number])[];
+  /** [auth, ledger rows] pairs: where the ordered replay resumes (absent when the ledger has no order). */
+  readonly rows?: readonly (readonly [string, number])[];
+  /** [auth, capacity] pairs, when the SQL says the capacity (a target's `capacity` query). */
+  readonly capacity?: readonly (readonly [string, number])[];
 }
 
 export function writeBaselineFile(file: string, b: BaselineFile): void {
@@ -30,7 +35,7 @@ export function readBaselineFile(file: string): BaselineFile | null {
       hint: 'the baseline of that run is damaged; rerun the scenario',
     });
   }
-  if (value.version !== 1 || !Array.isArray(value.keys) || !Array.isArray(value.balances)) {
+  if ((value.version !== 1 && value.version !== 2) || !Array.isArray(value.keys) || !Array.isArray(value.balances)) {
     throw new PackError('LT_USAGE', `${file} is not a baseline the pack wrote`, { hint: 'the baseline of that run is damaged; rerun the scenario' });
   }
   return value as BaselineFile;

@@ -4,7 +4,7 @@
  * failed criterion is a <failure> with its limit and measured value, one that could not be
  * checked is <skipped> with why (never a silent pass). Pure: text from a run summary.
  */
-import type { RunCriteria } from './summary';
+import { RunCriteria, rowState } from './summary';
 
 /** XML 1.0 allows no control characters but tab, newline and carriage return. */
 const allowed = (c: string): boolean => c.charCodeAt(0) >= 0x20 || c === '\t' || c === '\n' || c === '\r';
@@ -16,13 +16,15 @@ const xml = (s: string): string =>
 
 export function renderJunit(s: RunCriteria): string {
   const suites = s.scenarios.map((sc) => {
-    const failures = sc.rows.filter((r) => !r.pass && !r.unknown).length;
-    const skipped = sc.rows.filter((r) => !r.pass && r.unknown).length;
+    const failures = sc.rows.filter((r) => rowState(r) === 'FAIL').length;
+    const skipped = sc.rows.filter((r) => rowState(r) === 'UNKNOWN' || rowState(r) === 'NOT CHECKED').length;
     const cases = sc.rows.map((r) => {
       const open = `    <testcase classname="${xml(`loadtest.${sc.id}`)}" name="${xml(r.name)}">`;
-      if (r.pass) return `${open}</testcase>`;
+      const state = rowState(r);
+      if (state === 'PASS') return `${open}</testcase>`;
       const what = `${r.kind} criterion: limit ${r.limit}, measured ${r.measured}`;
-      return r.unknown
+      if (state === 'NOT CHECKED') return `${open}\n      <skipped message="${xml(`not checked: ${r.notChecked}`)}"/>\n    </testcase>`;
+      return state === 'UNKNOWN'
         ? `${open}\n      <skipped message="${xml(`could not be checked: ${r.measured}`)}"/>\n    </testcase>`
         : `${open}\n      <failure message="${xml(what)}" type="${xml(r.kind)}">${xml(what)}</failure>\n    </testcase>`;
     });

@@ -27,10 +27,24 @@ export interface CheckRow {
   readonly overBy: number | null;
   /** The check could not be made (pass is then false): the verdict cannot be GO or NO-GO on it. */
   readonly unknown?: boolean;
+  /**
+   * The check was not made, and why (pass is then false, and it never reads PASS). Whether that
+   * makes the verdict UNKNOWN is the policy's (README "The verdict policy"): `unknown` says so.
+   */
+  readonly notChecked?: string;
   /** Even passing, this check cannot support a GO on its own (counters-mode reconciliation). */
   readonly capsAt?: 'CONDITIONAL';
   /** The number measured and its comparison, when there is one: repeats judge it on the median. */
   readonly measure?: RowMeasure;
+}
+
+/** How a row reads in every output (terminal, HTML, PERFORMANCE_TEST_RESULTS.md, JUnit): a check not made is never PASS. */
+export type RowState = 'PASS' | 'FAIL' | 'UNKNOWN' | 'NOT CHECKED';
+
+export function rowState(r: Pick<CheckRow, 'pass' | 'unknown' | 'notChecked'>): RowState {
+  if (r.pass) return 'PASS';
+  if (r.notChecked !== undefined) return 'NOT CHECKED';
+  return r.unknown ? 'UNKNOWN' : 'FAIL';
 }
 
 /** A row's numeric measure (a YAML criterion's), kept so that `--repeat` can judge the median. */
@@ -113,6 +127,8 @@ export interface GeneratorLoad {
 export interface ReplayResult {
   /** false when the schema gives the ledger no order (no ledger-order.sql): not checked. */
   readonly checked: boolean;
+  /** Why it was not checked, when it was not. */
+  readonly why?: string;
   readonly verdict: Verdict | null;
   readonly counts: Readonly<Record<string, number>>;
 }
@@ -169,6 +185,10 @@ export interface ScenarioOutcome {
   readonly pressure?: PressureOutcome;
   /** The reconciliation inputs before the load (formats/baseline.ts). */
   readonly baselineFile: string;
+  /** The script Artillery ran (runner/script.ts: the scenario with its expected numbers filled). */
+  readonly scriptFile?: string;
+  /** What the scenario wanted that the API under test could not be sent (an operation it lacks), said plainly. */
+  readonly notExercised?: readonly string[];
   /** Present when the scenario ran more than once (`--repeat N`). */
   readonly repeats?: RepeatInfo;
 }
@@ -177,6 +197,9 @@ export interface RunMeta {
   readonly commit: string | null;
   readonly node: string;
   readonly artillery: string;
+  /** The API under test: its target description's name and file. */
+  readonly targetName?: string;
+  readonly targetFile?: string;
   readonly plugin: string;
   readonly postgres: string | null;
   readonly database: string;

@@ -61,9 +61,14 @@ export interface PackConfig {
   readonly target: string | null;
   readonly apiPort: number;
   readonly fixturePath: string;
+  /** Whether FIXTURE_PATH was set (a fixture the user wrote), rather than the pack's default. */
+  readonly fixtureGiven: boolean;
   readonly secretPath: string;
   readonly reportsDir: string;
-  readonly verifySqlPath: string;
+  /** The description of the API under test (LOADTEST_TARGET_FILE; target/description.ts): the reference API's by default. */
+  readonly targetFile: string;
+  /** VERIFY_SQL: a folder's adapted integrity SQL, overriding the target's database block; null when unset. */
+  readonly verifySqlPath: string | null;
   readonly scenariosDir: string;
   readonly tokenTtlSeconds: number;
   /** Reserve/release pairs sent before the first scenario (0: no warm-up). */
@@ -263,9 +268,11 @@ export function loadPackConfig(env: Env = process.env): PackConfig {
     target,
     apiPort,
     fixturePath,
+    fixtureGiven: Boolean(env.FIXTURE_PATH),
     secretPath: path.resolve(root, env.JWT_SECRET_FILE || 'fixtures/.jwt-secret'),
     reportsDir: path.resolve(root, env.REPORTS_DIR || 'reports'),
-    verifySqlPath: path.resolve(root, env.VERIFY_SQL || 'verify/verify-integrity.sql'),
+    targetFile: path.resolve(root, env.LOADTEST_TARGET_FILE || 'target/reference.yml'),
+    verifySqlPath: env.VERIFY_SQL ? path.resolve(root, env.VERIFY_SQL) : null,
     scenariosDir: path.resolve(root, env.SCENARIOS_DIR || 'scenarios'),
     tokenTtlSeconds,
     warmupPairs,

@@ -44,6 +44,14 @@ export const CATALOG = {
   LT_FIXTURE_MISSING: { exit: EXIT.UNKNOWN, hint: 'run `npm run load-test:seed` to write the fixture, or set FIXTURE_PATH' },
   LT_FIXTURE_INVALID: { exit: EXIT.USAGE, hint: 'regenerate it with `npm run load-test:seed` or fix it to match README "Fixture format"' },
   LT_VERIFY_SQL_INVALID: { exit: EXIT.UNKNOWN, hint: 'fix the SQL file named above; it must be one SELECT that returns the violating rows' },
+  LT_TARGET_INVALID: {
+    exit: EXIT.USAGE,
+    hint: 'fix the target description named above (docs/reference/target.md lists every field; `npm run load-test:init -- --check` checks it against your API)',
+  },
+  LT_TOKEN_EXPIRES: {
+    exit: EXIT.PREFLIGHT_REFUSED,
+    hint: 'give the pack tokens that outlive the run (a fresher fixture, TOKEN_TTL_SECONDS, or a login that returns longer-lived tokens)',
+  },
   LT_EMBEDDED_PG_FAILED: {
     exit: EXIT.ENVIRONMENT,
     hint: 'see the PostgreSQL log above; set EMBEDDED_PG_PORT or EMBEDDED_PG_DIR, or point DATABASE_URL at a server',

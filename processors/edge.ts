@@ -11,14 +11,17 @@
  *   edge.got.<name>.<status|none>.<reason|none>           what an off-contract class got
  * Histogram: edge.response_time (ms).
  */
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import * as fs from 'node:fs';
+import { lastRequest } from 'artillery-plugin-isolation';
 import { loadPackConfig } from '../lib/config';
-import { Fixture, FixtureAuthorization, loadFixture } from '../seed/fixture';
-import { EDGE_CLASSES, EdgeContext, judgeAnswer, reasonOf } from '../edge/classes';
+import type { FixtureAuthorization } from '../seed/fixture';
+import { EDGE_CLASSES, EdgeContext, expectedFor, judgeAnswer, reasonOf, skipReason } from '../edge/classes';
 import { EDGE_COUNTERS, EDGE_METRICS, gotMetric } from '../edge/metrics';
 import { sendRaw } from '../edge/send';
+import { RequestShape, requestShape } from '../edge/shape';
 import { pickUniform, spreadTargets, tokenFor } from './selection';
+import { getContract, getFixture } from './shared';
 
 interface Context {
   vars: Record<string, unknown>;
@@ -28,9 +31,15 @@ interface Events {
   emit(event: 'histogram', name: string, value: number): void;
 }
 
-let fixture: Fixture | null = null;
 let secret: string | null | undefined;
 let counter = 0;
+let shape: RequestShape | null = null;
+
+/** How the API under test spells a good request (its contract); the reference API's reasons are known only for it. */
+function shapeOf(): RequestShape {
+  shape ??= requestShape(getContract(), { reference: process.env.LOADTEST_REFERENCE_TARGET === '1' });
+  return shape;
+}
 
 /** The signing secret, only if it signed the fixture's tokens (else the classes that need it are skipped). */
 function signingSecret(token: string): string | null {
@@ -46,10 +55,9 @@ function signingSecret(token: string): string | null {
   return secret;
 }
 
-/** Picks the VU's authorization (an organization with two), another organization's token, and a fresh key to prime. */
+/** Picks the VU's authorization (an organization with two) and another organization's token; the next step primes a key on it. */
 export function prepareEdge(context: Context, events: Events, done: () => void): void {
-  fixture ??= loadFixture(loadPackConfig().fixturePath);
-  const f = fixture;
+  const f = getFixture();
   const spread = spreadTargets(f);
   const byOrg = new Map<string, FixtureAuthorization[]>();
   for (const a of spread) byOrg.set(a.organizationId, [...(byOrg.get(a.organizationId) ?? []), a]);
@@ -61,11 +69,11 @@ export function prepareEdge(context: Context, events: Events, done: () => void):
   );
   const other = f.authorizations.find((x) => x.organizationId !== a.organizationId);
   if (!other) throw new Error('the edge scenario needs authorizations of two organizations in the fixture');
-  context.vars.authorizationId = a.id;
+  context.vars.resource = a.id;
+  context.vars.organization = a.organizationId;
   context.vars.sameOrgAuthorizationId = same.id;
   context.vars.token = tokenFor(f, a, counter++);
   context.vars.otherOrgToken = tokenFor(f, other, counter);
-  context.vars.primedKey = `lt-${randomUUID()}`;
   for (const m of EDGE_COUNTERS) events.emit('counter', m, 0);
   done();
 }
@@ -76,26 +84,28 @@ export function sendEdgeClasses(context: Context, events: Events, done: (err?: E
   const target = new URL(String(v.target));
   const ctx: EdgeContext = {
     host: target.host,
-    authorizationId: String(v.authorizationId),
+    shape: shapeOf(),
+    authorizationId: String(v.resource),
     sameOrgAuthorizationId: String(v.sameOrgAuthorizationId),
     token: String(v.token),
     otherOrgToken: String(v.otherOrgToken),
     secret: signingSecret(String(v.token)),
-    primedKey: String(v.primedKey),
+    // The key the previous step primed (its reserve, in the operation history).
+    primedKey: lastRequest(v)?.key ?? '',
     primedUnits: Number(v.primedUnits ?? 1),
     bodyLimitBytes: Number(v.bodyLimitBytes ?? 4096),
   };
   const timeoutMs = Number(v.classTimeoutMs ?? 15_000);
   const run = async (): Promise<void> => {
     for (const c of EDGE_CLASSES) {
-      if (c.needsSecret && ctx.secret === null) {
+      if (skipReason(c, ctx.shape, ctx.secret !== null) !== null) {
         events.emit('counter', EDGE_METRICS.skipped, 1);
         events.emit('counter', `edge.class.${c.name}.skipped`, 1);
         continue;
       }
       const answer = await sendRaw(target, c.build(ctx), { timeoutMs, ...(c.halfClose ? { halfClose: true } : {}) });
       const reason = reasonOf(answer.body);
-      const verdict = judgeAnswer(c, { status: answer.status, reason, dropped: answer.dropped, timedOut: answer.timedOut });
+      const verdict = judgeAnswer(c, { status: answer.status, reason, dropped: answer.dropped, timedOut: answer.timedOut }, expectedFor(c, ctx.shape));
       events.emit('counter', EDGE_METRICS.sent, 1);
       events.emit('histogram', EDGE_METRICS.responseTime, answer.ms);
       if (verdict === 'expected') {

@@ -26,8 +26,9 @@ export function startWriter(targets: number, rng: () => number): WriterState {
   return { next: Math.floor(rng() * targets), step: 'reserve' };
 }
 
-export function writerRequest(s: WriterState, targets: number): { index: number; operation: 'reserve' | 'consume'; after: WriterState } {
+export function writerRequest(s: WriterState, targets: number, consumes = true): { index: number; operation: 'reserve' | 'consume'; after: WriterState } {
   const index = s.next % targets;
+  if (!consumes) return { index, operation: 'reserve', after: { next: (s.next + 1) % targets, step: 'reserve' } };
   return s.step === 'reserve'
     ? { index, operation: 'reserve', after: { next: s.next, step: 'consume' } }
     : { index, operation: 'consume', after: { next: (s.next + 1) % targets, step: 'reserve' } };

@@ -10,7 +10,7 @@
 import type { Fixture, FixtureAuthorization } from '../seed/fixture';
 import { tokenFor } from './selection';
 import { WriterState, breakpointRequest, jitterMs, pressureRead, roomyTargets, startWriter, swarmRole, writerRequest } from './swarm-plan';
-import { getFixture, newIdempotencyKey, num } from './shared';
+import { capabilitiesOf, getContract, getFixture, num } from './shared';
 
 interface Context {
   vars: Record<string, unknown>;
@@ -58,19 +58,23 @@ export function pressureContinues(context: Context, done: (more: boolean) => voi
   done(context.vars.isPressure === true && Date.now() < Number(context.vars.deadline));
 }
 
-/** The writer's next unit operation: authorizationId, token, operation, units, idempotencyKey. */
+/**
+ * The writer's next unit operation: resource, organization, token, operation, units. Where the API
+ * has no consume, the writer only reserves; a consume by id takes the reservation just made.
+ */
 export function nextSwarmWrite(context: Context, _events: unknown, done: Done): void {
   const v = context.vars;
   if (v.isWriter !== true) return done();
   const { fixture, list } = roomy();
-  const r = writerRequest(v.writer as WriterState, list.length);
+  const consumes = getContract().has('consume');
+  const r = writerRequest(v.writer as WriterState, list.length, consumes);
   v.writer = r.after;
   const target = list[r.index]!;
-  v.authorizationId = target.id;
+  v.resource = target.id;
+  v.organization = target.organizationId;
   v.token = tokenFor(fixture, target, tokens++);
   v.operation = r.operation;
   v.units = num(v, 'writeUnits', 2);
-  v.idempotencyKey = newIdempotencyKey();
   done();
 }
 
@@ -114,18 +118,25 @@ export function pressurePause(context: Context, _events: unknown, done: Done): v
   setTimeout(() => done(), num(context.vars, 'pressureEveryMs', 2000));
 }
 
-/** One request of the breakpoint mix: isRead, or a write (operation) of 1 unit, on a roomy authorization. */
+/**
+ * One request of the breakpoint mix: isRead, or a write (operation) of 1 unit, on a roomy
+ * authorization. A virtual user sends one request, so it holds no reservation to release by id:
+ * where the API releases that way (or has no release, or no read), a reserve goes instead.
+ */
 export function pickBreakpointRequest(context: Context, _events: unknown, done: Done): void {
   const { fixture, list } = roomy();
   const v = context.vars;
-  const kind = breakpointRequest(num(v, 'readShare', 0.75), Math.random);
+  const api = capabilitiesOf(getContract());
+  let kind = breakpointRequest(num(v, 'readShare', 0.75), Math.random);
+  if (kind === 'read' && !api.has('read')) kind = 'reserve';
+  if (kind === 'release' && (!api.has('release') || api.by('release') === 'acquisition')) kind = 'reserve';
   const target = list[Math.floor(Math.random() * list.length)]!;
-  v.authorizationId = target.id;
+  v.resource = target.id;
+  v.organization = target.organizationId;
   v.token = tokenFor(fixture, target, tokens++);
   v.isRead = kind === 'read';
   v.isWrite = kind !== 'read';
   v.operation = kind === 'read' ? 'reserve' : kind;
   v.units = 1;
-  v.idempotencyKey = newIdempotencyKey();
   done();
 }

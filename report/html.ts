@@ -3,6 +3,7 @@
  * one file that works from file:// with the network off. Pure: strings in, a string out.
  */
 import type { Chart, ReportModel } from './model';
+import { RowState, rowState } from '../formats/summary';
 
 export function esc(s: unknown): string {
   return String(s ?? '').replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
@@ -30,7 +31,7 @@ main { padding: 8px 28px 40px; max-width: 1200px; }
 .tile .v { font-size: 20px; font-weight: 600; } .tile .l { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
 table { border-collapse: collapse; width: 100%; margin: 6px 0; } th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: var(--bg); font-weight: 600; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.pass { color: var(--ok); font-weight: 600; } .fail { color: var(--bad); font-weight: 600; }
+.pass { color: var(--ok); font-weight: 600; } .fail { color: var(--bad); font-weight: 600; } .unchecked { color: var(--warn, #a15c00); font-weight: 600; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 16px; }
 .chart { border: 1px solid var(--line); border-radius: 6px; padding: 12px; } .chart h3 { font-size: 14px; margin: 0 0 8px; }
 .chart canvas { width: 100% !important; height: 260px !important; }
@@ -123,11 +124,17 @@ ${chartJs ? `<script>${DRAW_JS}</script>` : ''}
 `;
 }
 
+/** A criterion's result cell: PASS, FAIL, UNKNOWN or NOT CHECKED (a check not made never reads PASS). */
+function stateCell(state: RowState): string {
+  const cls = state === 'PASS' ? 'pass' : state === 'FAIL' ? 'fail' : 'unchecked';
+  return `<span class="${cls}">${state}</span>`;
+}
+
 export function renderScenarioHtml(m: ReportModel, chartJs: string, backLink: string | null): string {
   const checks = m.checks
     ? table(
         ['criterion', 'limit', 'measured', 'result'],
-        m.checks.map((r) => [esc(r.name), esc(r.limit), esc(r.measured), r.pass ? '<span class="pass">PASS</span>' : '<span class="fail">FAIL</span>']),
+        m.checks.map((r) => [esc(r.name), esc(r.limit), esc(r.measured), stateCell(rowState(r))]),
       )
     : '<p class="muted">No verdict: this report was not produced by a pack run.</p>';
   const integrity = m.integrity

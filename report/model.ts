@@ -22,6 +22,8 @@ export interface CheckRowLike {
   readonly measured: string;
   readonly pass: boolean;
   readonly kind: string;
+  readonly unknown?: boolean;
+  readonly notChecked?: string;
 }
 
 /** The parts of a scenario's outcome in summary.json (formats/summary.ts) a report uses. */

@@ -2,7 +2,7 @@
  * PERFORMANCE_TEST_RESULTS.md, as the plan's "Next Steps" describe it (seeds/004), with the
  * findings template of seeds/002. Pure: markdown from the run summary and the headline numbers.
  */
-import { DECISION_MEANING, Decision, RunSummary, ScenarioOutcome } from '../formats/summary';
+import { DECISION_MEANING, Decision, RunSummary, ScenarioOutcome, rowState } from '../formats/summary';
 import type { Headline, ScenarioContext } from './model';
 
 /** A run summary as the Markdown uses it: each scenario needs only what the report shows. */
@@ -49,7 +49,7 @@ export function renderResultsMarkdown(s: ResultsInput, headlines: ReadonlyMap<st
       );
     }
     lines.push('| criterion | limit | measured | result |', '|---|---|---|---|');
-    for (const r of sc.rows) lines.push(`| ${r.name} | ${r.limit} | ${r.measured} | ${r.pass ? 'PASS' : '**FAIL**'} |`);
+    for (const r of sc.rows) lines.push(`| ${r.name} | ${r.limit} | ${r.measured} | ${rowState(r) === 'FAIL' ? '**FAIL**' : rowState(r)} |`);
     lines.push(
       '',
       `HTML report: \`${sc.reportFile

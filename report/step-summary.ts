@@ -2,7 +2,7 @@
  * The GitHub Actions job summary ($GITHUB_STEP_SUMMARY): the verdict, why, and one table of the
  * criteria, in GitHub-flavoured Markdown. Pure: text from a run summary.
  */
-import { DECISION_MEANING, RunCriteria } from '../formats/summary';
+import { DECISION_MEANING, RunCriteria, rowState } from '../formats/summary';
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
@@ -14,6 +14,6 @@ export function renderStepSummary(s: RunCriteria): string {
   lines.push('| scenario | criterion | limit | measured | result |', '|---|---|---|---|---|');
   for (const sc of s.scenarios)
     for (const r of sc.rows)
-      lines.push(`| ${cell(sc.id)} | ${cell(r.name)} | ${cell(r.limit)} | ${cell(r.measured)} | ${r.pass ? 'PASS' : r.unknown ? 'UNKNOWN' : '**FAIL**'} |`);
+      lines.push(`| ${cell(sc.id)} | ${cell(r.name)} | ${cell(r.limit)} | ${cell(r.measured)} | ${rowState(r) === 'FAIL' ? '**FAIL**' : rowState(r)} |`);
   return `${lines.join('\n')}\n`;
 }

@@ -1,24 +1,38 @@
 /**
- * The few calls the runner makes to the API under test, through the documented contract.
+ * The few calls the runner makes to the API under test (the warm-up, the checks through the API
+ * after a load), each rendered and judged with the contract of its target description: the
+ * runner spells no path, body or status of its own.
  */
+import type { Balance, CompiledContract, Judged, OperationKind, RenderContext } from 'artillery-plugin-isolation';
+import { newKey } from 'artillery-plugin-isolation';
 import type { PoolStats } from '../formats/summary';
 
-export interface BalanceBody {
-  readonly capacityUnits: number;
-  readonly reservedUnits: number;
-  readonly consumedUnits: number;
-  readonly availableUnits: number;
+export interface Sent {
+  readonly status: number;
+  readonly judged: Judged;
 }
 
-export async function readBalance(target: string, token: string, id: string): Promise<BalanceBody> {
-  const res = await fetch(`${target}/api/authorizations/${encodeURIComponent(id)}`, {
-    headers: { authorization: `Bearer ${token}` },
-    signal: AbortSignal.timeout(5000),
+/** One operation of the contract, sent and judged (a fresh key where the API takes keys). */
+export async function send(baseUrl: string, contract: CompiledContract, kind: OperationKind, ctx: RenderContext, timeoutMs = 10_000): Promise<Sent> {
+  const op = contract.op(kind);
+  const r = op.render({ key: newKey(), ...ctx, units: op.fixedUnits ?? ctx.units });
+  const res = await fetch(`${baseUrl}${r.path}`, {
+    method: r.method,
+    headers: { ...(r.json === undefined ? {} : { 'content-type': 'application/json' }), ...r.headers },
+    ...(r.json === undefined ? {} : { body: JSON.stringify(r.json) }),
+    signal: AbortSignal.timeout(timeoutMs),
   });
-  if (res.status !== 200) throw new Error(`GET /api/authorizations/${id} answered ${res.status}`);
-  const body = (await res.json()) as { balance?: BalanceBody };
-  if (!body.balance) throw new Error(`GET /api/authorizations/${id} has no balance in its body`);
-  return body.balance;
+  const text = await res.text();
+  return { status: res.status, judged: op.judge(res.status, Object.fromEntries(res.headers), text) };
+}
+
+/** A resource's balance, read through the contract's read operation. */
+export async function readBalance(baseUrl: string, contract: CompiledContract, ctx: RenderContext): Promise<Balance> {
+  if (!contract.has('read')) throw new Error('the API under test has no read operation (its target description names none): its balances cannot be read back');
+  const { status, judged } = await send(baseUrl, contract, 'read', ctx, 5000);
+  if (judged.outcome !== 'ok') throw new Error(`reading ${ctx.resource} answered ${status}`);
+  if (!judged.balance || judged.violation) throw new Error(`reading ${ctx.resource}: ${judged.violation?.detail ?? 'no balance in the answer'}`);
+  return judged.balance;
 }
 
 /** Connection-pool usage the reference API reports (GET /internal/pool); null for other targets. */

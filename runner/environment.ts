@@ -1,7 +1,8 @@
 /**
  * The environment a run measures: PostgreSQL (embedded unless configured), the load-test schema,
- * and the API under test (the reference API, unless LOADTEST_TARGET names the user's), healthy
- * and ready to take load. `stop()` stops what was started; lib/lifecycle stops it on Ctrl-C too.
+ * and the API under test (the reference API, unless the target description or LOADTEST_TARGET
+ * names another), healthy and ready to take load. `stop()` stops what was started; lib/lifecycle
+ * stops it on Ctrl-C too.
  */
 import * as path from 'node:path';
 import type { ApiMode, PackConfig } from '../lib/config';
@@ -14,6 +15,21 @@ import { RunningApi, startReferenceApi, waitForHealthy } from './reference-api';
 import { FaultProxy } from '../faults/proxy';
 import type { FaultTargets } from '../faults/registry';
 import { onCleanup } from '../lib/lifecycle';
+import { PackError } from '../lib/errors';
+import type { Target } from '../target/load';
+
+/**
+ * Where the API under test is: LOADTEST_TARGET, else the target description's baseUrl; null means
+ * the pack starts its reference API (only for the reference API's own description).
+ */
+export function targetUrlOf(config: Pick<PackConfig, 'target'>, target: Pick<Target, 'file' | 'isReference' | 'description'>): string | null {
+  const url = config.target ?? target.description.baseUrl?.replace(/\/+$/, '') ?? null;
+  if (url === null && !target.isReference)
+    throw new PackError('LT_TARGET_INVALID', `${target.file} says no baseUrl, and LOADTEST_TARGET is not set: where is the API?`, {
+      hint: 'add baseUrl: http://host:port to the target description, or set LOADTEST_TARGET',
+    });
+  return url;
+}
 
 export interface Environment {
   readonly server: { readonly url: string; stop(): Promise<void> };
@@ -29,10 +45,11 @@ export interface Environment {
 
 export async function startEnvironment(
   config: PackConfig,
-  opts: { apiMode: ApiMode; runDir: string; out: (line: string) => void; faultProxy?: boolean },
+  opts: { apiMode: ApiMode; runDir: string; out: (line: string) => void; faultProxy?: boolean; target: Target },
 ): Promise<Environment> {
   const out = opts.out;
-  if (!config.target) assertOwned(config.db, 'starting the reference API (it keeps its own schema there)');
+  const url = targetUrlOf(config, opts.target);
+  if (url === null) assertOwned(config.db, 'starting the reference API (it keeps its own schema there)');
   const server = await startDatabaseServer(config.db, (l) => out(`  db: ${l}`));
   if (config.db.owned) {
     const setup = await setupDatabase(server.url, config.db.database, { recreate: false, repair: true });
@@ -48,9 +65,9 @@ export async function startEnvironment(
   let api: RunningApi | null = null;
   let target: string;
   let proxy: FaultProxy | null = null;
-  if (config.target) {
-    target = config.target;
-    out(`  target: ${target} (LOADTEST_TARGET; the reference API is not started)`);
+  if (url !== null) {
+    target = url;
+    out(`  target: ${opts.target.name} on ${target} (${config.target ? 'LOADTEST_TARGET' : 'baseUrl'}; the reference API is not started)`);
   } else {
     // For the faults: the API reaches PostgreSQL through a proxy the pack controls.
     let apiDatabaseUrl = server.url;
@@ -92,13 +109,14 @@ export async function startEnvironment(
       },
     };
   }
-  const health = await waitForHealthy(target);
+  const healthPath = opts.target.description.health === undefined ? '/health' : opts.target.description.health;
+  const health = healthPath === null ? {} : await waitForHealthy(target, healthPath);
   const postgresVersion = await withReadOnly(
     server.url,
     async (c) => (await c.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version,
   ).catch(() => null);
   const poolMax = (health.pool as { max?: unknown } | undefined)?.max;
-  const ownsBoth = !config.target && config.db.owned;
+  const ownsBoth = url === null && config.db.owned;
   return {
     server,
     postgresVersion,

@@ -71,7 +71,13 @@ export function decide(rows: readonly CheckRow[], crashes: readonly string[]): {
       }
       continue;
     }
-    if (r.unknown) {
+    if (r.notChecked !== undefined) {
+      // A check not made: the policy (the row's `unknown`) says whether the verdict can stand without it.
+      if (r.unknown) {
+        unknown = true;
+        reasons.push(`${r.scenario}: ${r.name} was not checked (${r.notChecked}), and this run needs it`);
+      }
+    } else if (r.unknown) {
       unknown = true;
       reasons.push(`${r.scenario}: ${r.name} could not be checked (${r.measured})`);
     } else if (r.kind === 'correctness') {
@@ -108,26 +114,28 @@ export function integrityRow(scenario: string, integrity: IntegrityResult): Chec
   };
 }
 
-/** The summary row of the reconciliation: lost / duplicated / unexpected writes, or why it could not be made. */
+/** The summary row of the reconciliation: what failed, by name, or why it could not be made. */
 export function reconciliationRow(scenario: string, r: ReconciliationResult): CheckRow {
   const c = r.counts;
   const gaps = Object.entries(r.verdict.errors)
-    .filter(([t]) => /^(completeness|baseline)\./.test(t) || t === 'history.unattributed')
+    .filter(([t]) => /^(completeness|baseline)\./.test(t) || /history\.(unattributed|unexplained)$/.test(t))
     .map(([t, s]) => `${s.count} ${t.replace(/^[a-z]+\./, '').replace(/_/g, ' ')}`);
-  const other = ['mismatched', 'contradicted']
+  // Every way it failed, named: "0 / 0 / 0" is only the part that held.
+  const failed = ['lost', 'duplicated', 'unexpected', 'mismatched', 'contradicted', 'replay_differs']
     .filter((t) => (c[t] ?? 0) > 0)
-    .map((t) => `, ${c[t]} ${t}`)
-    .join('');
+    .map((t) => `${c[t]} ${t.replace(/_/g, ' ')}`);
+  if ((c.bounds ?? 0) > 0) failed.push(`${c.bounds} resource(s) whose final balance lies outside what the answers allow (outside bounds)`);
+  const unidentified = (c.unidentified ?? 0) > 0 ? `; ${c.unidentified} answer(s) carry no id and are judged by the balances alone` : '';
   const measured =
     r.mode === 'history'
-      ? `${c.lost ?? 0} / ${c.duplicated ?? 0} / ${c.unexpected ?? 0}${other}${c.bounds ? `, ${c.bounds} out of bounds` : ''}${gaps.length ? ` (unknown: ${gaps.join(', ')})` : ''}`
+      ? `${failed.length > 0 ? failed.join(', ') : `0 lost, 0 duplicated, 0 unexpected (${c.ok ?? 0} acknowledged, ${c.fail ?? 0} refused, ${c.info ?? 0} unknown)`}${unidentified}${gaps.length ? ` (unknown: ${gaps.join(', ')})` : ''}`
       : r.mode === 'counters'
         ? `valid ${String(r.verdict.valid)} in counters mode (no history: lost and duplicated writes that cancel out are invisible)`
         : `not reconciled: ${r.verdict.note ?? 'no history and no report'}`;
   return {
     scenario,
-    name: 'no lost, duplicated or unexpected writes (reconciliation)',
-    limit: '0 / 0 / 0',
+    name: 'every answer agrees with the ledger: nothing lost, duplicated, unexpected or outside bounds (reconciliation)',
+    limit: '0',
     measured,
     pass: r.verdict.valid === true,
     kind: 'correctness',
@@ -137,19 +145,48 @@ export function reconciliationRow(scenario: string, r: ReconciliationResult): Ch
   };
 }
 
-/** The summary row of the ledger replay: overbooking at any moment, not only at the end. */
-export function replayRow(scenario: string, r: ReplayResult): CheckRow {
-  const worst = r.verdict ? Object.values(r.verdict.errors)[0] : undefined;
+/**
+ * The summary row of the ledger replay: every invariant at every moment. When it was not made (the
+ * ledger has no order), the policy: a run that only reserved cannot hide an overbooking from the
+ * final-state check (the held units only grow), so the row reads NOT CHECKED and leaves the verdict
+ * alone; a run that acknowledged a release, consume or take-out can (a release hides an
+ * overbooking, a reserve a negative balance), so the verdict is UNKNOWN.
+ */
+export function replayRow(scenario: string, r: ReplayResult, decreasing: { readonly acknowledged: number; readonly ops: readonly string[] }): CheckRow {
+  const name = 'every invariant held at every moment (ledger replayed in order from the baseline)';
+  if (!r.checked) {
+    const needed = decreasing.acknowledged > 0;
+    return {
+      scenario,
+      name,
+      limit: '0 violations',
+      measured: needed
+        ? `not checked: ${r.why ?? 'the ledger has no order'}; this run acknowledged ${decreasing.acknowledged} ${decreasing.ops.join('/')} operation(s), which can hide an overbooking from the final-state check`
+        : `not checked: ${r.why ?? 'the ledger has no order'}; this run only reserved, so the final-state check sees any overbooking`,
+      pass: false,
+      notChecked: r.why ?? 'the ledger has no order',
+      kind: 'correctness',
+      overBy: null,
+      ...(needed ? { unknown: true } : {}),
+    };
+  }
+  const errors = Object.entries(r.verdict?.errors ?? {});
+  const rows = r.counts.rows ?? 0;
+  const starts = (r.counts.starts_differ ?? 0) > 0 ? `; ${r.counts.starts_differ} resource(s) start from a balance their earlier rows do not add up to (seeded without rows, or a pruned ledger)` : '';
   return {
     scenario,
-    name: 'never overbooked at any moment (ledger replayed in order)',
-    limit: '0 authorizations',
-    measured: !r.checked
-      ? 'not checked: no ledger-order.sql beside VERIFY_SQL (the schema gives the ledger no order)'
-      : worst
-        ? `${worst.count} authorization(s); worst ${JSON.stringify(worst.worst)}`
-        : `0 authorizations (${r.counts.rows ?? 0} ledger rows replayed)`,
-    pass: !r.checked || r.verdict?.valid === true,
+    name,
+    limit: '0 violations',
+    measured:
+      errors.length > 0
+        ? errors
+            .map(([type, e]) => {
+              const w = e.worst as { auth?: string; at?: string; detail?: string };
+              return `${type} on ${e.count} resource(s), worst ${w.detail ?? ''} on ${w.auth ?? '?'} at ${w.at ?? '?'}`;
+            })
+            .join('; ')
+        : `0 violations (${rows} ledger rows replayed${r.counts.skipped ? ` after ${r.counts.skipped} from before the load` : ''})${starts}`,
+    pass: r.verdict?.valid === true,
     kind: 'correctness',
     overBy: null,
   };

@@ -18,8 +18,12 @@ import { criterionRow, decide } from './judge';
 import { loadScenario } from './scenario-config';
 import { median } from './repeat';
 import { LADDER_STEPS, LadderStepResult, ladderRows } from './ladder-checks';
-import { startEnvironment } from './environment';
+import { startTargetRun } from './context';
 import { measureStep } from './measure';
+import { EXPECTED } from './expected';
+import { writeRunScript } from './script';
+import { capabilitiesOf } from '../processors/shared';
+import { takeBaseline } from '../verify/reconciliation';
 import { createRunDir, writeCiOutputs } from './run-folder';
 import { table } from '../lib/text-table';
 
@@ -38,7 +42,8 @@ export async function runLadder(
   assertOwned(config.db, 'the ladder (it seeds before each step)');
   const { runId, runDir } = createRunDir(config.reportsDir, 'ladder', startedAt);
   out(`ladder: steps ${opts.steps.join(', ')}; output in ${path.relative(process.cwd(), runDir) || runDir}`);
-  const env = await startEnvironment(config, { apiMode: opts.apiMode, runDir, out });
+  const ctx = await startTargetRun(config, { apiMode: opts.apiMode, runDir, out });
+  const env = ctx.env;
   const results: LadderStepResult[] = [];
   const repeat = opts.repeat ?? 1;
   const plan = Array.from({ length: repeat }, (_, r) => opts.steps.map((claims) => ({ claims, round: r + 1 }))).flat();
@@ -56,35 +61,47 @@ export async function runLadder(
     const slug = `ladder-${step.claims}${repeat > 1 ? `-r${round}` : ''}`;
     let partial: Omit<LadderStepResult, 'rows'> | null = null;
     const scenarioFile = path.join(config.scenariosDir, 'ladder.yml');
+    const profile = `step${step.claims}`;
     // The YAML's own criteria too (the API contract checks), beside the ladder's exact counts.
-    const criteria = loadScenario(scenarioFile, `step${step.claims}`).criteria;
-    const m = await measureStep({
-      config,
-      env,
+    const loaded = loadScenario(scenarioFile, profile);
+    const baseline = await takeBaseline(env.server.url, ctx.sql);
+    const values = loaded.checks.expected
+      ? EXPECTED[loaded.checks.expected]!.derive({
+          phases: loaded.config.phases,
+          variables: loaded.config.variables ?? {},
+          fixture,
+          api: capabilitiesOf(ctx.target.contract),
+        })
+      : {};
+    const criteria = loadScenario(scenarioFile, profile, values).criteria;
+    const m = await measureStep(ctx, {
       label: `ladder ${step.claims}`,
-      scenarioFile,
-      profile: `step${step.claims}`,
-      slug,
-      runDir,
-      judge: async ({ report, pool }) => {
-        const c = report.aggregate;
-        const auth = fixture.authorizations.find((a) => a.tier === 'ladder' && a.capacityUnits === step.stock)!;
-        const balance = await readBalance(env.target, tokenFor(fixture, auth, 0), auth.id).catch(() => null);
-        partial = {
-          claims: step.claims,
-          stock: step.stock,
-          succeeded: counterOf(c, METRICS.ok.reserve),
-          rejected: counterOf(c, METRICS.conflicts.reserve),
-          failed: counterOf(c, METRICS.failed),
-          remaining: balance ? balance.availableUnits : null,
-          burstMs: await burstMillis(path.join(runDir, `${slug}.history`)),
-          maxLatencyMs: c.summaries['http.response_time']?.max ?? null,
-          pool,
-        };
-        return [...ladderRows(partial), ...evaluate(c, criteria).map((r) => criterionRow(`ladder ${step.claims}`, r))];
+      baseline,
+      load: { scenarioFile: writeRunScript({ scenarioFile, runDir, slug, values }), profile, slug },
+      checks: {
+        print: 'on-failure',
+        judge: async ({ report, pool }) => {
+          const c = report.aggregate;
+          const auth = fixture.authorizations.find((a) => a.tier === 'ladder' && a.capacityUnits === step.stock)!;
+          const balance = await readBalance(env.target, ctx.target.contract, {
+            resource: auth.id,
+            organization: auth.organizationId,
+            token: tokenFor(fixture, auth, 0),
+          }).catch(() => null);
+          partial = {
+            claims: step.claims,
+            stock: step.stock,
+            succeeded: counterOf(c, METRICS.ok.reserve),
+            rejected: counterOf(c, METRICS.conflicts.reserve),
+            failed: counterOf(c, METRICS.failed),
+            remaining: balance ? (balance.available ?? (balance.capacity ?? auth.capacityUnits) - (balance.reserved ?? 0) - (balance.consumed ?? 0)) : null,
+            burstMs: await burstMillis(path.join(runDir, `${slug}.history`)),
+            maxLatencyMs: c.summaries['http.response_time']?.max ?? null,
+            pool,
+          };
+          return [...ladderRows(partial), ...evaluate(c, criteria).map((r) => criterionRow(`ladder ${step.claims}`, r))];
+        },
       },
-      print: 'on-failure',
-      out,
     });
     const r = partial as Omit<LadderStepResult, 'rows'> | null;
     if (!r) throw new Error('ladder step measured without its counts');

@@ -1,59 +1,58 @@
 /**
  * Measuring one step of a run, the same way for every kind of run (a plan scenario, a ladder
  * step): snapshot the reconciliation inputs (the baseline), reset the API's pool counters, run
- * Artillery, read the pool counters, judge the report, then the integrity check, the ledger
- * replay and the reconciliation against the operation history. The database is only read.
+ * Artillery while the database is sampled (and faults are injected, when the step has them),
+ * then the checks of runner/step-checks.ts. The database is only read.
  */
 import * as path from 'node:path';
-import type { PackConfig } from '../lib/config';
 import { reasonOf } from '../lib/errors';
-import type { ArtilleryReport } from '../formats/artillery-json';
-import { METRICS } from 'artillery-plugin-isolation';
-import type { CheckRow, PoolStats, PressureOutcome, ReplayResult, ScenarioOutcome } from '../formats/summary';
-import { summaryOf } from '../formats/artillery-json';
-import { judgeGenerator } from './generator';
+import type { CheckRow, ScenarioOutcome } from '../formats/summary';
 import { writeBaselineFile } from '../formats/baseline';
-import { formatIntegrity, runIntegritySql } from '../verify/integrity';
-import { formatReconciliation, reconcileRun, takeBaseline } from '../verify/reconciliation';
-import { replayLedgerOffThread } from '../verify/off-thread';
+import { dbHeadline, writeDbSamplesFile } from '../formats/db-samples';
+import { takeBaseline } from '../verify/reconciliation';
+import { startSampler } from '../db/sampler';
+import { FaultSpec, scheduleFaults } from '../faults/registry';
 import { poolStats } from './api-client';
 import { ArtilleryRun, CloudOptions, runArtillery } from './artillery';
+import type { RunContext } from './context';
 import { Distribution, runDistributed } from './distributed';
-import { FaultSpec, scheduleFaults } from '../faults/registry';
-import { analyzeFaults, exchangesOf } from '../faults/analysis';
-import { faultRows } from '../faults/rows';
-import { readHistoryEvents } from '../verify/history';
-import { startSampler } from '../db/sampler';
-import { PressureSpec, pressureEffect, pressureRows } from './pressure';
-import { dbHeadline, writeDbSamplesFile } from '../formats/db-samples';
-import type { Environment } from './environment';
-import { integrityRow, reconciliationRow, replayRow } from './judge';
+import type { PressureSpec } from './pressure';
+import { AfterLoad, Judge, OutcomePart, STEP_CHECKS } from './step-checks';
+import type { BaselineFile } from '../formats/baseline';
 
-export interface StepOptions {
-  readonly config: PackConfig;
-  readonly env: Environment;
-  /** The label of the rows ("scenario1", "ladder 100"). */
-  readonly label: string;
+/** What Artillery runs, and where its files go. */
+export interface LoadSpec {
+  /** The script (runner/script.ts writes a scenario's into the run folder). */
   readonly scenarioFile: string;
-  /** The Artillery environment (`--environment`); null for a script written for this step alone (load-test:breakpoint). */
+  /** The Artillery environment (`--environment`); null for a script written for this step alone. */
   readonly profile: string | null;
   /** Files: <runDir>/<slug>.json, <slug>.history/, <slug>.artillery.log */
   readonly slug: string;
-  readonly runDir: string;
-  readonly artilleryEnv?: Readonly<Record<string, string>>;
+  readonly env?: Readonly<Record<string, string>>;
   readonly cloud?: CloudOptions;
   /** N processes as distributed workers, with or without a shared history (runner/distributed.ts); one process by default. */
   readonly distribution?: Distribution;
+  readonly onLine?: (line: string) => void;
+}
+
+/** What is judged after the load. */
+export interface StepChecks {
+  readonly judge: Judge;
   /** Faults to inject while the load runs, on the timeline from the first phase's start (load-test:faults). */
   readonly faults?: readonly FaultSpec[];
   /** Measure what the pressure reads cost the writers (load-test:swarm). */
   readonly pressure?: PressureSpec;
-  readonly onLine?: (line: string) => void;
-  /** The rows judged from Artillery's report (and the pool) before integrity and reconciliation. */
-  readonly judge: (m: { readonly report: ArtilleryReport; readonly pool: PoolStats | null }) => Promise<CheckRow[]>;
   /** Print the integrity and reconciliation blocks always, or only when a row failed. */
   readonly print: 'always' | 'on-failure';
-  readonly out: (line: string) => void;
+}
+
+export interface StepOptions {
+  /** The label of the rows ("scenario1", "ladder 100"). */
+  readonly label: string;
+  readonly load: LoadSpec;
+  readonly checks: StepChecks;
+  /** The baseline, when the caller took it already (to derive the step's expected numbers from it). */
+  readonly baseline?: BaselineFile;
 }
 
 /** What one step measured: the fields of a scenario's outcome (formats/summary.ts) it fills, plus the run and what crashed. */
@@ -72,104 +71,102 @@ const indent = (text: string): string =>
     .map((l) => `  ${l}`)
     .join('\n');
 
-export async function measureStep(o: StepOptions): Promise<Measurement> {
-  const { env, config } = o;
-  const historyDir = path.join(o.runDir, `${o.slug}.history`);
-  const baselineFile = path.join(o.runDir, `${o.slug}.baseline.json`);
-  const sqlDir = path.dirname(config.verifySqlPath);
-  const baseline = await takeBaseline(env.server.url, sqlDir);
+/** Runs Artillery (one process, or N as distributed workers) with the run's files and environment. */
+async function load(ctx: RunContext, o: StepOptions, historyDir: string, onLine: (line: string) => void): Promise<ArtilleryRun> {
+  const { config, env } = ctx;
+  const dist = o.load.distribution ?? { workers: 1, sharedHistory: true };
+  const common = {
+    root: config.root,
+    artilleryDir: config.artilleryDir,
+    scenarioFile: o.load.scenarioFile,
+    profile: o.load.profile,
+    target: env.target,
+    reportFile: path.join(ctx.runDir, `${o.load.slug}.json`),
+    logFile: path.join(ctx.runDir, `${o.load.slug}.artillery.log`),
+    cpuProfileDir: config.profileGenerator ? path.join(ctx.runDir, `${o.load.slug}.generator-cpu`) : null,
+    // Without a shared history (as on a cloud runner) reconciliation falls back to the counters.
+    env: {
+      FIXTURE_PATH: config.fixturePath,
+      ISOLATION_CONTRACT_FILE: ctx.contractFile,
+      LOADTEST_REFERENCE_TARGET: ctx.target.isReference ? '1' : '0',
+      ...(dist.sharedHistory ? { ISOLATION_HISTORY_DIR: historyDir } : {}),
+      ...o.load.env,
+    },
+    ...(o.load.cloud ? { cloud: o.load.cloud } : {}),
+  };
+  return dist.workers > 1 ? runDistributed({ ...common, profile: o.load.profile ?? 'full', workers: dist.workers, onLine }) : runArtillery({ ...common, onLine });
+}
+
+export async function measureStep(ctx: RunContext, o: StepOptions): Promise<Measurement> {
+  const { env } = ctx;
+  const historyDir = path.join(ctx.runDir, `${o.load.slug}.history`);
+  const baselineFile = path.join(ctx.runDir, `${o.load.slug}.baseline.json`);
+  const baseline = o.baseline ?? (await takeBaseline(env.server.url, ctx.sql));
   writeBaselineFile(baselineFile, baseline);
   if (env.api) await poolStats(env.target, 'reset', env.api.internalToken);
   // What PostgreSQL does meanwhile, once a second, read-only (db/sampler.ts).
   const sampler = await startSampler(env.server.url).catch((err: unknown) => {
-    o.out(`  warning: the database sampler could not start (${reasonOf(err)}): no Database section`);
+    ctx.out(`  warning: the database sampler could not start (${reasonOf(err)}): no Database section`);
     return null;
   });
-  const dist = o.distribution ?? { workers: 1, sharedHistory: true };
-  const faults = o.faults && o.faults.length > 0 ? scheduleFaults(o.faults, env.faultTargets, o.out) : null;
+  const faults = o.checks.faults && o.checks.faults.length > 0 ? scheduleFaults(o.checks.faults, env.faultTargets, ctx.out) : null;
   // The timeline starts with the load: Artillery's first "Phase started" line.
   const onLine = (line: string): void => {
     if (faults && /^Phase started/.test(line)) faults.begin();
-    o.onLine?.(line);
-  };
-  const common = {
-    root: config.root,
-    artilleryDir: config.artilleryDir,
-    scenarioFile: o.scenarioFile,
-    profile: o.profile,
-    target: env.target,
-    reportFile: path.join(o.runDir, `${o.slug}.json`),
-    logFile: path.join(o.runDir, `${o.slug}.artillery.log`),
-    cpuProfileDir: config.profileGenerator ? path.join(o.runDir, `${o.slug}.generator-cpu`) : null,
-    // Without a shared history (as on a cloud runner) reconciliation falls back to the counters.
-    env: { FIXTURE_PATH: config.fixturePath, ...(dist.sharedHistory ? { ISOLATION_HISTORY_DIR: historyDir } : {}), ...o.artilleryEnv },
-    ...(o.cloud ? { cloud: o.cloud } : {}),
+    o.load.onLine?.(line);
   };
   let run: ArtilleryRun;
   try {
-    run = await (
-      dist.workers > 1 ? runDistributed({ ...common, profile: o.profile ?? 'full', workers: dist.workers, onLine }) : runArtillery({ ...common, onLine })
-    ).finally(() => faults?.finish());
+    run = await load(ctx, o, historyDir, onLine).finally(() => faults?.finish());
   } catch (err) {
     // Artillery failed: the sampler's connection goes too (its samples mean nothing without a run).
     await sampler?.stop().catch(() => undefined);
     throw err;
   }
   const timeline = faults ? await faults.finish() : null;
-  const dbFile = path.join(o.runDir, `${o.slug}.db.json`);
+  const dbFile = path.join(ctx.runDir, `${o.load.slug}.db.json`);
   const samples = sampler ? await sampler.stop() : null;
   if (samples) writeDbSamplesFile(dbFile, samples);
   const crashes: string[] = [];
-  // 1: a check failed (ensure, the plugin's expectations); 21: artillery-plugin-expect saw an
-  // answer off the contract. Both are judged by their own rows, not as a crash.
-  if (![0, 1, 21].includes(run.exitCode ?? -1)) crashes.push(`${o.label}: artillery exited with code ${run.exitCode}`);
+  // 1: a check failed (ensure, the plugin's expectations). Judged by its own rows, not as a crash.
+  if (![0, 1].includes(run.exitCode ?? -1)) crashes.push(`${o.label}: artillery exited with code ${run.exitCode}`);
   // A plugin the scenario names but Artillery could not load leaves its checks unmeasured: say so by name.
   for (const line of run.missingPlugins) crashes.push(`${o.label}: ${line.replace(/\s+warn$/, '')}`);
   if (env.api && env.api.child.process.exitCode !== null) crashes.push(`${o.label}: the reference API exited with code ${env.api.child.process.exitCode}`);
-  const pool = env.api ? await poolStats(env.target, 'read', env.api.internalToken) : null;
-
-  const rows = await o.judge({ report: run.report, pool });
-  // The three checks read at once, each in its own READ ONLY transaction.
-  const [integrity, replayed, reconciliation] = await Promise.all([
-    runIntegritySql(env.server.url, config.verifySqlPath),
-    replayLedgerOffThread(env.server.url, sqlDir),
-    reconcileRun({ databaseUrl: env.server.url, historyDir: dist.sharedHistory ? historyDir : null, report: run.report, baseline, sqlDir }),
-  ]);
-  let faultOutcome: Measurement['faults'];
-  if (timeline) {
-    const findings = analyzeFaults(timeline, exchangesOf(readHistoryEvents(historyDir)));
-    faultOutcome = { timeline, findings };
-    rows.push(...faultRows(o.label, timeline, findings));
-  }
+  const sharedHistory = o.load.distribution?.sharedHistory ?? true;
   const headline = samples ? dbHeadline(samples) : null;
-  let pressure: PressureOutcome | undefined;
-  if (o.pressure) {
-    pressure = pressureEffect(o.pressure, dist.sharedHistory ? exchangesOf(readHistoryEvents(historyDir)) : null, run.report, headline);
-    rows.push(...pressureRows(o.label, o.pressure, pressure));
-  }
-  rows.push(integrityRow(o.label, integrity));
-  const replay: ReplayResult = { checked: replayed !== null, verdict: replayed, counts: replayed?.counts ?? {} };
-  rows.push(replayRow(o.label, replay));
-  rows.push(reconciliationRow(o.label, reconciliation));
-  if (o.print === 'always' || !rows.every((r) => r.pass)) {
-    o.out(indent(formatIntegrity(integrity)));
-    o.out(indent(formatReconciliation(reconciliation)));
-  }
-  const generator = judgeGenerator(run.cpu, summaryOf(run.report.aggregate, METRICS.loopDelay));
-  if (generator.saturated) o.out(`  warning: the load generator was the limit (${generator.reasons.join('; ')}): the latency measured is partly the client's`);
+  const after: AfterLoad = {
+    ctx,
+    label: o.label,
+    run,
+    baseline,
+    historyDir: sharedHistory ? historyDir : null,
+    pool: env.api ? await poolStats(env.target, 'read', env.api.internalToken) : null,
+    timeline,
+    dbHeadline: headline,
+    judge: o.checks.judge,
+    pressure: o.checks.pressure ?? null,
+    print: o.checks.print,
+  };
+  const results = await Promise.all(STEP_CHECKS.map((c) => c.run(after)));
+  const rows: CheckRow[] = results.flatMap((r) => r.rows);
+  const outcome: OutcomePart = Object.assign({}, ...results.map((r) => r.outcome ?? {})) as OutcomePart;
+  if (o.checks.print === 'always' || !rows.every((r) => r.pass || r.notChecked !== undefined))
+    for (const r of results) if (r.text) ctx.out(indent(r.text));
+  for (const w of results.flatMap((r) => r.warnings ?? [])) ctx.out(`  warning: ${w}`);
   return {
     run,
-    pool,
+    pool: after.pool,
     rows,
-    integrity,
-    reconciliation,
-    replay,
-    generator,
-    historyDir: dist.sharedHistory ? historyDir : null,
+    integrity: outcome.integrity!,
+    reconciliation: outcome.reconciliation!,
+    replay: outcome.replay!,
+    generator: outcome.generator!,
+    historyDir: after.historyDir,
     baselineFile,
     crashes,
-    ...(faultOutcome ? { faults: faultOutcome } : {}),
+    ...(outcome.faults ? { faults: outcome.faults } : {}),
     ...(samples && headline ? { database: { file: dbFile, headline, statementsNote: samples.statementsNote, failedSamples: samples.failedSamples } } : {}),
-    ...(pressure ? { pressure } : {}),
+    ...(outcome.pressure ? { pressure: outcome.pressure } : {}),
   };
 }

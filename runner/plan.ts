@@ -1,12 +1,16 @@
 /**
  * The plan: one or more scenarios, as a list of steps.
  *
- *   1. load every scenario and check its capacity (preflight) — nothing is started or written
- *      when one is refused;
- *   2. start the environment (runner/environment.ts) and warm the API up;
- *   3. for each scenario: seed, measure (runner/measure.ts), post-checks;
- *   4. stop the environment, decide GO / CONDITIONAL / NO-GO, write summary.json and reports.
+ *   1. read the target description and its SQL, load every scenario and check its capacity
+ *      (preflight): nothing is started or written when one is refused;
+ *   2. start the environment (runner/environment.ts), take the run's tokens and fixture, and
+ *      warm the API up;
+ *   3. for each scenario: seed (when the pack owns the data), measure (runner/measure.ts) with
+ *      its expected numbers derived from the data it starts on;
+ *   4. stop the environment, decide GO / CONDITIONAL / NO-GO / UNKNOWN, write summary.json and
+ *      the reports.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { evaluate } from 'artillery-plugin-isolation';
 import type { ApiMode, PackConfig } from '../lib/config';
@@ -14,11 +18,15 @@ import { PackError } from '../lib/errors';
 import { assertOwned } from '../db/ownership';
 import { fixtureAuthorizations, seed } from '../seed/seed';
 import { buildSeedData } from '../seed/plan';
-import { Fixture, loadFixture, secondsUntilTokensExpire } from '../seed/fixture';
+import { Fixture, FixtureAuthorization, loadFixture } from '../seed/fixture';
 import type { RunSummary, ScenarioOutcome } from '../formats/summary';
 import { writeRunReports } from '../report/write';
+import { Target, loadTarget } from '../target/load';
+import { verifySqlFor } from '../verify/sql-source';
+import { capabilitiesOf } from '../processors/shared';
+import type { Capabilities } from '../processors/selection';
 import type { ScenarioDef } from './catalog';
-import { Environment, startEnvironment } from './environment';
+import { RunContext, startRun } from './context';
 import { criterionRow, decide } from './judge';
 import { measureStep } from './measure';
 import { combineRepeats, shownRun } from './repeat';
@@ -33,6 +41,11 @@ import { ScenarioConfig, expectedSeconds, loadScenario } from './scenario-config
 import { seriesRow } from './series-criteria';
 import { formatSummary } from './summary';
 import { warmUp } from './warmup';
+import { exercisePlan } from './exercise';
+import { EXPECTED, ExpectedValues } from './expected';
+import { writeRunScript } from './script';
+import { takeBaseline } from '../verify/reconciliation';
+import { assertTokensLast, fixtureSourceOf, takeRunFixture, writeRunFixture } from './fixture-source';
 
 export interface RunOptions {
   readonly profile: string;
@@ -51,46 +64,48 @@ export interface RunOptions {
 
 interface Loaded {
   readonly def: ScenarioDef;
+  /** The scenario as validated before its data exists (its expected numbers are stand-ins). */
   readonly scenario: ScenarioConfig;
+  readonly notExercised: readonly string[];
 }
 
 /** Lines of Artillery's output worth showing live. */
-const ECHO = /^(ok|fail): |^isolation (PASS|FAIL)|^Error|^error|WARNING/;
+const ECHO = /^(ok|fail): |^isolation (PASS|FAIL|CONTRACT)|^Error|^error|WARNING/;
 
-/** Step 1: every scenario loaded and its capacity checked; throws LT_PREFLIGHT_REFUSED before anything starts. */
-function preflight(config: PackConfig, opts: RunOptions, startedAt: Date): Loaded[] {
-  const out = opts.out;
-  const loaded = opts.scenarios.map((def) => ({ def, scenario: loadScenario(def.file, opts.profile) }));
-  const refused: string[] = [];
-  for (const { def, scenario } of loaded) {
-    const authorizations = opts.seed ? fixtureAuthorizations(buildSeedData(undefined, def.seedProfile)) : loadFixture(config.fixturePath).authorizations;
-    const pf = runPreflight(def.id, scenario.checks.preflight, scenario, authorizations);
-    out(`${def.id} preflight (${opts.seed ? `seed profile ${def.seedProfile}` : 'existing fixture'}):`);
-    if (pf.lines.length > 0) out(formatPreflight(pf));
-    for (const l of pf.lines.filter((x) => !x.ok)) refused.push(`${def.id}: ${describeLine(l)}`);
-  }
-  if (!opts.seed) {
-    // A hand-written fixture's tokens must outlive the run, or the tail of the run is all 401s.
-    const f = loadFixture(config.fixturePath);
-    const needs = loaded.reduce((n, { scenario }) => n + expectedSeconds(scenario), 0) + 120;
-    const left = secondsUntilTokensExpire(f, startedAt.getTime());
-    out(
-      `fixture tokens: valid for ${Number.isFinite(left) ? `${Math.round(left)} s` : 'an unknown time (no tokensExpireAt)'}; the run needs about ${Math.round(needs)} s`,
-    );
-    if (left < needs)
-      refused.push(
-        `the fixture's tokens expire in ${Math.round(left)} s, before the run ends (about ${Math.round(needs)} s): write a fixture with fresher tokens`,
-      );
-  }
-  if (refused.length > 0)
-    throw new PackError('LT_PREFLIGHT_REFUSED', `the ${opts.profile} profile would exhaust capacity the scenario does not mean to: ${refused.join('; ')}`);
-  return loaded;
+/** The run's fixture and where Artillery's processors read it; per scenario when the pack seeds. */
+interface RunFixture {
+  readonly fixture: Fixture;
+  readonly file: string;
 }
 
-async function seedFor(config: PackConfig, env: Environment, profile: ScenarioDef['seedProfile']): Promise<Fixture> {
+/** What a run sends each scenario's preflight: the seeded data, or the run's fixture. */
+function authorizationsFor(def: ScenarioDef, opts: RunOptions, fixture: Fixture | null): readonly FixtureAuthorization[] {
+  return opts.seed ? fixtureAuthorizations(buildSeedData(undefined, def.seedProfile)) : fixture!.authorizations;
+}
+
+/** Step 1: every scenario's capacity preflight; the refusals, as lines. */
+function preflight(loaded: readonly Loaded[], opts: RunOptions, api: Capabilities, fixture: Fixture | null): string[] {
+  const refused: string[] = [];
+  for (const { def, scenario, notExercised } of loaded) {
+    const pf = runPreflight(def.id, scenario.checks.preflight, scenario, authorizationsFor(def, opts, fixture), api);
+    const mix = exercisePlan(scenario, api).mix;
+    opts.out(`${def.id} preflight (${opts.seed ? `seed profile ${def.seedProfile}` : 'existing data'}):`);
+    if (mix) opts.out(`  mix: ${mix}`);
+    if (pf.lines.length > 0) opts.out(formatPreflight(pf));
+    for (const n of notExercised) opts.out(`  not exercised: ${n}`);
+    for (const l of pf.lines.filter((x) => !x.ok)) refused.push(`${def.id}: ${describeLine(l)}`);
+  }
+  return refused;
+}
+
+function refuse(opts: RunOptions, refused: readonly string[]): never {
+  throw new PackError('LT_PREFLIGHT_REFUSED', `the ${opts.profile} profile would exhaust capacity the scenario does not mean to: ${refused.join('; ')}`);
+}
+
+async function seedFor(config: PackConfig, ctx: RunContext, profile: ScenarioDef['seedProfile']): Promise<Fixture> {
   return (
     await seed({
-      databaseUrl: env.server.url,
+      databaseUrl: ctx.env.server.url,
       fixturePath: config.fixturePath,
       secretPath: config.secretPath,
       tokenTtlSeconds: config.tokenTtlSeconds,
@@ -99,120 +114,134 @@ async function seedFor(config: PackConfig, env: Environment, profile: ScenarioDe
   ).fixture;
 }
 
-/** Step 2b: a burst of reserve/release pairs so that the first scenario does not measure a cold API. */
-async function warm(config: PackConfig, env: Environment, opts: RunOptions): Promise<void> {
-  if (!opts.seed || config.warmupPairs === 0) return;
-  const f = await seedFor(config, env, 'plan');
+/** Step 2b: the API warmed up (not measured), through the contract: writes on data the pack reseeds, else safe reads. */
+async function warm(ctx: RunContext, opts: RunOptions, fixture: RunFixture | null): Promise<void> {
+  if (ctx.config.warmupPairs === 0) return;
+  const f = opts.seed ? await seedFor(ctx.config, ctx, 'plan') : fixture!.fixture;
   const t0 = Date.now();
-  const seen = await warmUp(env.target, f, config.warmupPairs);
-  opts.out(
-    `  warm-up: ${config.warmupPairs} reserve/release pairs in ${Date.now() - t0} ms (${Object.entries(seen)
-      .map(([s, n]) => `${n} × ${s}`)
-      .join(', ')}); not measured, data reseeded`,
-  );
+  const r = await warmUp(ctx.env.target, ctx.target.contract, f, { count: ctx.config.warmupPairs, ownsData: opts.seed });
+  if (r.skipped) return opts.out(`  warm-up: skipped (${r.skipped})`);
+  const seen = Object.entries(r.statuses)
+    .map(([s, n]) => `${n} × ${s}`)
+    .join(', ');
+  opts.out(`  warm-up: ${r.sent} in ${Date.now() - t0} ms (${seen}); not measured${opts.seed ? ', data reseeded' : ''}`);
 }
 
-/** Step 3: one scenario, from its seed to its rows. */
-async function runScenario(
-  config: PackConfig,
-  env: Environment,
-  opts: RunOptions,
-  runDir: string,
-  { def, scenario }: Loaded,
-  index: number,
-  of: number,
-): Promise<{ outcome: ScenarioOutcome; crashes: readonly string[] }> {
+/** The expected numbers of one run of a scenario, from the data it starts on (runner/expected.ts). */
+function expectedFor(s: ScenarioConfig, fixture: Fixture, baseline: Awaited<ReturnType<typeof takeBaseline>>, api: Capabilities): ExpectedValues {
+  if (!s.checks.expected) return {};
+  return EXPECTED[s.checks.expected]!.derive({
+    phases: s.config.phases,
+    variables: s.config.variables ?? {},
+    fixture,
+    held: new Map(baseline.balances.map(([auth, reserved, consumed]) => [auth, reserved + consumed])),
+    ...(baseline.capacity ? { capacity: new Map(baseline.capacity) } : {}),
+    api,
+  });
+}
+
+/** One run of a scenario: seed (when the pack owns the data), derive its expected numbers, measure. */
+async function measureOnce(ctx: RunContext, opts: RunOptions, runFixture: RunFixture | null, l: Loaded, at: { index: number; of: number; slug: string }) {
+  const { def } = l;
   const out = opts.out;
+  const fixture = opts.seed ? await seedFor(ctx.config, ctx, def.seedProfile) : runFixture!.fixture;
+  if (opts.seed) out(`  seeded profile ${def.seedProfile}: ${fixture.authorizations.length} authorizations`);
+  const api = capabilitiesOf(ctx.target.contract);
+  const baseline = await takeBaseline(ctx.env.server.url, ctx.sql);
+  const values = expectedFor(l.scenario, fixture, baseline, api);
+  const scenario = loadScenario(def.file, opts.profile, values);
+  const script = writeRunScript({ scenarioFile: def.file, runDir: ctx.runDir, slug: at.slug, values });
+  const started = Date.now();
   const expected = expectedSeconds(scenario);
+  const m = await measureStep(ctx, {
+    label: def.id,
+    baseline,
+    load: {
+      scenarioFile: script,
+      profile: opts.profile,
+      slug: at.slug,
+      env: { ISOLATION_PROGRESS: '1', FIXTURE_PATH: opts.seed ? ctx.config.fixturePath : runFixture!.file },
+      ...(opts.cloud ? { cloud: opts.cloud } : {}),
+      ...(opts.distribution ? { distribution: opts.distribution } : {}),
+      onLine: (line) => {
+        const progress = parseProgressLine(line);
+        if (progress) out(`  ${formatProgress(progress, { index: at.index, of: at.of, elapsedSeconds: (Date.now() - started) / 1000, expectedSeconds: expected })}`);
+        else if (ECHO.test(line)) out(`  ${line}`);
+      },
+    },
+    checks: {
+      judge: async ({ report }) => [
+        ...evaluate(report.aggregate, scenario.criteria).map((r) => criterionRow(def.id, r)),
+        ...scenario.checks.series.map((c) => seriesRow(def.id, c, report, scenario.config.phases)),
+        ...(await postCheckRows(
+          {
+            scenario: def.id,
+            target: ctx.env.target,
+            contract: ctx.target.contract,
+            reference: ctx.target.isReference,
+            health: ctx.target.description.health === undefined ? '/health' : ctx.target.description.health,
+            fixture,
+            report,
+            variables: scenario.config.variables ?? {},
+          },
+          scenario.checks.postChecks,
+        )),
+      ],
+      ...(scenario.checks.faults.length > 0 ? { faults: scenario.checks.faults } : {}),
+      ...(scenario.checks.pressure ? { pressure: scenario.checks.pressure } : {}),
+      print: 'always',
+    },
+  });
+  return { m, fixture, script };
+}
+
+/** Step 3: one scenario, from its seed to its rows (N runs with --repeat). */
+async function runScenario(ctx: RunContext, opts: RunOptions, runFixture: RunFixture | null, l: Loaded, index: number, of: number) {
+  const { def, scenario } = l;
   const repeat = opts.repeat ?? 1;
-  out('');
-  out(
-    `▶ scenario ${index} of ${of}: ${def.id} ${def.title} — ${scenario.config.phases.length} phases, about ${Math.round(expected)} s` +
+  opts.out('');
+  opts.out(
+    `▶ scenario ${index} of ${of}: ${def.id} ${def.title} — ${scenario.config.phases.length} phases, about ${Math.round(expectedSeconds(scenario))} s` +
       (repeat > 1 ? `, ${repeat} times` : ''),
   );
   const runs: Awaited<ReturnType<typeof measureOnce>>[] = [];
   for (let r = 1; r <= repeat; r++) {
-    if (repeat > 1) out(`  run ${r} of ${repeat}`);
-    runs.push(await measureOnce(config, env, opts, runDir, { def, scenario }, { index, of, expected, slug: repeat > 1 ? `${def.slug}.run${r}` : def.slug }));
+    if (repeat > 1) opts.out(`  run ${r} of ${repeat}`);
+    runs.push(await measureOnce(ctx, opts, runFixture, l, { index, of, slug: repeat > 1 ? `${def.slug}.run${r}` : def.slug }));
   }
-  const rows = combineRepeats(runs.map((x) => x.m.rows));
   const shown = shownRun(runs.map((x) => x.m.rows));
-  const { m, fixture } = runs[shown]!;
-  return {
-    crashes: runs.flatMap((x) => x.m.crashes),
-    outcome: {
-      id: def.id,
-      title: def.title,
-      seedProfile: opts.seed ? def.seedProfile : 'existing fixture',
-      fixtureGeneratedAt: fixture.generatedAt,
-      authorizations: fixture.authorizations.length,
-      capacityUnits: fixture.authorizations.reduce((n, a) => n + a.capacityUnits, 0),
-      pool: m.pool,
-      reportFile: m.run.reportFile,
-      artilleryExitCode: m.run.exitCode,
-      startedAt: runs[0]!.m.run.startedAt.toISOString(),
-      endedAt: runs[runs.length - 1]!.m.run.endedAt.toISOString(),
-      rows,
-      integrity: m.integrity,
-      reconciliation: m.reconciliation,
-      replay: m.replay,
-      generator: m.generator,
-      historyDir: m.historyDir,
-      ...(m.faults ? { faults: m.faults } : {}),
-      ...(m.database ? { database: m.database } : {}),
-      ...(m.pressure ? { pressure: m.pressure } : {}),
-      baselineFile: m.baselineFile,
-      ...(repeat > 1 ? { repeats: { runs: repeat, reportFiles: runs.map((x) => x.m.run.reportFile), shown: shown + 1 } } : {}),
-    },
-  };
+  return { crashes: runs.flatMap((x) => x.m.crashes), outcome: outcomeOf(l, opts, runs, shown) };
 }
 
-/** One run of a scenario: seed (when the pack owns the data), then measure. */
-async function measureOnce(
-  config: PackConfig,
-  env: Environment,
-  opts: RunOptions,
-  runDir: string,
-  { def, scenario }: Loaded,
-  at: { index: number; of: number; expected: number; slug: string },
-) {
-  const { index, of, expected } = at;
-  const out = opts.out;
-  let fixture: Fixture;
-  if (opts.seed) {
-    fixture = await seedFor(config, env, def.seedProfile);
-    out(`  seeded profile ${def.seedProfile}: ${fixture.authorizations.length} authorizations; fixture ${path.relative(process.cwd(), config.fixturePath)}`);
-  } else {
-    fixture = loadFixture(config.fixturePath);
-  }
-  const started = Date.now();
-  const m = await measureStep({
-    config,
-    env,
-    label: def.id,
-    scenarioFile: def.file,
-    profile: opts.profile,
-    slug: at.slug,
-    runDir,
-    artilleryEnv: { ISOLATION_PROGRESS: '1' },
-    ...(opts.cloud ? { cloud: opts.cloud } : {}),
-    ...(opts.distribution ? { distribution: opts.distribution } : {}),
-    ...(scenario.checks.faults.length > 0 ? { faults: scenario.checks.faults } : {}),
-    ...(scenario.checks.pressure ? { pressure: scenario.checks.pressure } : {}),
-    onLine: (line) => {
-      const progress = parseProgressLine(line);
-      if (progress) out(`  ${formatProgress(progress, { index, of, elapsedSeconds: (Date.now() - started) / 1000, expectedSeconds: expected })}`);
-      else if (ECHO.test(line)) out(`  ${line}`);
-    },
-    judge: async ({ report }) => [
-      ...evaluate(report.aggregate, scenario.criteria).map((r) => criterionRow(def.id, r)),
-      ...scenario.checks.series.map((c) => seriesRow(def.id, c, report, scenario.config.phases)),
-      ...(await postCheckRows({ scenario: def.id, target: env.target, fixture, report }, scenario.checks.postChecks)),
-    ],
-    print: 'always',
-    out,
-  });
-  return { m, fixture };
+function outcomeOf(l: Loaded, opts: RunOptions, runs: readonly Awaited<ReturnType<typeof measureOnce>>[], shown: number): ScenarioOutcome {
+  const { m, fixture, script } = runs[shown]!;
+  const repeat = runs.length;
+  return {
+    id: l.def.id,
+    title: l.def.title,
+    seedProfile: opts.seed ? l.def.seedProfile : 'existing data',
+    fixtureGeneratedAt: fixture.generatedAt,
+    authorizations: fixture.authorizations.length,
+    capacityUnits: fixture.authorizations.reduce((n, a) => n + a.capacityUnits, 0),
+    pool: m.pool,
+    reportFile: m.run.reportFile,
+    artilleryExitCode: m.run.exitCode,
+    startedAt: runs[0]!.m.run.startedAt.toISOString(),
+    endedAt: runs[repeat - 1]!.m.run.endedAt.toISOString(),
+    rows: combineRepeats(runs.map((x) => x.m.rows)),
+    integrity: m.integrity,
+    reconciliation: m.reconciliation,
+    replay: m.replay,
+    generator: m.generator,
+    historyDir: m.historyDir,
+    ...(m.faults ? { faults: m.faults } : {}),
+    ...(m.database ? { database: m.database } : {}),
+    ...(m.pressure ? { pressure: m.pressure } : {}),
+    baselineFile: m.baselineFile,
+    scriptFile: script,
+    ...(l.notExercised.length > 0 ? { notExercised: l.notExercised } : {}),
+    ...(repeat > 1 ? { repeats: { runs: repeat, reportFiles: runs.map((x) => x.m.run.reportFile), shown: shown + 1 } } : {}),
+  };
 }
 
 /** Step 4b: the HTML reports and PERFORMANCE_TEST_RESULTS.md; a failure here leaves the verdict standing. */
@@ -229,55 +258,121 @@ function reports(runDir: string, out: (line: string) => void): void {
   }
 }
 
+/** Step 1: the target, its SQL and the scenarios, checked before anything starts. */
+function prepare(config: PackConfig, opts: RunOptions): { target: Target; sql: ReturnType<typeof verifySqlFor>; loaded: Loaded[]; api: Capabilities } {
+  const target = loadTarget(config.targetFile);
+  const sql = verifySqlFor(target, config.verifySqlPath);
+  if (opts.seed) {
+    assertOwned(config.db, 'seeding before each scenario');
+    if (!target.isReference)
+      throw new PackError('LT_USAGE', `seeding writes the reference API's data set, and ${target.file} describes another API`, {
+        hint: 'run with --no-seed: the scenarios then use your data (the fixture, or the target description\'s fixture query)',
+      });
+  }
+  const api = capabilitiesOf(target.contract);
+  const loaded = opts.scenarios.map((def) => {
+    const scenario = loadScenario(def.file, opts.profile);
+    return { def, scenario, notExercised: exercisePlan(scenario, api).notExercised };
+  });
+  return { target, sql, loaded, api };
+}
+
 export async function runPlan(config: PackConfig, opts: RunOptions): Promise<RunSummary> {
   const out = opts.out;
   const startedAt = new Date();
-  if (opts.seed) assertOwned(config.db, 'seeding before each scenario');
-  const loaded = preflight(config, opts, startedAt);
+  const { target, sql, loaded, api } = prepare(config, opts);
+  out(`target: ${target.name} (${path.relative(process.cwd(), target.file) || target.file}); database checks: ${sql.origin}`);
+  // With the data known before the start (seeded, or a fixture file without a login), the
+  // preflight refuses before anything is started or written.
+  const early = opts.seed || (fixtureSourceOf(config, target, false) === 'given' && target.description.auth?.kind !== 'login');
+  const given = !opts.seed && early ? loadFixture(config.fixturePath) : null;
+  if (given) {
+    // The pack's own tokens too: a fixture written by hand may hold tokens about to expire.
+    const needs = loaded.reduce((n, { scenario }) => n + expectedSeconds(scenario), 0) + 120;
+    try {
+      assertTokensLast(given, [], needs, Date.now());
+    } catch (err) {
+      if (err instanceof PackError) refuse(opts, [err.message]);
+      throw err;
+    }
+  }
+  if (early) {
+    const refused = preflight(loaded, opts, api, given);
+    if (refused.length > 0) refuse(opts, refused);
+  }
   const { runId, runDir } = createRunDir(config.reportsDir, opts.profile, startedAt);
   out(`run ${runId}: ${loaded.length} scenario(s), profile ${opts.profile}; output in ${path.relative(process.cwd(), runDir) || runDir}`);
   const dist = opts.distribution;
   if (dist && (dist.workers > 1 || !dist.sharedHistory)) {
     out(
-      `distributed shape: ${dist.workers} Artillery process(es) on one target (Artillery's divideWork; reports combined with its SSMS); ` +
+      `distributed shape: ${dist.workers} Artillery process(es) on one target (reports combined from each worker's sketches); ` +
         (dist.sharedHistory ? 'one shared history' : 'no shared history: reconciliation from the combined counters, CONDITIONAL at best'),
     );
   }
-
   // A proxy between the reference API and PostgreSQL, when a scenario injects faults through it.
   const faultProxy = loaded.some(({ scenario }) => scenario.checks.faults.some((f) => FAULTS[f.fault]!.needs === 'proxy'));
-  const env = await startEnvironment(config, { apiMode: opts.apiMode, runDir, out, faultProxy });
-  await warm(config, env, opts);
+  const ctx = await startRun(config, target, sql, { apiMode: opts.apiMode, runDir, out, faultProxy });
+  const env = ctx.env;
+  let runFixture: RunFixture | null = null;
+  if (!opts.seed) {
+    // Nothing of this run stays behind when its fixture or its tokens are refused.
+    const abandon = async (err: unknown): Promise<never> => {
+      await env.stop();
+      fs.rmSync(runDir, { recursive: true, force: true });
+      throw err;
+    };
+    const needs = loaded.reduce((n, { scenario }) => n + expectedSeconds(scenario), 0) + 120;
+    const taken = await takeRunFixture(config, target, env.target, env.server.url, needs).catch(abandon);
+    if (!early) {
+      const refused = preflight(loaded, opts, api, taken.fixture);
+      if (refused.length > 0) await abandon(new PackError('LT_PREFLIGHT_REFUSED', `the ${opts.profile} profile would exhaust capacity the scenario does not mean to: ${refused.join('; ')}`));
+    }
+    out(`  ${taken.tokens}`);
+    runFixture = { fixture: taken.fixture, file: taken.changed ? writeRunFixture(runDir, taken.fixture) : config.fixturePath };
+  }
+  await warm(ctx, opts, runFixture);
   const crashes: string[] = [];
   const scenarios: ScenarioOutcome[] = [];
   for (const [k, l] of loaded.entries()) {
-    const r = await runScenario(config, env, opts, runDir, l, k + 1, loaded.length);
+    const r = await runScenario(ctx, opts, runFixture, l, k + 1, loaded.length);
     scenarios.push(r.outcome);
     crashes.push(...r.crashes);
   }
   await env.stop();
+  return finish(ctx, opts, { runId, startedAt, scenarios, crashes });
+}
 
+/** Step 4: the verdict, summary.json, the CI outputs, the reports. */
+function finish(
+  ctx: RunContext,
+  opts: RunOptions,
+  r: { runId: string; startedAt: Date; scenarios: ScenarioOutcome[]; crashes: string[] },
+): RunSummary {
+  const { config, env, runDir, out } = ctx;
   const { decision, reasons } = decide(
-    scenarios.flatMap((s) => s.rows),
-    crashes,
+    r.scenarios.flatMap((s) => s.rows),
+    r.crashes,
   );
   const summary: RunSummary = {
-    meta: runMeta(config, env),
-    runId,
+    meta: { ...runMeta(config, env), targetName: ctx.target.name, targetFile: ctx.target.file },
+    runId: r.runId,
     runDir,
     profile: opts.profile,
     target: env.target,
-    apiMode: config.target ? 'external' : opts.apiMode,
-    startedAt: startedAt.toISOString(),
+    apiMode: env.api ? opts.apiMode : 'external',
+    startedAt: r.startedAt.toISOString(),
     endedAt: new Date().toISOString(),
-    ...(dist ? { distribution: dist } : {}),
-    scenarios,
-    crashes,
+    ...(opts.distribution ? { distribution: opts.distribution } : {}),
+    scenarios: r.scenarios,
+    crashes: r.crashes,
     decision,
     reasons,
-    warnings: scenarios
-      .filter((s) => s.generator.saturated)
-      .map((s) => `${s.id}: the load generator was the limit (${s.generator.reasons.join('; ')}): its latency figures are partly the client's`),
+    warnings: [
+      ...r.scenarios
+        .filter((s) => s.generator.saturated)
+        .map((s) => `${s.id}: the load generator was the limit (${s.generator.reasons.join('; ')}): its latency figures are partly the client's`),
+      ...r.scenarios.flatMap((s) => (s.notExercised ?? []).map((n) => `${s.id}: not exercised: ${n}`)),
+    ],
   };
   writeSummary(runDir, summary);
   const ci = writeCiOutputs(config, runDir, summary);

@@ -8,7 +8,7 @@
  *     - { check: spread-journeys-fit, minAuthorizations: 50, minOrganizations: 3 }
  */
 import type { FixtureAuthorization } from '../seed/fixture';
-import { PLAN_MIX } from '../processors/selection';
+import { Capabilities, describeMix, effectiveMix } from '../processors/selection';
 import { Phase, ScenarioConfig, phaseArrivals, plannedArrivals } from './scenario-config';
 import { parseEntries } from './pack-entries';
 
@@ -46,29 +46,18 @@ const variable = (s: ScenarioConfig, name: string, def: number): number => {
   return Number.isFinite(v) ? v : def;
 };
 
-/** The first literal `json.units` in the scenario's flow (scenario 1 and 2 send a fixed amount). */
-export function flowUnits(s: ScenarioConfig, def: number): number {
-  let found: number | null = null;
-  const walk = (v: unknown): void => {
-    if (found !== null || typeof v !== 'object' || v === null) return;
-    const units = (v as { json?: { units?: unknown } }).json?.units;
-    if (typeof units === 'number' && units > 0) {
-      found = units;
-      return;
-    }
-    for (const x of Object.values(v)) walk(x);
-  };
-  walk(s.scenarios);
-  return found ?? def;
+/** The units a reserve of this scenario moves: the API's own where it fixes them, else the scenario's `units` variable. */
+export function reserveUnits(s: ScenarioConfig, api: Pick<Capabilities, 'fixedUnits'>, def: number): number {
+  return api.fixedUnits('reserve') ?? variable(s, 'units', def);
 }
 
 const arrivalPhases = (phases: readonly Phase[]): Phase[] => phases.filter((p) => p.pause === undefined);
 
 /** Scenario 1: one wave per contention target, and each wave must be able to fill its target. */
-export function preflightContention(s: ScenarioConfig, auths: readonly FixtureAuthorization[]): PreflightReport {
+export function preflightContention(s: ScenarioConfig, auths: readonly FixtureAuthorization[], _p: Params, api: Capabilities): PreflightReport {
   const targets = auths.filter((a) => a.tier === 'contention');
   const waves = arrivalPhases(s.config.phases);
-  const units = flowUnits(s, 10);
+  const units = reserveUnits(s, api, 10);
   const smallest = Math.min(...waves.map(phaseArrivals));
   const biggestTarget = Math.max(0, ...targets.map(free));
   return report('scenario1', [
@@ -78,11 +67,12 @@ export function preflightContention(s: ScenarioConfig, auths: readonly FixtureAu
 }
 
 /** Scenario 2: enough authorizations, and capacity for what the journeys hold or keep. */
-export function preflightThroughput(s: ScenarioConfig, auths: readonly FixtureAuthorization[], p: Params = {}): PreflightReport {
+export function preflightThroughput(s: ScenarioConfig, auths: readonly FixtureAuthorization[], p: Params, api: Capabilities): PreflightReport {
   const spread = auths.filter((a) => a.tier === 'standard' || a.tier === 'bulk');
-  const units = flowUnits(s, 5);
+  const units = reserveUnits(s, api, 5);
   const loops = variable(s, 'loops', 1);
-  const release = s.config.variables?.releaseAfterReserve !== false;
+  // Each journey gives back what it reserved, with a release, or else holds it as consumed.
+  const release = s.config.variables?.releaseAfterReserve !== false && api.has('release');
   const available = spread.reduce((n, a) => n + free(a), 0);
   const maxVusers = Math.max(...s.config.phases.map((p) => p.maxVusers ?? 0));
   const lines = [
@@ -106,22 +96,23 @@ export function preflightThroughput(s: ScenarioConfig, auths: readonly FixtureAu
 }
 
 /** Scenario 3: the shared and the spread authorizations must last the whole run. */
-export function preflightMixed(s: ScenarioConfig, auths: readonly FixtureAuthorization[]): PreflightReport {
+export function preflightMixed(s: ScenarioConfig, auths: readonly FixtureAuthorization[], _p: Params, api: Capabilities): PreflightReport {
   const shared = auths.find((a) => a.tier === 'shared');
   const spread = auths.filter((a) => a.tier === 'standard' || a.tier === 'bulk' || a.tier === 'waitlisted');
   const roomy = spread.filter((a) => (a.preReservedUnits ?? 0) < a.capacityUnits);
   const requests = plannedArrivals(s.config.phases) * variable(s, 'loops', 1);
-  const share = variable(s, 'sharedShare', PLAN_MIX.sharedShare);
-  const total = PLAN_MIX.reserve + PLAN_MIX.release + PLAN_MIX.consume;
-  const consumeUnits = (PLAN_MIX.consume / total) * PLAN_MIX.consumeUnits;
-  const netGrowth = (PLAN_MIX.reserve / total) * PLAN_MIX.reserveUnits - (PLAN_MIX.release / total) * PLAN_MIX.releaseUnits;
+  const { mix } = effectiveMix(s.config.variables ?? {}, api);
+  const share = mix.sharedShare;
+  const total = mix.reserve + mix.release + mix.consume + mix.take_out || 1;
+  const consumeUnits = (mix.consume / total) * mix.consumeUnits;
+  const netGrowth = (mix.reserve / total) * mix.reserveUnits - (mix.release / total) * mix.releaseUnits;
   const lines = [line('a shared authorization', 1, '<=', shared ? 1 : 0)];
-  if (shared) {
+  if (shared && consumeUnits > 0) {
     // Consumes move reserved units to consumed for good: if they ran out, releases and consumes
     // on the shared authorization would fail too and conflicts would pile up at the end.
     lines.push(
       line(
-        `units consumed on the shared authorization (${Math.round(requests * share)} requests × 10 % × 3), within its reserved units`,
+        `units consumed on the shared authorization (${Math.round(requests * share)} requests × ${describeMix(mix)}), within its reserved units`,
         requests * share * consumeUnits,
         '<=',
         shared.preReservedUnits ?? 0,
@@ -143,7 +134,7 @@ export function preflightMixed(s: ScenarioConfig, auths: readonly FixtureAuthori
 
 interface PreflightCheck {
   readonly what: string;
-  run(s: ScenarioConfig, auths: readonly FixtureAuthorization[], params: Params): PreflightReport;
+  run(s: ScenarioConfig, auths: readonly FixtureAuthorization[], params: Params, api: Capabilities): PreflightReport;
 }
 
 /** What a preflight can check. Add a check here; scenarios name it in their YAML. */
@@ -173,8 +164,14 @@ export function parsePreflight(raw: unknown, where: string, problems: string[]):
 }
 
 /** Pure: every preflight line of a scenario. */
-export function runPreflight(scenario: string, specs: readonly PreflightSpec[], s: ScenarioConfig, auths: readonly FixtureAuthorization[]): PreflightReport {
-  const lines = specs.flatMap((spec) => PREFLIGHT_CHECKS[spec.check]!.run(s, auths, spec.params).lines);
+export function runPreflight(
+  scenario: string,
+  specs: readonly PreflightSpec[],
+  s: ScenarioConfig,
+  auths: readonly FixtureAuthorization[],
+  api: Capabilities,
+): PreflightReport {
+  const lines = specs.flatMap((spec) => PREFLIGHT_CHECKS[spec.check]!.run(s, auths, spec.params, api).lines);
   return { scenario, lines, ok: lines.every((l) => l.ok) };
 }
 

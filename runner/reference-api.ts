@@ -59,13 +59,13 @@ export async function startReferenceApi(opts: {
   return { url: result.url, child, internalToken, stop: () => child.stop() };
 }
 
-/** Waits until GET <target>/health answers 200. */
-export async function waitForHealthy(target: string, timeoutMs = 15_000): Promise<Record<string, unknown>> {
+/** Waits until GET <target><healthPath> answers 200 (the target description's `health`). */
+export async function waitForHealthy(target: string, healthPath = '/health', timeoutMs = 15_000): Promise<Record<string, unknown>> {
   const until = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < until) {
     try {
-      const res = await fetch(`${target}/health`, { signal: AbortSignal.timeout(2000) });
+      const res = await fetch(`${target}${healthPath}`, { signal: AbortSignal.timeout(2000) });
       if (res.status === 200) return (await res.json().catch(() => ({}))) as Record<string, unknown>;
       last = `HTTP ${res.status}`;
     } catch (err) {
@@ -73,5 +73,5 @@ export async function waitForHealthy(target: string, timeoutMs = 15_000): Promis
     }
     await new Promise((r) => setTimeout(r, 300));
   }
-  throw new PackError('LT_TARGET_UNREACHABLE', `${target}/health did not answer 200 within ${timeoutMs / 1000} s (last: ${last})`);
+  throw new PackError('LT_TARGET_UNREACHABLE', `${target}${healthPath} did not answer 200 within ${timeoutMs / 1000} s (last: ${last})`);
 }

@@ -11,7 +11,7 @@
  * the runs that measured it, and the row fails when none did.
  */
 import { compare, formatValue } from 'artillery-plugin-isolation';
-import type { CheckRow } from '../formats/summary';
+import { CheckRow, rowState } from '../formats/summary';
 import { missedBy } from './series-criteria';
 
 export function median(values: readonly number[]): number {
@@ -22,13 +22,16 @@ export function median(values: readonly number[]): number {
 
 function combineCorrectness(runs: readonly CheckRow[]): CheckRow {
   const first = runs[0]!;
-  const failed = runs.findIndex((r) => !r.pass && !r.unknown);
+  const failed = runs.findIndex((r) => rowState(r) === 'FAIL');
   const unknown = runs.findIndex((r) => !r.pass && r.unknown);
+  const unchecked = runs.find((r) => r.notChecked !== undefined);
   const distinct = [...new Set(runs.map((r) => r.measured))];
   const measured = distinct.length === 1 ? `${distinct[0]} (all ${runs.length} runs)` : runs.map((r, i) => `run ${i + 1}: ${r.measured}`).join('; ');
   const base = { ...first, measured, overBy: null };
   if (failed >= 0) return { ...base, pass: false, unknown: false, overBy: runs[failed]!.overBy };
-  if (unknown >= 0) return { ...base, pass: false, unknown: true };
+  if (unknown >= 0) return { ...base, pass: false, unknown: true, ...(runs[unknown]!.notChecked !== undefined ? { notChecked: runs[unknown]!.notChecked } : {}) };
+  // A check not made in one run is not made for the scenario: never a PASS.
+  if (unchecked) return { ...base, pass: false, notChecked: unchecked.notChecked! };
   const capped = runs.find((r) => r.capsAt);
   return { ...base, pass: true, ...(capped ? { capsAt: capped.capsAt } : {}) };
 }
@@ -79,6 +82,6 @@ export function combineRepeats(runs: readonly (readonly CheckRow[])[]): CheckRow
 
 /** The run a repeated scenario's page shows: the first that failed a correctness row, else the last. */
 export function shownRun(runs: readonly (readonly CheckRow[])[]): number {
-  const bad = runs.findIndex((rows) => rows.some((r) => r.kind === 'correctness' && !r.pass));
+  const bad = runs.findIndex((rows) => rows.some((r) => r.kind === 'correctness' && rowState(r) === 'FAIL'));
   return bad >= 0 ? bad : runs.length - 1;
 }

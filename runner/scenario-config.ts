@@ -15,6 +15,7 @@ import { FaultSpec, parseFaults } from '../faults/registry';
 import { PreflightSpec, parsePreflight } from './preflight';
 import { PressureSpec, parsePressure } from './pressure';
 import { SeriesCriterion, parseSeriesCriteria } from './series-criteria';
+import { EXPECTED, ExpectedValues, expectedNames, fillExpected, placeholderValues } from './expected';
 
 export interface Phase {
   readonly name?: string;
@@ -35,6 +36,8 @@ export interface PackChecks {
   readonly faults: readonly FaultSpec[];
   /** The swarm and pressure's comparison (runner/pressure.ts), or null. */
   readonly pressure: PressureSpec | null;
+  /** What `{{ $expected.x }}` in the criteria is derived from (runner/expected.ts), or null. */
+  readonly expected: string | null;
 }
 
 export interface ScenarioConfig {
@@ -47,7 +50,11 @@ export interface ScenarioConfig {
   readonly checks: PackChecks;
 }
 
-export function parseScenario(file: string, text: string, profile: string): ScenarioConfig {
+/**
+ * A scenario as Artillery will run it in one profile. `values` fill its `{{ $expected.x }}`
+ * placeholders (runner/expected.ts); without them, stand-ins of 1 check that it is well formed.
+ */
+export function parseScenario(file: string, text: string, profile: string, values?: ExpectedValues): ScenarioConfig {
   let doc: { config?: Record<string, unknown>; scenarios?: Record<string, unknown>[] };
   try {
     doc = parse(text) as typeof doc;
@@ -56,7 +63,22 @@ export function parseScenario(file: string, text: string, profile: string): Scen
   }
   if (!doc?.config || !Array.isArray(doc.scenarios))
     throw new PackError('LT_USAGE', `${file} needs config: and scenarios:`, { hint: 'see scenarios/high-contention.yml' });
-  const environments = (doc.config.environments ?? {}) as Record<string, unknown>;
+  const derivation = ((doc.config.pack ?? {}) as { expected?: unknown }).expected ?? null;
+  if (derivation !== null && (typeof derivation !== 'string' || !(derivation in EXPECTED)))
+    throw new PackError('LT_USAGE', `${file}: config.pack.expected must be one of ${Object.keys(EXPECTED).join(', ')}`, {
+      hint: 'fix the config.pack block of the scenario YAML (runner/expected.ts)',
+    });
+  const used = expectedNames(text);
+  const known = derivation ? EXPECTED[derivation as string]!.names : [];
+  const unknown = [...new Set(used.filter((n) => !known.includes(n)))];
+  if (unknown.length > 0)
+    throw new PackError(
+      'LT_USAGE',
+      `${file} names ${unknown.map((n) => `{{ $expected.${n} }}`).join(', ')}, ${derivation ? `which ${derivation} does not derive (it derives ${known.join(', ')})` : 'but config.pack.expected names no derivation'}`,
+      { hint: 'fix the placeholder, or name a derivation in config.pack.expected (runner/expected.ts)' },
+    );
+  const filled = fillExpected(doc as { config: Record<string, unknown>; scenarios: Record<string, unknown>[] }, values ?? placeholderValues(derivation as string | null));
+  const environments = (filled.config.environments ?? {}) as Record<string, unknown>;
   const profiles = Object.keys(environments);
   if (!profiles.includes(profile)) {
     throw new PackError('LT_USAGE', `profile "${profile}" is not defined in ${file} (defined: ${profiles.join(', ') || 'none'})`, {
@@ -64,7 +86,7 @@ export function parseScenario(file: string, text: string, profile: string): Scen
     });
   }
   // Exactly what Artillery does with -e: _.merge(script.config, environments[env]).
-  const config = merge(cloneDeep(doc.config), environments[profile]) as ScenarioConfig['config'];
+  const config = merge(cloneDeep(filled.config), environments[profile]) as ScenarioConfig['config'];
   if (!Array.isArray(config.phases) || config.phases.length === 0) throw new PackError('LT_USAGE', `${file} has no phases for profile ${profile}`);
   const plugins = (config.plugins ?? {}) as Record<string, unknown>;
   let criteria: Criterion[];
@@ -82,22 +104,23 @@ export function parseScenario(file: string, text: string, profile: string): Scen
     series: parseSeriesCriteria(pack.series, 'config.pack.series', problems),
     faults: parseFaults(pack.faults, 'config.pack.faults', problems),
     pressure: parsePressure(pack.pressure, config.variables ?? {}, 'config.pack.pressure', problems),
+    expected: (derivation as string | null) ?? null,
   };
   if (problems.length > 0)
     throw new PackError('LT_USAGE', `${file} (profile ${profile}): ${problems.join('; ')}`, {
       hint: 'fix the config.pack block of the scenario YAML (README "Adding a scenario")',
     });
-  return { file, profile, profiles, config, scenarios: doc.scenarios, criteria, checks };
+  return { file, profile, profiles, config, scenarios: filled.scenarios, criteria, checks };
 }
 
-export function loadScenario(file: string, profile: string): ScenarioConfig {
+export function loadScenario(file: string, profile: string, values?: ExpectedValues): ScenarioConfig {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch {
     throw new PackError('LT_USAGE', `cannot read scenario ${file}`, { hint: 'check the path' });
   }
-  return parseScenario(file, text, profile);
+  return parseScenario(file, text, profile, values);
 }
 
 /** Seconds of load the phases describe (pauses included). */

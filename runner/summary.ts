@@ -2,7 +2,7 @@
  * The end-of-run summary: a table of every criterion with its limit, the measured value and
  * PASS/FAIL for each scenario, then the GO/NO-GO line. Pure: text from a run summary.
  */
-import { CheckRow, DECISION_MEANING, Decision, PressureOutcome, RunSummary } from '../formats/summary';
+import { CheckRow, DECISION_MEANING, Decision, PressureOutcome, RunSummary, rowState } from '../formats/summary';
 import { pressureSection } from '../report/pressure';
 import { table } from '../lib/text-table';
 
@@ -15,7 +15,7 @@ export function decisionLine(decision: Decision): string {
 }
 
 export function formatSummary(s: SummaryInput): string {
-  const rows = s.scenarios.flatMap((sc) => sc.rows.map((r) => [sc.id, r.name, r.limit, r.measured, r.pass ? 'PASS' : r.unknown ? 'UNKNOWN' : 'FAIL']));
+  const rows = s.scenarios.flatMap((sc) => sc.rows.map((r) => [sc.id, r.name, r.limit, r.measured, rowState(r)]));
   const lines = [`=== Summary: run ${s.runId}, profile ${s.profile} ===`, table(['scenario', 'criterion', 'limit', 'measured', 'result'], rows)];
   for (const sc of s.scenarios)
     if (sc.pressure)

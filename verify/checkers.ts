@@ -24,7 +24,10 @@ import { type KeyRecords, recordsOf } from './key-store';
 import { StringTable } from './string-table';
 import { Validity, Verdict, summarize } from './verdict';
 
-export type Operation = 'reserve' | 'release' | 'consume';
+export type Operation = 'reserve' | 'release' | 'consume' | 'take_out';
+
+/** How the history's requests are tied to ledger rows: by idempotency key, or by the id the API returned (`op:ref`). */
+export type MatchBy = 'key' | 'ref';
 
 /**
  * One line of ledger-keys.sql: ledger rows of one key with one (auth, op, units). A key's rows may
@@ -72,8 +75,13 @@ export interface BoundsError {
   readonly severity: number;
 }
 
-/** Types that make the verdict false; `unattributed` makes it unknown; the rest are allowed. */
-export const FATAL_KEY_TYPES = ['lost', 'duplicated', 'unexpected', 'mismatched', 'contradicted'] as const;
+/**
+ * Types that make the verdict false; `unattributed` (and, without keys, `unexplained`) makes it
+ * unknown; the rest are allowed.
+ */
+export const FATAL_KEY_TYPES = ['lost', 'duplicated', 'unexpected', 'mismatched', 'contradicted', 'replay_differs'] as const;
+/** Types that make the verdict unknown: rows written during the run that no answer explains. */
+export const UNKNOWN_KEY_TYPES = ['unattributed', 'unexplained'] as const;
 
 /**
  * Reconciles one history (all of it, or one partition) with the ledger rows of the same keys,
@@ -96,14 +104,15 @@ export class KeyReconciler {
   constructor(
     history: KeyRecords | ReadonlyMap<string, KeyRecord>,
     private readonly baseline: Baseline | null = EMPTY_BASELINE,
+    private readonly match: MatchBy = 'key',
   ) {
     this.history = recordsOf(history);
     this.rows = new Float64Array(this.history.size);
   }
 
-  /** One row of ledger-keys.sql. */
+  /** One row of ledger-keys.sql (its `key` is `op:ref` when requests are matched by the id the API returned). */
   ledger(l: LedgerKey): void {
-    const slot = this.history.indexOf(l.key);
+    const slot = this.match === 'key' ? this.history.indexOf(l.key) : this.history.indexOfRef(l.key);
     if (slot >= 0) {
       this.rows[slot] += l.rows;
       if (!this.history.sameRequest(slot, l.auth, l.op, l.units)) {
@@ -125,39 +134,70 @@ export class KeyReconciler {
   /** The verdict; `visit` sees every history record on the way (the bounds are folded from them). */
   finish(visit?: (r: KeyRecord) => void): Verdict<KeyError> & { counts: Record<string, number> } {
     const baseline = this.baseline ?? EMPTY_BASELINE;
+    const byRef = this.match === 'ref';
     const errors: (KeyError & { type: string })[] = [];
-    const counts: Record<string, number> = { ok: 0, fail: 0, info: 0, recovered: 0, not_applied: 0, unattributed: 0 };
+    const counts: Record<string, number> = { ok: 0, fail: 0, info: 0, recovered: 0, not_applied: 0, unattributed: 0, unexplained: 0, unidentified: 0 };
     for (const t of FATAL_KEY_TYPES) counts[t] = 0;
     const err = (type: string, r: { key: string; auth: string; op: string; units: number }, detail: string, severity: number): void => {
       counts[type]!++;
       errors.push({ type, key: r.key, auth: r.auth, op: r.op, units: r.units, detail, severity });
     };
+    // Without keys, an unknown outcome with no id (a reservation that timed out) may be any
+    // unexplained row of its resource, operation and units: these are the rows it may explain.
+    const mayExplain = new Map<string, number>();
     for (let slot = 0; slot < this.history.size; slot++) {
       const r = this.history.at(slot);
       visit?.(r);
       counts[r.outcome]!++;
-      const rows = this.rows[slot]! - (baseline.keys.get(r.key) ?? 0);
+      if (r.contradiction) err('contradicted', r, r.contradiction, r.units);
+      if (r.replayDiffers) err('replay_differs', r, r.replayDiffers, r.units);
+      if (byRef && !r.ref) {
+        // No id ties this request to a row: the bounds judge it, the rows cannot.
+        counts.unidentified!++;
+        if (r.outcome === 'info') {
+          const k = `${r.auth}|${r.op}|${r.units}`;
+          mayExplain.set(k, (mayExplain.get(k) ?? 0) + 1);
+          counts.not_applied!++;
+        }
+        continue;
+      }
+      const rows = this.rows[slot]! - (baseline.keys.get(byRef ? `${r.op}:${r.ref}` : r.key) ?? 0);
       const applied = rows > 0;
       if (rows > 1) err('duplicated', r, `${rows} ledger rows for one request (${r.sends} sends)`, rows * r.units);
       for (const l of this.mismatches.get(slot) ?? []) {
         err(
           'mismatched',
           r,
-          `the request was ${r.op} ${r.units} on ${r.auth}; the ledger holds ${l.rows} row(s) of ${l.op} ${l.units} on ${l.auth} under its key`,
+          `the request was ${r.op} ${r.units} on ${r.auth}; the ledger holds ${l.rows} row(s) of ${l.op} ${l.units} on ${l.auth} under its ${byRef ? 'id' : 'key'}`,
           l.units * l.rows,
         );
       }
-      if (r.contradiction) err('contradicted', r, r.contradiction, r.units);
       if (r.outcome === 'ok' && !applied) err('lost', r, `acknowledged (${r.statuses.join(', ')}) but not in the ledger`, r.units);
       if (r.outcome === 'fail' && applied) err('unexpected', r, `refused (${r.statuses.join(', ')}) but in the ledger`, r.units);
       if (r.outcome === 'info') counts[applied ? 'recovered' : 'not_applied']!++;
     }
     for (const [key, s] of this.strangers) {
       const added = s.rows - (baseline.keys.get(key) ?? 0);
-      if (added > 0) err('unattributed', s.first, `${added} ledger row(s) written during the run, but in no client history`, s.first.units * added);
+      if (added <= 0) continue;
+      if (byRef) {
+        const k = `${s.first.auth}|${s.first.op}|${s.first.units}`;
+        const may = Math.min(added, mayExplain.get(k) ?? 0);
+        if (may > 0) {
+          mayExplain.set(k, mayExplain.get(k)! - may);
+          counts.recovered! += may;
+          counts.not_applied! -= may;
+        }
+        if (added > may)
+          err(
+            'unexplained',
+            s.first,
+            `${added - may} ledger row(s) written during the run that no acknowledged answer names: without idempotency keys, a write committed behind a refusal, or someone else's write, looks like this`,
+            s.first.units * (added - may),
+          );
+      } else err('unattributed', s.first, `${added} ledger row(s) written during the run, but in no client history`, s.first.units * added);
     }
-    const fatal = errors.filter((e) => e.type !== 'unattributed');
-    const valid: Validity = fatal.length > 0 ? false : counts.unattributed! > 0 ? 'unknown' : true;
+    const fatal = errors.filter((e) => (FATAL_KEY_TYPES as readonly string[]).includes(e.type));
+    const valid: Validity = fatal.length > 0 ? false : counts.unattributed! + counts.unexplained! > 0 ? 'unknown' : true;
     const grouped = summarize(
       errors,
       (e) => e.type,
@@ -173,8 +213,9 @@ export function reconcileKeys(
   history: KeyRecords | ReadonlyMap<string, KeyRecord>,
   ledger: Iterable<LedgerKey>,
   baseline: Baseline | null = EMPTY_BASELINE,
+  match: MatchBy = 'key',
 ): Verdict<KeyError> & { counts: Record<string, number> } {
-  const r = new KeyReconciler(history, baseline);
+  const r = new KeyReconciler(history, baseline, match);
   for (const l of ledger) r.ledger(l);
   return r.finish();
 }
@@ -188,6 +229,7 @@ function strip(e: KeyError & { type?: string }): KeyError {
 function deltas(op: string, units: number): { reserved: number; consumed: number } {
   if (op === 'reserve') return { reserved: units, consumed: 0 };
   if (op === 'release') return { reserved: -units, consumed: 0 };
+  if (op === 'take_out') return { reserved: 0, consumed: 0 };
   return { reserved: -units, consumed: units };
 }
 
@@ -282,20 +324,20 @@ export function mergeKeyVerdicts(
     }
   }
   const fatal = FATAL_KEY_TYPES.some((t) => (counts[t] ?? 0) > 0);
-  const valid: Validity = fatal ? false : (counts.unattributed ?? 0) > 0 ? 'unknown' : true;
+  const valid: Validity = fatal ? false : UNKNOWN_KEY_TYPES.some((t) => (counts[t] ?? 0) > 0) ? 'unknown' : true;
   return { checker: 'history', valid, errors, counts };
 }
 
 /** Fallback without a history (distributed runners): acknowledged units vs ledger units. */
 export function checkCounters(
-  acknowledged: { reserve: number; release: number; consume: number },
+  acknowledged: Record<Operation, number>,
   unknownRequests: number,
-  ledgerUnits: { reserve: number; release: number; consume: number },
+  ledgerUnits: Record<Operation, number>,
   maxUnitsPerRequest: number,
 ): Verdict<{ op: string; acknowledged: number; ledger: number; slack: number; severity: number }> {
   const slack = unknownRequests * maxUnitsPerRequest;
   const errors: { type: string; op: string; acknowledged: number; ledger: number; slack: number; severity: number }[] = [];
-  for (const op of ['reserve', 'release', 'consume'] as const) {
+  for (const op of ['reserve', 'release', 'consume', 'take_out'] as const) {
     const a = acknowledged[op];
     const l = ledgerUnits[op];
     if (l < a) errors.push({ type: 'lost_units', op, acknowledged: a, ledger: l, slack, severity: a - l });
@@ -383,65 +425,176 @@ export function checkCompleteness(i: CompletenessInput): Verdict<{ detail: strin
 /** One ledger row in ledger order (ledger-order.sql): its effect on reserved and consumed units. */
 export interface LedgerMove {
   readonly auth: string;
+  /** The resource's capacity right after this row (a take-out lowers it). */
   readonly capacity: number;
   readonly reserved: number;
   readonly consumed: number;
   /** Where it stands in the order (a sequence or a commit time), for the report. */
   readonly at: string;
+  /** The id that ties it to a reservation (a release or consume by id names it), when the SQL gives one. */
+  readonly ref?: string | null;
+  /** Its kind (reserve, release, consume, take_out), when the SQL gives it. */
+  readonly op?: string | null;
 }
 
-export interface OverbookingError {
+/** Where the replay starts: the balances before the load, and how many ledger rows each resource had then. */
+export interface ReplayStart {
+  readonly balances: ReadonlyMap<string, { readonly reserved: number; readonly consumed: number }>;
+  /** Ledger rows per resource before the load: the replay resumes after them, from the balance above. */
+  readonly rows: ReadonlyMap<string, number>;
+}
+
+/**
+ * The invariants the replay checks after every row:
+ *   overbooked           reserved + consumed above the capacity (an acquisition let through)
+ *   capacity_below_held  a take-out left the capacity below what was held
+ *   negative_reserved    more released or consumed than was reserved
+ *   negative_consumed    a consumed count below zero
+ *   order_violation      a release or consume of a reservation before the reservation itself:
+ *                        the order column is not the order the database applied the rows in
+ */
+export const REPLAY_VIOLATIONS = ['overbooked', 'capacity_below_held', 'negative_reserved', 'negative_consumed', 'order_violation'] as const;
+export type ReplayViolation = (typeof REPLAY_VIOLATIONS)[number];
+
+export interface ReplayError {
   readonly auth: string;
-  readonly capacity: number;
-  /** The most units held at once (reserved + consumed). */
-  readonly peak: number;
-  readonly excess: number;
-  /** The ledger position at which the worst excess was reached. */
+  /** The row's place in the order (the order column's value) and in the replay (1-based). */
   readonly at: string;
+  readonly row: number;
+  /** The state right after the row. */
+  readonly capacity: number;
+  readonly reserved: number;
+  readonly consumed: number;
+  /** By how much the invariant broke (units). */
+  readonly excess: number;
+  readonly detail: string;
   readonly severity: number;
 }
 
 /**
- * Overbooking at any moment, not only at the end: replays the ledger in its order and reports
- * every authorization whose reserved + consumed exceeded its capacity at any point, with the
- * worst excess and where it happened. A later release can hide it from a final-state check;
- * not from this one. Memory: one running total per authorization.
+ * Every invariant at every moment, not only at the end: replays the ledger in its order, from the
+ * balances before the load, and reports each violation by type with its first and its worst
+ * example and where it happened. A later release can hide an overbooking, and a later reserve a
+ * negative reservation, from a final-state check; not from this one. Memory: one running state per
+ * resource, and the ids of the reservations seen (for the order check).
  */
-export class CapacityReplay {
-  /** The authorizations seen; an authorization's id indexes `held` (one hash lookup a row: a million rows a second matter). */
+export class LedgerReplay {
+  /** The resources seen; a resource's id indexes the typed arrays (one hash lookup a row). */
   private readonly auths = new StringTable();
-  /** Units held per authorization. */
-  private held = new Float64Array(1024);
-  private readonly worst = new Map<string, OverbookingError>();
+  private reserved = new Float64Array(1024);
+  private consumed = new Float64Array(1024);
+  /** Rows still to skip (from before the load), per resource; 0 once the replay has started there. */
+  private skip = new Float64Array(1024);
+  private readonly refs = new StringTable();
+  /** Per type, per resource: the first and the worst error. */
+  private readonly found = new Map<ReplayViolation, Map<string, { first: ReplayError; worst: ReplayError; moments: number }>>();
   rows = 0;
+  skipped = 0;
+  private startsDiffer = 0;
 
-  add(m: LedgerMove): void {
-    this.rows++;
-    const id = this.auths.add(m.auth);
-    if (id === this.held.length) {
-      const grown = new Float64Array(id * 2);
-      grown.set(this.held);
-      this.held = grown;
+  constructor(private readonly start: ReplayStart | null = null) {}
+
+  private slot(auth: string): number {
+    const known = this.auths.size;
+    const id = this.auths.add(auth);
+    if (id >= this.reserved.length) {
+      const grow = (a: Float64Array): Float64Array<ArrayBuffer> => {
+        const g = new Float64Array(a.length * 2);
+        g.set(a);
+        return g;
+      };
+      this.reserved = grow(this.reserved);
+      this.consumed = grow(this.consumed);
+      this.skip = grow(this.skip);
     }
-    const held = (this.held[id] += m.reserved + m.consumed);
-    if (held > m.capacity) {
-      const prior = this.worst.get(m.auth);
-      if (!prior || held - m.capacity > prior.excess)
-        this.worst.set(m.auth, { auth: m.auth, capacity: m.capacity, peak: held, excess: held - m.capacity, at: m.at, severity: held - m.capacity });
+    if (id === known) {
+      this.skip[id] = this.start?.rows.get(auth) ?? 0;
+      if (this.skip[id] === 0) this.begin(id, auth);
+    }
+    return id;
+  }
+
+  /**
+   * The resource's state where the replay starts: the balance before the load (the rows before
+   * it, skipped, add up to it unless the balance was seeded without rows or the ledger was pruned:
+   * counted in `starts_differ`), else what the skipped rows add up to.
+   */
+  private begin(id: number, auth: string): void {
+    const b = this.start?.balances.get(auth);
+    if (!b) return;
+    if (b.reserved !== this.reserved[id] || b.consumed !== this.consumed[id]) this.startsDiffer++;
+    this.reserved[id] = b.reserved;
+    this.consumed[id] = b.consumed;
+  }
+
+  private report(type: ReplayViolation, e: ReplayError): void {
+    let byAuth = this.found.get(type);
+    if (!byAuth) this.found.set(type, (byAuth = new Map()));
+    const prior = byAuth.get(e.auth);
+    if (!prior) byAuth.set(e.auth, { first: e, worst: e, moments: 1 });
+    else {
+      prior.moments++;
+      if (e.severity > prior.worst.severity) prior.worst = e;
     }
   }
 
-  verdict(): Verdict<OverbookingError> & { counts: Record<string, number> } {
-    const errors = [...this.worst.values()];
-    return {
-      checker: 'replay',
-      valid: errors.length === 0,
-      errors: summarize(
-        errors,
-        () => 'overbooked_at_some_point',
-        (e) => e.severity,
-      ),
-      counts: { rows: this.rows, authorizations: this.auths.size },
-    };
+  add(m: LedgerMove): void {
+    const id = this.slot(m.auth);
+    const isReservation = m.op === 'reserve';
+    if (m.ref && isReservation) this.refs.add(`${m.auth} ${m.ref}`);
+    if (this.skip[id]! > 0) {
+      // A row from before the load: the replay resumes after the last of them.
+      this.skipped++;
+      this.reserved[id] += m.reserved;
+      this.consumed[id] += m.consumed;
+      if (--this.skip[id]! === 0) this.begin(id, m.auth);
+      return;
+    }
+    this.rows++;
+    const reserved = (this.reserved[id] += m.reserved);
+    const consumed = (this.consumed[id] += m.consumed);
+    const held = reserved + consumed;
+    const at = { auth: m.auth, at: m.at, row: this.rows + this.skipped, capacity: m.capacity, reserved, consumed };
+    if (held > m.capacity) {
+      const taken = m.op === 'take_out';
+      this.report(taken ? 'capacity_below_held' : 'overbooked', {
+        ...at,
+        excess: held - m.capacity,
+        detail: taken
+          ? `a take-out left ${m.capacity} units of capacity while ${held} were held`
+          : `${held} units held (reserved ${reserved} + consumed ${consumed}) against a capacity of ${m.capacity}`,
+        severity: held - m.capacity,
+      });
+    }
+    if (reserved < 0) this.report('negative_reserved', { ...at, excess: -reserved, detail: `reserved went to ${reserved}`, severity: -reserved });
+    if (consumed < 0) this.report('negative_consumed', { ...at, excess: -consumed, detail: `consumed went to ${consumed}`, severity: -consumed });
+    if (m.ref && !isReservation && (m.op === 'release' || m.op === 'consume') && this.refs.get(`${m.auth} ${m.ref}`) < 0) {
+      this.report('order_violation', {
+        ...at,
+        excess: 0,
+        detail: `${m.op} of reservation ${m.ref} comes before the reservation in the order (the order column is not the commit order, or the reservation is not in the ledger)`,
+        severity: 1,
+      });
+    }
+  }
+
+  verdict(): Verdict<ReplayError> & { counts: Record<string, number> } {
+    const errors: Record<string, { count: number; first: ReplayError; worst: ReplayError }> = {};
+    const counts: Record<string, number> = { rows: this.rows, skipped: this.skipped, authorizations: this.auths.size, starts_differ: this.startsDiffer };
+    for (const type of REPLAY_VIOLATIONS) {
+      const byAuth = this.found.get(type);
+      if (!byAuth || byAuth.size === 0) continue;
+      let first: ReplayError | null = null;
+      let worst: ReplayError | null = null;
+      let moments = 0;
+      for (const e of byAuth.values()) {
+        moments += e.moments;
+        if (!first || e.first.row < first.row) first = e.first;
+        if (!worst || e.worst.severity > worst.severity) worst = e.worst;
+      }
+      errors[type] = { count: byAuth.size, first: first!, worst: worst! };
+      counts[`${type}_moments`] = moments;
+    }
+    return { checker: 'replay', valid: Object.keys(errors).length === 0, errors, counts };
   }
 }

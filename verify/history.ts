@@ -25,11 +25,15 @@ export interface KeyRecord {
   readonly outcome: KeyOutcome;
   readonly sends: number;
   readonly statuses: readonly (number | null)[];
+  /** The id tying the request to its ledger row: what the API returned for a reservation, or the reservation a release named. */
+  readonly ref?: string | null;
   /**
    * Why the answers to this key cannot all be true, or null: the server both refused and
    * acknowledged it (a phantom commit replayed on a retry), or acknowledged it as different requests.
    */
   readonly contradiction: string | null;
+  /** A replay whose meaningful answer (status, reason, id, units) differs from the first answer's, or null. */
+  readonly replayDiffers?: string | null;
 }
 
 export interface History {
@@ -52,6 +56,7 @@ export const HISTORY_FILE = /^history-.*\.ndjson$/;
 export interface FolderSnapshot {
   readonly events: number;
   readonly completions: number;
+  readonly probes: number;
   readonly first: number;
   readonly last: number;
   readonly store: KeyStoreSnapshot;
@@ -62,6 +67,8 @@ export class HistoryFolder {
   private readonly store = new KeyStore();
   events = 0;
   completions = 0;
+  /** Keys reused for another request on purpose (`probe` lines): judged by the plugin's counters, not folded here. */
+  probes = 0;
   first = Infinity;
   last = -Infinity;
 
@@ -74,6 +81,10 @@ export class HistoryFolder {
   /** One event; `line` is its text as read (handed on as is, so a partition need not re-serialize it). */
   add(e: HistoryEvent, line = ''): void {
     this.events++;
+    if (e.probe) {
+      this.probes++;
+      return;
+    }
     if (e.type === 'invoke') this.first = Math.min(this.first, e.time);
     else {
       this.completions++;
@@ -87,6 +98,7 @@ export class HistoryFolder {
   absorb(o: FolderSnapshot): void {
     this.events += o.events;
     this.completions += o.completions;
+    this.probes += o.probes;
     this.first = Math.min(this.first, o.first);
     this.last = Math.max(this.last, o.last);
     this.store.absorb(o.store);
@@ -94,7 +106,7 @@ export class HistoryFolder {
 
   /** This folder as data for another thread. */
   snapshot(): FolderSnapshot {
-    return { events: this.events, completions: this.completions, first: this.first, last: this.last, store: this.store.snapshot() };
+    return { events: this.events, completions: this.completions, probes: this.probes, first: this.first, last: this.last, store: this.store.snapshot() };
   }
 
   /** The folded records, in columns (what the reconciliation reads). */

@@ -2,8 +2,8 @@
  * The database integrity check: runs verify/verify-integrity.sql (or a user's adaptation of it)
  * and judges the rows it returns. Zero rows is the pass.
  */
-import * as fs from 'node:fs';
 import { PackError } from '../lib/errors';
+import type { VerifySql } from './sql-source';
 import { withReadOnly } from '../db/connect';
 import type { IntegrityResult, IntegrityRow } from '../formats/summary';
 import { Verdict, summarize } from './verdict';
@@ -11,23 +11,18 @@ import { Verdict, summarize } from './verdict';
 export const INTEGRITY_HEADER = '=== Authorization Unit Integrity Check ===';
 export const INTEGRITY_FOOTER = '=== Expected Result: 0 rows ===';
 
-export async function runIntegritySql(databaseUrl: string, sqlPath: string): Promise<IntegrityResult> {
-  let sql: string;
-  try {
-    sql = fs.readFileSync(sqlPath, 'utf8');
-  } catch {
-    throw new PackError('LT_VERIFY_SQL_INVALID', `cannot read ${sqlPath}`);
-  }
+export async function runIntegritySql(databaseUrl: string, source: Pick<VerifySql, 'integrity' | 'origin'>): Promise<IntegrityResult> {
   return withReadOnly(databaseUrl, async (c) => {
     try {
-      const res = await c.query({ text: sql, rowMode: 'array' });
+      const res = await c.query({ text: source.integrity, rowMode: 'array' });
       const columns = res.fields.map((f) => f.name);
       const rows = (res.rows as unknown[][]).map((r) => Object.fromEntries(columns.map((name, i) => [name, normalize(r[i])])));
       return { columns, rows };
     } catch (err) {
       const e = err as { code?: string; message?: string };
       if (e.code === '42P01') throw new PackError('LT_DB_NOT_SET_UP', `the integrity SQL needs a table that does not exist: ${e.message}`, { cause: err });
-      if (e.code && /^(42|22|25)/.test(e.code)) throw new PackError('LT_VERIFY_SQL_INVALID', `${sqlPath}: ${e.message} (SQLSTATE ${e.code})`, { cause: err });
+      if (e.code && /^(42|22|25)/.test(e.code))
+        throw new PackError('LT_VERIFY_SQL_INVALID', `the integrity check (${source.origin}): ${e.message} (SQLSTATE ${e.code})`, { cause: err });
       throw err;
     }
   });

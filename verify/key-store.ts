@@ -18,6 +18,8 @@ export interface KeyRecords {
   at(slot: number): KeyRecord;
   /** Whether the slot's request was this authorization, operation and number of units. */
   sameRequest(slot: number, auth: string, op: string, units: number): boolean;
+  /** The slot whose operation and id (`reserve:<id>`, what the API returned or a release named) is this, or −1. */
+  indexOfRef(opRef: string): number;
 }
 
 /** KeyRecords as they are, or a Map of records (tests, small histories) seen as KeyRecords. */
@@ -25,11 +27,13 @@ export function recordsOf(history: KeyRecords | ReadonlyMap<string, KeyRecord>):
   if (!(history instanceof Map)) return history as KeyRecords;
   const list = [...history.values()] as KeyRecord[];
   const index = new Map(list.map((r, i) => [r.key, i]));
+  const refs = new Map<string, number>(list.flatMap((r, i): [string, number][] => (r.ref ? [[`${r.op}:${r.ref}`, i]] : [])));
   return {
     size: list.length,
     indexOf: (key) => index.get(key) ?? -1,
     at: (slot) => list[slot]!,
     sameRequest: (slot, auth, op, units) => list[slot]!.auth === auth && list[slot]!.op === op && list[slot]!.units === units,
+    indexOfRef: (opRef) => refs.get(opRef) ?? -1,
   };
 }
 
@@ -52,6 +56,11 @@ const COLUMNS = {
   okAuth: Int32Array,
   okOp: Int32Array,
   okUnits: Float64Array,
+  /** The id tying the request to its ledger row (in `refs`), or NONE. */
+  ref: Int32Array,
+  /** The first definite answer's digest (history.ts answerDigest), and whether there is one (0 or 1). */
+  digest: Uint32Array,
+  hasDigest: Uint32Array,
 } as const;
 type ColumnName = keyof typeof COLUMNS;
 type Columns = { [K in ColumnName]: InstanceType<(typeof COLUMNS)[K]> };
@@ -72,6 +81,9 @@ export interface KeyStoreSnapshot {
   readonly columns: Columns;
   readonly statuses: [number, (number | null)[]][];
   readonly otherSignatures: [number, string[]][];
+  readonly refs: readonly string[];
+  readonly otherDigests: [number, string[]][];
+  readonly probes: number;
 }
 
 /** `units` as the signature shows it: a number, or null (NaN in the columns). */
@@ -87,6 +99,14 @@ export class KeyStore implements KeyRecords {
   private c: Columns = allocate(this.capacity);
   private readonly statuses = new Map<number, (number | null)[]>();
   private readonly otherSignatures = new Map<number, string[]>();
+  /** The ids the API returned or a request named. */
+  private readonly refs = new StringTable();
+  /** Definite answers to a key whose digest differs from the first's: "status digest", by slot. */
+  private readonly otherDigests = new Map<number, string[]>();
+  /** `op:ref` → slot, built on first use (after every event is in). */
+  private refIndex: { table: StringTable; slots: Int32Array } | null = null;
+  /** Lines of keys reused for another request on purpose (judged apart: not a send of the key's request). */
+  probes = 0;
 
   get size(): number {
     return this.keys.size;
@@ -109,16 +129,26 @@ export class KeyStore implements KeyRecords {
     this.c.op[slot] = slot > 0 ? this.nameId(this.c.op[slot - 1]!, e.op) : this.names.add(e.op);
     this.c.units[slot] = e.units ?? 0;
     this.c.okAuth[slot] = NONE;
+    this.c.ref[slot] = NONE;
     return slot;
   }
 
   /** One invoke or answer of a key (the record takes its request from the key's first event). */
   add(e: HistoryEvent): void {
+    if (e.probe) {
+      this.probes++;
+      return;
+    }
     const s = this.slotFor(e);
+    if (e.ref && this.c.ref[s] === NONE) {
+      this.c.ref[s] = this.refs.add(e.ref);
+      this.refIndex = null;
+    }
     if (e.type === 'invoke') {
       this.c.invokes[s]!++;
       return;
     }
+    if (e.digest && typeof e.status === 'number' && e.type !== 'info') this.addDigest(s, e.status, parseInt(e.digest, 16) >>> 0);
     const answers = this.c.ok[s]! + this.c.fail[s]! + this.c.info[s]!;
     const status = typeof e.status === 'number' ? e.status : null;
     if (answers === 0) this.c.status[s] = status ?? NO_STATUS;
@@ -135,6 +165,35 @@ export class KeyStore implements KeyRecords {
       // A refusal the server gave (a status), not a request that never left the client.
       if (status !== null) this.c.refused[s]!++;
     } else this.c.info[s]!++;
+  }
+
+  /** A definite answer's digest: the first is kept, any later one that differs is a replay unlike the first answer. */
+  private addDigest(s: number, status: number, digest: number): void {
+    if (!this.c.hasDigest[s]) {
+      this.c.hasDigest[s] = 1;
+      this.c.digest[s] = digest;
+      return;
+    }
+    if (this.c.digest[s] === digest) return;
+    const text = `${status} ${digest.toString(16).padStart(8, '0')}`;
+    const list = this.otherDigests.get(s) ?? [];
+    if (!list.includes(text)) list.push(text);
+    this.otherDigests.set(s, list);
+  }
+
+  indexOfRef(opRef: string): number {
+    if (!this.refIndex) {
+      const table = new StringTable(this.refs.size);
+      const slots: number[] = [];
+      for (let s = 0; s < this.keys.size; s++) {
+        if (this.c.ref[s] === NONE) continue;
+        const id = table.add(`${this.names.at(this.c.op[s]!)}:${this.refs.at(this.c.ref[s]!)}`);
+        if (id === slots.length) slots.push(s);
+      }
+      this.refIndex = { table, slots: Int32Array.from(slots) };
+    }
+    const id = this.refIndex.table.get(opRef);
+    return id < 0 ? -1 : this.refIndex.slots[id]!;
   }
 
   private statusOf(s: number): number | null {
@@ -185,15 +244,20 @@ export class KeyStore implements KeyRecords {
         : others
           ? `acknowledged as ${others.length + 1} different requests (${[this.signature(this.c.okAuth[s]!, this.c.okOp[s]!, this.c.okUnits[s]!), ...others].join('; ')})`
           : null;
+    const others2 = this.otherDigests.get(s);
     return {
       key: this.keys.at(s),
       auth: this.names.at(this.c.auth[s]!),
       op: this.names.at(this.c.op[s]!) as HistoryEvent['op'],
       units: this.c.units[s]!,
+      ref: this.c.ref[s] === NONE ? null : this.refs.at(this.c.ref[s]!),
       outcome,
       sends: Math.max(this.c.invokes[s]!, answers),
       statuses,
       contradiction,
+      replayDiffers: others2
+        ? `a replay answered otherwise than the first answer (${this.c.digest[s]!.toString(16).padStart(8, '0')}, then ${others2.join(', ')}: status, reason, id or units differ)`
+        : null,
     };
   }
 
@@ -207,6 +271,9 @@ export class KeyStore implements KeyRecords {
       columns: columns as Columns,
       statuses: [...this.statuses],
       otherSignatures: [...this.otherSignatures],
+      refs: this.refs.strings,
+      otherDigests: [...this.otherDigests],
+      probes: this.probes,
     };
   }
 
@@ -218,6 +285,10 @@ export class KeyStore implements KeyRecords {
   absorb(o: KeyStoreSnapshot): void {
     const statuses = new Map(o.statuses);
     const others = new Map(o.otherSignatures);
+    const otherDigests = new Map(o.otherDigests);
+    const refIds = o.refs.map((r) => this.refs.add(r));
+    this.probes += o.probes;
+    this.refIndex = null;
     // The other store's names as this one's ids, each looked up once.
     const ids = o.names.map((n) => this.names.add(n));
     const name = (id: number): number => (id === NONE ? NONE : ids[id]!);
@@ -233,6 +304,7 @@ export class KeyStore implements KeyRecords {
         this.c.units[s] = oc.units[j]!;
         this.c.status[s] = oc.status[j]!;
         this.c.okAuth[s] = NONE;
+        this.c.ref[s] = NONE;
         if (statuses.has(j)) this.statuses.set(s, [...statuses.get(j)!]);
       } else if (oAnswers > 0) {
         const answers = this.c.ok[s]! + this.c.fail[s]! + this.c.info[s]!;
@@ -249,6 +321,15 @@ export class KeyStore implements KeyRecords {
       this.c.fail[s] += oc.fail[j]!;
       this.c.refused[s] += oc.refused[j]!;
       this.c.info[s] += oc.info[j]!;
+      if (this.c.ref[s] === NONE && oc.ref[j] !== NONE) this.c.ref[s] = refIds[oc.ref[j]!]!;
+      if (oc.hasDigest[j]) {
+        const status = oc.status[j] === NO_STATUS ? 0 : oc.status[j]!;
+        this.addDigest(s, status, oc.digest[j]!);
+      }
+      for (const text of otherDigests.get(j) ?? []) {
+        const [status, hex] = text.split(' ');
+        this.addDigest(s, Number(status), parseInt(hex!, 16) >>> 0);
+      }
       if (oc.okAuth[j] === NONE) continue;
       const auth = name(oc.okAuth[j]!);
       const op = name(oc.okOp[j]!);

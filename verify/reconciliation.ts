@@ -8,7 +8,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { METRICS } from 'artillery-plugin-isolation';
-import { findRoot } from '../lib/config';
 import { PackError } from '../lib/errors';
 import { forEachRow, withReadOnly } from '../db/connect';
 import { ArtilleryPeriod, ArtilleryReport, counterOf, hasPackMetrics } from '../formats/artillery-json';
@@ -21,38 +20,24 @@ import { PARTITION_BYTES, Partitions, partitionCount } from './partition';
 import {
   Baseline,
   BoundsFolder,
-  CapacityReplay,
   FinalBalance,
   LedgerKey,
   LedgerMove,
+  LedgerReplay,
+  ReplayStart,
   checkCompleteness,
   KeyReconciler,
   checkCounters,
   mergeKeyVerdicts,
 } from './checkers';
+import type { VerifySql } from './sql-source';
 import { compose } from './verdict';
 
-/** The pack's own SQL files (for the reference schema). */
-export const VERIFY_DIR = path.join(findRoot(), 'verify');
-
-/**
- * A companion SQL file of VERIFY_SQL: beside it. The pack's own copy is used only when VERIFY_SQL
- * is the pack's own; a user's adapted folder must hold its own (a reference-schema query run on
- * another schema would fail, or worse, read the wrong thing).
- */
-function sqlFile(dir: string, name: string, required: true): string;
-function sqlFile(dir: string, name: string, required: false): string | null;
-function sqlFile(dir: string, name: string, required: boolean): string | null {
-  const file = path.join(dir, name);
-  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8');
-  if (!required) return null;
-  throw new PackError('LT_VERIFY_SQL_INVALID', `${name} is missing from ${dir} (the folder of VERIFY_SQL)`, {
-    hint: `copy verify/${name} beside your VERIFY_SQL and adapt its ADAPT lines to your schema`,
-  });
-}
+export type { VerifySql };
 
 function sqlError(err: unknown, what: string): unknown {
   const e = err as { code?: string; message?: string };
+  if (e.code === '42P01') return new PackError('LT_DB_NOT_SET_UP', `${what} needs a table that does not exist: ${e.message}`, { cause: err });
   if (e.code && /^(42|22|25)/.test(e.code)) return new PackError('LT_VERIFY_SQL_INVALID', `${what}: ${e.message} (SQLSTATE ${e.code})`, { cause: err });
   return err;
 }
@@ -61,52 +46,95 @@ function sqlError(err: unknown, what: string): unknown {
  * Streams the ledger keys (db/connect.ts forEachRow: they never sit in memory all at once) and returns
  * the final balances. With `ready`, the keys are handed on once it resolves (the query runs meanwhile).
  */
-async function streamLedger(databaseUrl: string, sqlDir: string, onKey: (k: LedgerKey) => void, ready?: Promise<unknown>): Promise<FinalBalance[]> {
-  const keysSql = sqlFile(sqlDir, 'ledger-keys.sql', true);
-  const balancesSql = sqlFile(sqlDir, 'balances.sql', true);
+async function streamLedger(databaseUrl: string, sql: VerifySql, onKey: (k: LedgerKey) => void, ready?: Promise<unknown>): Promise<FinalBalance[]> {
   return withReadOnly(databaseUrl, async (c) => {
     try {
       await forEachRow(
         c,
-        keysSql,
+        sql.keys,
         ['key', 'auth', 'op', 'units', 'rows'],
         (r) => onKey({ key: r[0] as string, auth: r[1] as string, op: r[2] as LedgerKey['op'], units: Number(r[3]), rows: Number(r[4]) }),
         ready ? { ready } : {},
       );
-      return (await c.query<{ auth: string; reserved: string; consumed: string }>(balancesSql)).rows.map((r) => ({
+    } catch (err) {
+      throw sqlError(err, `the reconciliation's ledger keys (${sql.origin})`);
+    }
+    try {
+      return (await c.query<{ auth: string; reserved: string; consumed: string }>(sql.balances)).rows.map((r) => ({
         auth: r.auth,
         reserved: Number(r.reserved),
         consumed: Number(r.consumed),
       }));
     } catch (err) {
-      throw sqlError(err, 'reconciliation SQL');
+      throw sqlError(err, `the reconciliation's balances (${sql.origin})`);
     }
   });
 }
 
-/** Before the load: the reconciliation inputs as the database holds them now. */
-export async function takeBaseline(databaseUrl: string, sqlDir: string): Promise<BaselineFile> {
+/** Pairs (auth, number) from a two-column query. */
+async function pairs(databaseUrl: string, text: string, what: string): Promise<[string, number][]> {
+  return withReadOnly(databaseUrl, async (c) => {
+    try {
+      const res = await c.query({ text, rowMode: 'array' });
+      return (res.rows as unknown as [string, string][]).map((row) => [String(row[0]), Number(row[1])] as [string, number]);
+    } catch (err) {
+      throw sqlError(err, what);
+    }
+  });
+}
+
+/** Before the load: the reconciliation inputs as the database holds them now, and where the replay resumes. */
+export async function takeBaseline(databaseUrl: string, sql: VerifySql): Promise<BaselineFile> {
   const perKey = new Map<string, number>();
-  const finals = await streamLedger(databaseUrl, sqlDir, (k) => perKey.set(k.key, (perKey.get(k.key) ?? 0) + k.rows));
-  return { version: 1, takenAt: new Date().toISOString(), keys: [...perKey], balances: finals.map((f) => [f.auth, f.reserved, f.consumed] as const) };
+  const [finals, rows, capacity] = await Promise.all([
+    streamLedger(databaseUrl, sql, (k) => perKey.set(k.key, (perKey.get(k.key) ?? 0) + k.rows)),
+    sql.counts ? pairs(databaseUrl, sql.counts, `the ledger's rows per resource (${sql.origin})`) : Promise.resolve(null),
+    sql.capacity ? pairs(databaseUrl, sql.capacity, `the capacity query (${sql.origin})`) : Promise.resolve(null),
+  ]);
+  return {
+    version: 2,
+    takenAt: new Date().toISOString(),
+    keys: [...perKey],
+    balances: finals.map((f) => [f.auth, f.reserved, f.consumed] as const),
+    ...(rows ? { rows } : {}),
+    ...(capacity ? { capacity } : {}),
+  };
 }
 
 export function baselineOf(file: BaselineFile): Baseline {
   return { keys: new Map(file.keys), balances: new Map(file.balances.map(([auth, reserved, consumed]) => [auth, { reserved, consumed }])) };
 }
 
-/** Replays the ledger in its order; null when the schema gives no order (no ledger-order.sql). */
-export async function replayLedger(databaseUrl: string, sqlDir: string): Promise<(Verdict & { counts: Record<string, number> }) | null> {
-  const sql = sqlFile(sqlDir, 'ledger-order.sql', false);
-  if (sql === null) return null;
-  const replay = new CapacityReplay();
+/** Where the ordered replay starts: the baseline's balances, after the rows it counted; null for an old baseline without them. */
+export function replayStartOf(file: BaselineFile | null): ReplayStart | null {
+  if (!file?.rows) return null;
+  return { balances: baselineOf(file).balances, rows: new Map(file.rows) };
+}
+
+/** Replays the ledger in its order, from the baseline when there is one; null when the schema gives no order. */
+export async function replayLedger(databaseUrl: string, sql: VerifySql, start: ReplayStart | null): Promise<(Verdict & { counts: Record<string, number> }) | null> {
+  if (sql.order === null) return null;
+  const replay = new LedgerReplay(start);
   await withReadOnly(databaseUrl, async (c) => {
     try {
-      await forEachRow(c, sql, ['auth', 'capacity', 'reserved', 'consumed', 'at'], (r) =>
-        replay.add({ auth: r[0] as string, capacity: Number(r[1]), reserved: Number(r[2]), consumed: Number(r[3]), at: String(r[4]) } satisfies LedgerMove),
+      await forEachRow(
+        c,
+        sql.order!,
+        ['auth', 'capacity', 'reserved', 'consumed', 'at'],
+        (r) =>
+          replay.add({
+            auth: r[0] as string,
+            capacity: Number(r[1]),
+            reserved: Number(r[2]),
+            consumed: Number(r[3]),
+            at: String(r[4]),
+            ref: (r[5] as string | null | undefined) ?? null,
+            op: (r[6] as string | null | undefined) ?? null,
+          } satisfies LedgerMove),
+        { optional: ['ref', 'op'] },
       );
     } catch (err) {
-      throw sqlError(err, 'ledger-order.sql');
+      throw sqlError(err, `the ordered ledger (${sql.origin})`);
     }
   });
   return replay.verdict();
@@ -126,7 +154,7 @@ const answered = (a: ArtilleryPeriod): number | null => {
  */
 async function reconcileHistory(
   databaseUrl: string,
-  sqlDir: string,
+  sql: VerifySql,
   files: readonly string[],
   baseline: Baseline | null,
   a: ArtilleryPeriod | null,
@@ -150,9 +178,9 @@ async function reconcileHistory(
     let reconciler: KeyReconciler | null = null;
     const toLedger = (k: LedgerKey): void => {
       if (ledgerParts) ledgerParts.write(k.key, JSON.stringify(k));
-      else (reconciler ??= new KeyReconciler(scanned.records(), baseline)).ledger(k);
+      else (reconciler ??= new KeyReconciler(scanned.records(), baseline, sql.match)).ledger(k);
     };
-    const [{ badLines, truncated }, finals] = await Promise.all([scan, streamLedger(databaseUrl, sqlDir, toLedger, scan)]);
+    const [{ badLines, truncated }, finals] = await Promise.all([scan, streamLedger(databaseUrl, sql, toLedger, scan)]);
     ledgerParts?.close();
     const completeness = checkCompleteness({
       files: files.length,
@@ -176,12 +204,12 @@ async function reconcileHistory(
       );
       keys += records.size;
     };
-    if (!ledgerParts || !historyParts) judge(scanned.records(), reconciler ?? new KeyReconciler(scanned.records(), baseline));
+    if (!ledgerParts || !historyParts) judge(scanned.records(), reconciler ?? new KeyReconciler(scanned.records(), baseline, sql.match));
     else {
       for (let p = 0; p < count; p++) {
         const folder = new HistoryFolder();
         await historyParts.eachLine(p, (line) => folder.add(JSON.parse(line) as HistoryEvent));
-        const part = new KeyReconciler(folder.records(), baseline);
+        const part = new KeyReconciler(folder.records(), baseline, sql.match);
         await ledgerParts.eachLine(p, (line) => part.ledger(JSON.parse(line) as LedgerKey));
         judge(folder.records(), part);
       }
@@ -201,6 +229,7 @@ async function reconcileHistory(
         bad_lines: badLines,
         truncated_files: truncated.length,
         partitions: count,
+        probes: scanned.probes,
       },
     };
   } finally {
@@ -214,7 +243,7 @@ export async function reconcileRun(opts: {
   report: ArtilleryReport | null;
   /** The database before the load; null when the run has none (then the verdict is unknown). */
   baseline: BaselineFile | null;
-  sqlDir: string;
+  sql: VerifySql;
   /** History bytes per partition (verify/partition.ts); smaller only in tests. */
   partitionBytes?: number;
 }): Promise<ReconciliationResult> {
@@ -231,18 +260,19 @@ export async function reconcileRun(opts: {
       ];
   const files = opts.historyDir ? historyFiles(opts.historyDir) : [];
   if (files.length > 0) {
-    const { verdict, counts } = await reconcileHistory(opts.databaseUrl, opts.sqlDir, files, baseline, a, opts.partitionBytes ?? PARTITION_BYTES);
+    const { verdict, counts } = await reconcileHistory(opts.databaseUrl, opts.sql, files, baseline, a, opts.partitionBytes ?? PARTITION_BYTES);
     return { mode: 'history', verdict: compose('reconciliation', [...baselineGap, ...verdict]), counts, source: opts.historyDir! };
   }
   if (a && hasPackMetrics(a)) {
     // The ledger's units per operation, summed as its keys stream by (never collected). Units
     // already in the ledger before the load (the baseline's rows of a key) are not the run's.
-    const ledgerUnits = { reserve: 0, release: 0, consume: 0 };
-    const before = { reserve: 0, release: 0, consume: 0 };
+    const ledgerUnits = { reserve: 0, release: 0, consume: 0, take_out: 0 };
+    const before = { reserve: 0, release: 0, consume: 0, take_out: 0 };
     // A key's baseline rows are taken from its groups in turn (a key stored with two payloads
     // has two groups), never more than the group holds.
     const left = new Map<string, number>();
-    await streamLedger(opts.databaseUrl, opts.sqlDir, (k) => {
+    await streamLedger(opts.databaseUrl, opts.sql, (k) => {
+      if (!(k.op in ledgerUnits)) return;
       ledgerUnits[k.op] += k.units * k.rows;
       const remaining = left.get(k.key) ?? baseline?.keys.get(k.key) ?? 0;
       const rows = Math.min(k.rows, remaining);
@@ -255,9 +285,15 @@ export async function reconcileRun(opts: {
         reserve: counterOf(a, METRICS.units.reserve) ?? 0,
         release: counterOf(a, METRICS.units.release) ?? 0,
         consume: counterOf(a, METRICS.units.consume) ?? 0,
+        take_out: counterOf(a, METRICS.units.take_out) ?? 0,
       },
       (counterOf(a, METRICS.networkErrors) ?? 0) + (counterOf(a, METRICS.status5xx) ?? 0),
-      { reserve: ledgerUnits.reserve - before.reserve, release: ledgerUnits.release - before.release, consume: ledgerUnits.consume - before.consume },
+      {
+        reserve: ledgerUnits.reserve - before.reserve,
+        release: ledgerUnits.release - before.release,
+        consume: ledgerUnits.consume - before.consume,
+        take_out: ledgerUnits.take_out - before.take_out,
+      },
       100_000,
     );
     return { mode: 'counters', verdict: compose('reconciliation', [...baselineGap, v]), counts: {}, source: 'aggregated plugin counters' };
@@ -277,7 +313,18 @@ export async function reconcileRun(opts: {
   };
 }
 
-const TYPES = ['lost', 'duplicated', 'unexpected', 'mismatched', 'contradicted', 'recovered', 'not_applied', 'unattributed'] as const;
+const TYPES = [
+  'lost',
+  'duplicated',
+  'unexpected',
+  'mismatched',
+  'contradicted',
+  'replay_differs',
+  'recovered',
+  'not_applied',
+  'unattributed',
+  'unexplained',
+] as const;
 
 /** Pure: the printed block. */
 export function formatReconciliation(r: ReconciliationResult): string {

@@ -17,15 +17,44 @@ export interface HistoryEvent {
   readonly type: 'invoke' | Outcome;
   /** Epoch milliseconds. */
   readonly time: number;
+  /** The request's idempotency key; where the API has no keys, the history's own request id (never sent). */
   readonly key: string;
   readonly op: Operation;
+  /** The resource (authorization, event, item) the operation is on. */
   readonly auth: string;
   readonly units: number | null;
+  /**
+   * The id that ties the operation to its ledger row: on an acknowledged reservation, the id the API
+   * returned; on a release or consume by id, the reservation it names (known at invoke).
+   */
+  readonly ref?: string | null;
   readonly status?: number | null;
   readonly reason?: string | null;
   readonly attempts?: number | null;
   readonly replayed?: boolean;
+  /** A digest of the answer's meaningful part (answerDigest): a replay must repeat the first answer's. */
+  readonly digest?: string;
+  /** A key reused for another request on purpose: not a send of the key's request, judged apart. */
+  readonly probe?: 'reuse';
+  /** How the answer broke the contract (contract.ts VIOLATIONS), when it did. */
+  readonly violation?: string;
   readonly worker: string;
+}
+
+/**
+ * The digest of an answer's meaningful part: its status, its reason, the id the API gave the
+ * operation and the units it says it acknowledged. A balance is left out on purpose: an API may
+ * rebuild a replay from its ledger, and a balance that moved since is not a wrong replay. FNV-1a,
+ * 32 bits, as 8 hex digits.
+ */
+export function answerDigest(status: number, reason: string | null, ref: string | null, units: number | null): string {
+  const text = `${status}|${reason ?? ''}|${ref ?? ''}|${units ?? ''}`;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
 }
 
 /** The last line of a complete history file. */

@@ -1,5 +1,9 @@
 export { Plugin, progressOf } from './plugin';
 export { IsolationRecorder, readConfig, renderVars } from './recorder';
+export * from './contract';
+export { heldAcquisitions, lastRequest, lastOutcome, stepSpec, requestFor, newKey } from './vu';
+export type { Acquisition, UnitRequest, StepSpec } from './vu';
+export { answerDigest } from './history';
 export type { IsolationConfig } from './recorder';
 export * from './metrics';
 export * from './classify';

@@ -3,16 +3,25 @@
  * this file by a unit test. All counters are emitted with 0 first, so they always appear in the
  * report (and `ensure` checks that name them never fail for want of a metric).
  */
-export const OPERATIONS = ['reserve', 'release', 'consume'] as const;
-export type Operation = (typeof OPERATIONS)[number];
+import { VIOLATIONS, WRITE_KINDS, WriteKind } from './contract';
+
+/** The operations that move units (contract.ts): reserve, release, consume, take_out. */
+export const OPERATIONS = WRITE_KINDS;
+export type Operation = WriteKind;
 
 export const PREFIX = 'isolation';
 
 export const METRICS = {
   requests: `${PREFIX}.requests`,
-  ok: { reserve: `${PREFIX}.reserve.ok`, release: `${PREFIX}.release.ok`, consume: `${PREFIX}.consume.ok` },
-  conflicts: { reserve: `${PREFIX}.reserve.conflict`, release: `${PREFIX}.release.conflict`, consume: `${PREFIX}.consume.conflict` },
-  /** Every 409, whatever the operation and reason. */
+  ok: { reserve: `${PREFIX}.reserve.ok`, release: `${PREFIX}.release.ok`, consume: `${PREFIX}.consume.ok`, take_out: `${PREFIX}.take_out.ok` },
+  /** Refusals the contract describes (a 409, or whatever status it names), per operation. */
+  conflicts: {
+    reserve: `${PREFIX}.reserve.conflict`,
+    release: `${PREFIX}.release.conflict`,
+    consume: `${PREFIX}.consume.conflict`,
+    take_out: `${PREFIX}.take_out.conflict`,
+  },
+  /** Every refusal the contract describes, whatever the operation and reason. */
   conflictsTotal: `${PREFIX}.conflicts`,
   conflictInsufficient: `${PREFIX}.conflict.insufficient_units`,
   conflictSerialization: `${PREFIX}.conflict.serialization`,
@@ -28,11 +37,16 @@ export const METRICS = {
   resends: `${PREFIX}.resends`,
   /** Unit requests sent without an Idempotency-Key: they cannot be reconciled, so the verdict is unknown. */
   unkeyed: `${PREFIX}.unkeyed`,
-  units: { reserve: `${PREFIX}.units.reserved`, release: `${PREFIX}.units.released`, consume: `${PREFIX}.units.consumed` },
+  units: { reserve: `${PREFIX}.units.reserved`, release: `${PREFIX}.units.released`, consume: `${PREFIX}.units.consumed`, take_out: `${PREFIX}.units.taken_out` },
   /** Histogram: attempts per request, from the X-Serialization-Attempts header. */
   attempts: `${PREFIX}.attempts`,
   /** Histograms: time to first byte per operation (as http.response_time). */
-  responseTime: { reserve: `${PREFIX}.response_time.reserve`, release: `${PREFIX}.response_time.release`, consume: `${PREFIX}.response_time.consume` },
+  responseTime: {
+    reserve: `${PREFIX}.response_time.reserve`,
+    release: `${PREFIX}.response_time.release`,
+    consume: `${PREFIX}.response_time.consume`,
+    take_out: `${PREFIX}.response_time.take_out`,
+  },
   /** Histogram: time to first byte of every unit operation (the "write" budget of load-test:breakpoint). */
   writeTime: `${PREFIX}.response_time.write`,
   /** GET requests (balances, reports: the "read" budget), their failures (not 2xx, or no answer) and their time to first byte. */
@@ -44,6 +58,32 @@ export const METRICS = {
    * the generator (not the API) was the limit: latency measured then is partly the client's.
    */
   loopDelay: `${PREFIX}.generator.loop_delay`,
+  /**
+   * Answers that break the contract (contract.ts): any at all, and per way (an undescribed status,
+   * an undocumented reason, a body that is not JSON, an acknowledgement without its id or balance,
+   * a balance that breaks an invariant: reserved, consumed or available below 0, or more held
+   * than the capacity).
+   */
+  contract: {
+    violations: `${PREFIX}.contract.violations`,
+    status: `${PREFIX}.contract.status`,
+    reason: `${PREFIX}.contract.reason`,
+    not_json: `${PREFIX}.contract.not_json`,
+    id: `${PREFIX}.contract.id`,
+    balance: `${PREFIX}.contract.balance`,
+    invariant: `${PREFIX}.contract.invariant`,
+  },
+  /**
+   * Keys reused for another request (`isolation: { probe: reuse }`): sent, refused as the contract
+   * says a reused key is, and answered any other way (the old outcome replayed, or applied).
+   */
+  keyReuse: {
+    sent: `${PREFIX}.key_reuse.sent`,
+    refused: `${PREFIX}.key_reuse.refused`,
+    notRefused: `${PREFIX}.key_reuse.not_refused`,
+  },
+  /** Requests a scenario's mix wanted but the API under test cannot take (no such operation, nothing held to release by id), sent as another operation. */
+  substituted: `${PREFIX}.mix.substituted`,
   /** Hook failures inside the plugin (a history that could not be written, a malformed URL). */
   pluginErrors: `${PREFIX}.plugin_errors`,
   /** Counters per exact status code (not pre-seeded): isolation.code.<status>. */
@@ -78,7 +118,15 @@ export const COUNTERS: readonly string[] = [
   ...Object.values(METRICS.units),
   METRICS.reads,
   METRICS.readsFailed,
+  ...Object.values(METRICS.contract),
+  ...Object.values(METRICS.keyReuse),
+  METRICS.substituted,
 ];
+
+/** The counter of one way an answer breaks the contract. */
+export function violationMetric(v: (typeof VIOLATIONS)[number]): string {
+  return METRICS.contract[v];
+}
 
 export const HISTOGRAMS: readonly string[] = [METRICS.attempts, ...Object.values(METRICS.responseTime), METRICS.writeTime, METRICS.readTime, METRICS.loopDelay];
 

@@ -9,7 +9,7 @@
  *   config:
  *     plugins:
  *       isolation:
- *         route: "/api/authorizations/([^/]+)/(reserve|release|consume)"   # optional
+ *         contractFile: "target.contract.json" # the API under test (contract.ts); or contract: {...}, or ISOLATION_CONTRACT_FILE
  *         historyDir: "reports/run/history"    # optional; or ISOLATION_HISTORY_DIR
  *         metricsFile: "worker-1.metrics"      # optional; or ISOLATION_METRICS_FILE (worker-metrics.ts)
  *         responseFirst: false                 # optional; on by default, or ISOLATION_RESPONSE_FIRST (turns.ts)
@@ -19,6 +19,7 @@
  */
 import type { ArtilleryGlobal, HttpResponse, Next, RequestParams, ScenarioEvents, Script, VuContext } from './artillery-types';
 import { describeResult, evaluate } from './criteria';
+import { setActiveContract } from './contract';
 import { METRICS } from './metrics';
 import { IsolationConfig, IsolationRecorder, readConfig } from './recorder';
 import { waitForClosedHistories } from './history';
@@ -79,13 +80,15 @@ export class Plugin {
   constructor(script: Script, events: unknown) {
     // Invalid configuration is rejected at load, in both roles.
     const config = readConfig(script.config.plugins?.isolation);
+    // Processors in the same worker read the API's operations from it (activeContract).
+    setActiveContract(config.contract);
     const artillery = global.artillery;
     if (!artillery) return;
     const worker = process.env.LOCAL_WORKER_ID !== undefined;
     debug(
-      '%s: route %s, history %s, %d expectation(s): %s',
+      '%s: contract %s, history %s, %d expectation(s): %s',
       worker ? `worker ${process.env.LOCAL_WORKER_ID}` : 'main thread',
-      config.route.source,
+      config.contract ? `${config.contractSource} (${[...config.contract.operations.keys()].join(', ')})` : 'none',
       config.historyDir ?? 'off',
       config.expect.length,
       config.expect.map((c) => c.id).join(', ') || 'none',
