@@ -44,14 +44,21 @@ export interface RequestShape {
 export function requestShape(contract: CompiledContract, opts: { reference: boolean }): RequestShape {
   const auth = Object.entries(contract.spec.headers ?? {}).find(([, v]) => v.includes('{token}')) ?? Object.entries(contract.spec.headers ?? {})[0] ?? null;
   const render = (kind: OperationKind, resource: string, units: number, acquisition: string) =>
-    contract.op(kind).render({ resource, units, acquisition, token: MARK('token'), key: null, organization: MARK('organization'), vu: MARK('vu'), request: MARK('request') });
+    contract
+      .op(kind)
+      .render({ resource, units, acquisition, token: MARK('token'), key: null, organization: MARK('organization'), vu: MARK('vu'), request: MARK('request') });
   return {
     reference: opts.reference,
     has: (kind) => contract.has(kind),
     by: (kind) => contract.op(kind).by,
     method: (kind) => contract.op(kind).method,
     path: (kind, resource) => render(kind, resource, 1, resource).path,
-    rawPath: (kind, resource) => render(kind, MARK('id'), 1, MARK('id')).path.split(encodeURIComponent(MARK('id'))).join(resource).split(MARK('id')).join(resource),
+    rawPath: (kind, resource) =>
+      render(kind, MARK('id'), 1, MARK('id'))
+        .path.split(encodeURIComponent(MARK('id')))
+        .join(resource)
+        .split(MARK('id'))
+        .join(resource),
     authHeader: auth ? auth[0] : null,
     bearer: auth !== null && auth[1].includes('{token}'),
     authValue: (token) => (auth ? auth[1].replace('{token}', token) : token),

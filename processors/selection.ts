@@ -177,9 +177,10 @@ export function pickMixed(f: Fixture, mix: MixWeights, rng: () => number): { tar
 }
 
 /**
- * Another request under the same key (a reuse probe): other units where the operation takes any,
- * else another resource of the same organization, else another operation. The API must refuse it
- * as the contract says a reused key is refused, never replay the first outcome or apply it.
+ * Another request under the same key (a reuse probe), one the API sees as different: other units
+ * where the operation sends any, else another resource of the same organization (for an operation
+ * addressed by resource), else another operation. The API must refuse it as the contract says a
+ * reused key is refused, never replay the first outcome or apply it.
  */
 export function probeVariant(
   last: { readonly kind: string; readonly resource: string | null; readonly units: number | null },
@@ -187,10 +188,11 @@ export function probeVariant(
   others: readonly string[],
   n: number,
 ): { op: string; resource: string | null; units: number | null } {
+  const byResource = last.kind === 'reserve' || last.kind === 'take_out' || api.by(last.kind as 'release' | 'consume') === 'units';
   const choices: { op: string; resource: string | null; units: number | null }[] = [];
-  if (api.fixedUnits(last.kind) === null && last.units !== null) choices.push({ op: last.kind, resource: last.resource, units: last.units + 1 });
+  if (byResource && api.fixedUnits(last.kind) === null && last.units !== null) choices.push({ op: last.kind, resource: last.resource, units: last.units + 1 });
   const other = others.find((r) => r !== last.resource);
-  if (other !== undefined) choices.push({ op: last.kind, resource: other, units: last.units });
+  if (byResource && other !== undefined) choices.push({ op: last.kind, resource: other, units: last.units });
   for (const k of ['release', 'reserve'] as const)
     if (k !== last.kind && api.has(k) && (k === 'reserve' || api.by(k) === 'units')) choices.push({ op: k, resource: last.resource, units: last.units });
   return choices[n % Math.max(1, choices.length)] ?? { op: last.kind, resource: last.resource, units: last.units };

@@ -26,12 +26,21 @@ export async function startRun(
   opts: { readonly apiMode: ApiMode; readonly runDir: string; readonly out: (line: string) => void; readonly faultProxy?: boolean },
 ): Promise<RunContext> {
   const contractFile = writeContractFile(opts.runDir, target);
-  const env = await startEnvironment(config, { apiMode: opts.apiMode, runDir: opts.runDir, out: opts.out, target, ...(opts.faultProxy ? { faultProxy: true } : {}) });
+  const env = await startEnvironment(config, {
+    apiMode: opts.apiMode,
+    runDir: opts.runDir,
+    out: opts.out,
+    target,
+    ...(opts.faultProxy ? { faultProxy: true } : {}),
+  });
   return { config, env, target, sql, contractFile, runDir: opts.runDir, out: opts.out };
 }
 
 /** The context of the configured target (LOADTEST_TARGET_FILE): the ladder, the breakpoint, the benchmarks. */
-export async function startTargetRun(config: PackConfig, opts: { readonly apiMode: ApiMode; readonly runDir: string; readonly out: (line: string) => void }): Promise<RunContext> {
+export async function startTargetRun(
+  config: PackConfig,
+  opts: { readonly apiMode: ApiMode; readonly runDir: string; readonly out: (line: string) => void },
+): Promise<RunContext> {
   const target = loadTarget(config.targetFile);
   return startRun(config, target, verifySqlFor(target, config.verifySqlPath), opts);
 }

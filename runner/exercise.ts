@@ -27,16 +27,24 @@ export function exercisePlan(s: Pick<ScenarioConfig, 'scenarios' | 'config'>, ap
   const out: string[] = [];
   for (const op of literalOps(s)) if (!api.has(op)) out.push(`${op} requests: the API has no ${op} operation`);
   if (!api.keyed && (share(vars.retryShare) > 0 || share(vars.reuseShare) > 0))
-    out.push('client retries and reused keys: the API has no idempotency keys (a resend without a key would book twice), so the reconciliation ties answers to rows by the ids the API returns');
+    out.push(
+      'client retries and reused keys: the API has no idempotency keys (a resend without a key would book twice), so the reconciliation ties answers to rows by the ids the API returns',
+    );
   if (vars.releaseAfterReserve !== undefined && vars.releaseAfterReserve !== false && !api.has('release'))
-    out.push(api.has('consume') ? "the journeys' release: the API has none, so each journey consumes what it reserved" : "the journeys' release: the API has neither release nor consume, so reservations are kept");
+    out.push(
+      api.has('consume')
+        ? "the journeys' release: the API has none, so each journey consumes what it reserved"
+        : "the journeys' release: the API has neither release nor consume, so reservations are kept",
+    );
   let mix: string | null = null;
   if (vars.reserveShare !== undefined) {
     const m = effectiveMix(vars, api);
     mix = describeMix(m.mix);
     for (const d of m.dropped) out.push(`the mix's ${d}`);
     if ((['release', 'consume'] as const).some((k) => api.has(k) && api.by(k) === 'acquisition'))
-      out.push(`releases and consumes by id take one of the virtual user's own reservations; one with none sends a reserve instead (isolation.mix.substituted)`);
+      out.push(
+        `releases and consumes by id take one of the virtual user's own reservations; one with none sends a reserve instead (isolation.mix.substituted)`,
+      );
   }
   return { notExercised: out, mix };
 }

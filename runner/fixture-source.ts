@@ -40,7 +40,10 @@ export function jwtExp(token: string): number | null {
 }
 
 /** Pure: the earliest moment any token of the run expires (ms), reading each JWT's own exp and the fixture's tokensExpireAt. */
-export function tokensExpireAt(fixture: Pick<Fixture, 'tokensByOrganization' | 'tokensExpireAt'>, extra: readonly string[] = []): { at: number; tokens: number } {
+export function tokensExpireAt(
+  fixture: Pick<Fixture, 'tokensByOrganization' | 'tokensExpireAt'>,
+  extra: readonly string[] = [],
+): { at: number; tokens: number } {
   let at = fixture.tokensExpireAt ? Date.parse(fixture.tokensExpireAt) : Infinity;
   let tokens = 0;
   for (const t of [...Object.values(fixture.tokensByOrganization).flat(), ...extra]) {
@@ -53,7 +56,12 @@ export function tokensExpireAt(fixture: Pick<Fixture, 'tokensByOrganization' | '
 }
 
 /** Refuses (LT_TOKEN_EXPIRES) when a token expires before the run would end. */
-export function assertTokensLast(fixture: Pick<Fixture, 'tokensByOrganization' | 'tokensExpireAt'>, extra: readonly string[], needsSeconds: number, now: number): string {
+export function assertTokensLast(
+  fixture: Pick<Fixture, 'tokensByOrganization' | 'tokensExpireAt'>,
+  extra: readonly string[],
+  needsSeconds: number,
+  now: number,
+): string {
   const { at, tokens } = tokensExpireAt(fixture, extra);
   const left = (at - now) / 1000;
   if (left < needsSeconds)
@@ -67,7 +75,12 @@ export function assertTokensLast(fixture: Pick<Fixture, 'tokensByOrganization' |
 }
 
 /** Pure: the fixture of a target's query rows (resource, capacity, and optionally organization, tier, reserved). */
-export function fixtureFromRows(rows: readonly Record<string, unknown>[], tokens: Readonly<Record<string, readonly string[]>>, now: Date, origin: string): Fixture {
+export function fixtureFromRows(
+  rows: readonly Record<string, unknown>[],
+  tokens: Readonly<Record<string, readonly string[]>>,
+  now: Date,
+  origin: string,
+): Fixture {
   const problems: string[] = [];
   const authorizations: FixtureAuthorization[] = [];
   rows.forEach((r, i) => {
@@ -205,8 +218,12 @@ export async function takeRunFixture(
   const fixture = withTokens(source === 'query' ? await fixtureFromQuery(databaseUrl, target, tokens) : loadFixture(config.fixturePath), tokens);
   const missing = target.needsTokens ? organizationsWithoutTokens(fixture) : [];
   if (missing.length > 0)
-    throw new PackError('LT_FIXTURE_INVALID', `the API takes a token per request, but the fixture has none for organization(s) ${missing.slice(0, 3).join(', ')}`, {
-      hint: 'add them to tokensByOrganization, or to auth.tokens in the target description ("*" for any organization)',
-    });
+    throw new PackError(
+      'LT_FIXTURE_INVALID',
+      `the API takes a token per request, but the fixture has none for organization(s) ${missing.slice(0, 3).join(', ')}`,
+      {
+        hint: 'add them to tokensByOrganization, or to auth.tokens in the target description ("*" for any organization)',
+      },
+    );
   return { fixture, tokens: assertTokensLast(fixture, [], needsSeconds, Date.now()), changed: source === 'query' || Object.keys(tokens).length > 0 };
 }

@@ -172,7 +172,10 @@ export function replayRow(scenario: string, r: ReplayResult, decreasing: { reado
   }
   const errors = Object.entries(r.verdict?.errors ?? {});
   const rows = r.counts.rows ?? 0;
-  const starts = (r.counts.starts_differ ?? 0) > 0 ? `; ${r.counts.starts_differ} resource(s) start from a balance their earlier rows do not add up to (seeded without rows, or a pruned ledger)` : '';
+  const starts =
+    (r.counts.starts_differ ?? 0) > 0
+      ? `; ${r.counts.starts_differ} resource(s) start from a balance their earlier rows do not add up to (seeded without rows, or a pruned ledger)`
+      : '';
   return {
     scenario,
     name,

@@ -94,7 +94,9 @@ async function load(ctx: RunContext, o: StepOptions, historyDir: string, onLine:
     },
     ...(o.load.cloud ? { cloud: o.load.cloud } : {}),
   };
-  return dist.workers > 1 ? runDistributed({ ...common, profile: o.load.profile ?? 'full', workers: dist.workers, onLine }) : runArtillery({ ...common, onLine });
+  return dist.workers > 1
+    ? runDistributed({ ...common, profile: o.load.profile ?? 'full', workers: dist.workers, onLine })
+    : runArtillery({ ...common, onLine });
 }
 
 export async function measureStep(ctx: RunContext, o: StepOptions): Promise<Measurement> {
@@ -151,8 +153,7 @@ export async function measureStep(ctx: RunContext, o: StepOptions): Promise<Meas
   const results = await Promise.all(STEP_CHECKS.map((c) => c.run(after)));
   const rows: CheckRow[] = results.flatMap((r) => r.rows);
   const outcome: OutcomePart = Object.assign({}, ...results.map((r) => r.outcome ?? {})) as OutcomePart;
-  if (o.checks.print === 'always' || !rows.every((r) => r.pass || r.notChecked !== undefined))
-    for (const r of results) if (r.text) ctx.out(indent(r.text));
+  if (o.checks.print === 'always' || !rows.every((r) => r.pass || r.notChecked !== undefined)) for (const r of results) if (r.text) ctx.out(indent(r.text));
   for (const w of results.flatMap((r) => r.warnings ?? [])) ctx.out(`  warning: ${w}`);
   return {
     run,

@@ -165,7 +165,8 @@ async function measureOnce(ctx: RunContext, opts: RunOptions, runFixture: RunFix
       ...(opts.distribution ? { distribution: opts.distribution } : {}),
       onLine: (line) => {
         const progress = parseProgressLine(line);
-        if (progress) out(`  ${formatProgress(progress, { index: at.index, of: at.of, elapsedSeconds: (Date.now() - started) / 1000, expectedSeconds: expected })}`);
+        if (progress)
+          out(`  ${formatProgress(progress, { index: at.index, of: at.of, elapsedSeconds: (Date.now() - started) / 1000, expectedSeconds: expected })}`);
         else if (ECHO.test(line)) out(`  ${line}`);
       },
     },
@@ -266,7 +267,7 @@ function prepare(config: PackConfig, opts: RunOptions): { target: Target; sql: R
     assertOwned(config.db, 'seeding before each scenario');
     if (!target.isReference)
       throw new PackError('LT_USAGE', `seeding writes the reference API's data set, and ${target.file} describes another API`, {
-        hint: 'run with --no-seed: the scenarios then use your data (the fixture, or the target description\'s fixture query)',
+        hint: "run with --no-seed: the scenarios then use your data (the fixture, or the target description's fixture query)",
       });
   }
   const api = capabilitiesOf(target.contract);
@@ -325,7 +326,10 @@ export async function runPlan(config: PackConfig, opts: RunOptions): Promise<Run
     const taken = await takeRunFixture(config, target, env.target, env.server.url, needs).catch(abandon);
     if (!early) {
       const refused = preflight(loaded, opts, api, taken.fixture);
-      if (refused.length > 0) await abandon(new PackError('LT_PREFLIGHT_REFUSED', `the ${opts.profile} profile would exhaust capacity the scenario does not mean to: ${refused.join('; ')}`));
+      if (refused.length > 0)
+        await abandon(
+          new PackError('LT_PREFLIGHT_REFUSED', `the ${opts.profile} profile would exhaust capacity the scenario does not mean to: ${refused.join('; ')}`),
+        );
     }
     out(`  ${taken.tokens}`);
     runFixture = { fixture: taken.fixture, file: taken.changed ? writeRunFixture(runDir, taken.fixture) : config.fixturePath };
@@ -343,11 +347,7 @@ export async function runPlan(config: PackConfig, opts: RunOptions): Promise<Run
 }
 
 /** Step 4: the verdict, summary.json, the CI outputs, the reports. */
-function finish(
-  ctx: RunContext,
-  opts: RunOptions,
-  r: { runId: string; startedAt: Date; scenarios: ScenarioOutcome[]; crashes: string[] },
-): RunSummary {
+function finish(ctx: RunContext, opts: RunOptions, r: { runId: string; startedAt: Date; scenarios: ScenarioOutcome[]; crashes: string[] }): RunSummary {
   const { config, env, runDir, out } = ctx;
   const { decision, reasons } = decide(
     r.scenarios.flatMap((s) => s.rows),

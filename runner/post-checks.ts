@@ -58,7 +58,7 @@ const heldOf = (b: { reserved?: number; consumed?: number }): number | null =>
  * check and the replay still see an overbooking in the database).
  */
 const targetsExactlyFull: PostCheck = {
-  what: 'every authorization of `tier` ends exactly full, read back through the contract\'s read operation',
+  what: "every authorization of `tier` ends exactly full, read back through the contract's read operation",
   validate: (p) => (TIERS.includes(p.tier as Tier) ? [] : [`tier must be one of ${TIERS.join(', ')}`]),
   async run(ctx, spec) {
     const tier = spec.params.tier as Tier;
@@ -66,7 +66,13 @@ const targetsExactlyFull: PostCheck = {
     const targets = ctx.fixture.authorizations.filter((a) => a.tier === tier);
     const all = `${targets.length} of ${targets.length}`;
     if (!ctx.contract.has('read'))
-      return { name, limit: all, measured: 'not checked: the API has no read operation', pass: false, notChecked: 'the API has no read operation to read the balances back with' };
+      return {
+        name,
+        limit: all,
+        measured: 'not checked: the API has no read operation',
+        pass: false,
+        notChecked: 'the API has no read operation to read the balances back with',
+      };
     const asked = Number(ctx.variables.units);
     const unit = ctx.contract.op('reserve').fixedUnits ?? (Number.isFinite(asked) && asked > 0 ? asked : 1);
     const off: string[] = [];
@@ -74,7 +80,7 @@ const targetsExactlyFull: PostCheck = {
       const b = await readBalance(ctx.target, ctx.contract, { resource: a.id, organization: a.organizationId, token: tokenFor(ctx.fixture, a, 0) });
       const used = heldOf(b);
       const capacity = b.capacity ?? a.capacityUnits;
-      if (used === null) throw new Error('the read operation\'s balance names neither reserved nor consumed units');
+      if (used === null) throw new Error("the read operation's balance names neither reserved nor consumed units");
       // Full: no more than the capacity, and less room left than one more request would take.
       if (used > capacity || capacity - used >= unit) off.push(`${a.id.slice(0, 8)} ${used}/${capacity}`);
     }
@@ -100,7 +106,8 @@ const reusedKeysRefused: PostCheck = {
     const c = ctx.report.aggregate;
     const reused = ctx.contract.reused;
     const limit = reused ? `every one ${reused.status}${reused.reason ? ` ${reused.reason}` : ''}` : 'every one refused';
-    if (!ctx.contract.keyed) return { name, limit, measured: 'not checked: the API has no idempotency keys', pass: false, notChecked: 'the API has no idempotency keys' };
+    if (!ctx.contract.keyed)
+      return { name, limit, measured: 'not checked: the API has no idempotency keys', pass: false, notChecked: 'the API has no idempotency keys' };
     if (!reused)
       return {
         name,
@@ -112,8 +119,14 @@ const reusedKeysRefused: PostCheck = {
     const sent = counterOf(c, METRICS.keyReuse.sent) ?? 0;
     const refused = counterOf(c, METRICS.keyReuse.refused) ?? 0;
     const not = counterOf(c, METRICS.keyReuse.notRefused) ?? 0;
-    if (sent === 0) return { name, limit, measured: 'not checked: no key was reused in this run (reuseShare)', pass: false, notChecked: 'no key was reused in this run' };
-    return { name, limit, measured: not === 0 ? `${refused} of ${sent} refused` : `${not} of ${sent} not refused (answered otherwise than ${reused.status})`, pass: not === 0 };
+    if (sent === 0)
+      return { name, limit, measured: 'not checked: no key was reused in this run (reuseShare)', pass: false, notChecked: 'no key was reused in this run' };
+    return {
+      name,
+      limit,
+      measured: not === 0 ? `${refused} of ${sent} refused` : `${not} of ${sent} not refused (answered otherwise than ${reused.status})`,
+      pass: not === 0,
+    };
   },
 };
 
@@ -171,7 +184,8 @@ const healthyAfter: PostCheck = {
   validate: () => [],
   async run(ctx) {
     const name = `the API is healthy afterwards (GET ${ctx.health ?? 'health'})`;
-    if (ctx.health === null) return { name, limit: '200', measured: 'not checked: the target description names no health path', pass: false, notChecked: 'no health path' };
+    if (ctx.health === null)
+      return { name, limit: '200', measured: 'not checked: the target description names no health path', pass: false, notChecked: 'no health path' };
     const res = await fetch(`${ctx.target}${ctx.health}`, { signal: AbortSignal.timeout(5000) }).catch((err: Error) => err);
     const status = res instanceof Error ? `no answer (${res.message})` : String(res.status);
     return { name, limit: '200', measured: status, pass: status === '200' };

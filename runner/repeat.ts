@@ -29,7 +29,8 @@ function combineCorrectness(runs: readonly CheckRow[]): CheckRow {
   const measured = distinct.length === 1 ? `${distinct[0]} (all ${runs.length} runs)` : runs.map((r, i) => `run ${i + 1}: ${r.measured}`).join('; ');
   const base = { ...first, measured, overBy: null };
   if (failed >= 0) return { ...base, pass: false, unknown: false, overBy: runs[failed]!.overBy };
-  if (unknown >= 0) return { ...base, pass: false, unknown: true, ...(runs[unknown]!.notChecked !== undefined ? { notChecked: runs[unknown]!.notChecked } : {}) };
+  if (unknown >= 0)
+    return { ...base, pass: false, unknown: true, ...(runs[unknown]!.notChecked !== undefined ? { notChecked: runs[unknown]!.notChecked } : {}) };
   // A check not made in one run is not made for the scenario: never a PASS.
   if (unchecked) return { ...base, pass: false, notChecked: unchecked.notChecked! };
   const capped = runs.find((r) => r.capsAt);

@@ -77,7 +77,10 @@ export function parseScenario(file: string, text: string, profile: string, value
       `${file} names ${unknown.map((n) => `{{ $expected.${n} }}`).join(', ')}, ${derivation ? `which ${derivation} does not derive (it derives ${known.join(', ')})` : 'but config.pack.expected names no derivation'}`,
       { hint: 'fix the placeholder, or name a derivation in config.pack.expected (runner/expected.ts)' },
     );
-  const filled = fillExpected(doc as { config: Record<string, unknown>; scenarios: Record<string, unknown>[] }, values ?? placeholderValues(derivation as string | null));
+  const filled = fillExpected(
+    doc as { config: Record<string, unknown>; scenarios: Record<string, unknown>[] },
+    values ?? placeholderValues(derivation as string | null),
+  );
   const environments = (filled.config.environments ?? {}) as Record<string, unknown>;
   const profiles = Object.keys(environments);
   if (!profiles.includes(profile)) {

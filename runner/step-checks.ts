@@ -112,7 +112,13 @@ const replay: StepCheck = {
 const reconciliation: StepCheck = {
   name: 'reconciliation',
   run: async (s) => {
-    const result = await reconcileRun({ databaseUrl: s.ctx.env.server.url, historyDir: s.historyDir, report: s.run.report, baseline: s.baseline, sql: s.ctx.sql });
+    const result = await reconcileRun({
+      databaseUrl: s.ctx.env.server.url,
+      historyDir: s.historyDir,
+      report: s.run.report,
+      baseline: s.baseline,
+      sql: s.ctx.sql,
+    });
     return { rows: [reconciliationRow(s.label, result)], outcome: { reconciliation: result }, text: formatReconciliation(result) };
   },
 };

@@ -28,13 +28,18 @@ export function warmUpPlan(contract: CompiledContract, ownsData: boolean): { kin
   if (contract.has('read') && contract.op('read').safe) return { kind: 'reads' };
   return {
     skipped: contract.has('read')
-      ? 'the read operation is marked safe: false, and the data is not the pack\'s to write'
-      : 'the API has no read operation, and the data is not the pack\'s to write',
+      ? "the read operation is marked safe: false, and the data is not the pack's to write"
+      : "the API has no read operation, and the data is not the pack's to write",
   };
 }
 
 /** Sends `count` warm-up rounds, `concurrency` at a time; returns the statuses seen. */
-export async function warmUp(baseUrl: string, contract: CompiledContract, f: Fixture, opts: { count: number; ownsData: boolean; concurrency?: number }): Promise<WarmUpResult> {
+export async function warmUp(
+  baseUrl: string,
+  contract: CompiledContract,
+  f: Fixture,
+  opts: { count: number; ownsData: boolean; concurrency?: number },
+): Promise<WarmUpResult> {
   const plan = warmUpPlan(contract, opts.ownsData);
   if ('skipped' in plan) return { sent: null, statuses: {}, skipped: plan.skipped };
   const pool = f.authorizations.filter((a) => a.tier === 'bulk' || a.tier === 'standard');

@@ -151,7 +151,7 @@ function databaseProblems(d: unknown, p: string[]): void {
         );
     if (d.balances !== undefined && !isSelect(d.balances)) p.push('database.balances must be one read-only SELECT (columns: resource, reserved, consumed)');
   }
-  if (d.order !== undefined && d.order !== 'at' && d.order !== 'none') p.push('database.order must be at (the ledger\'s at column is its commit order) or none');
+  if (d.order !== undefined && d.order !== 'at' && d.order !== 'none') p.push("database.order must be at (the ledger's at column is its commit order) or none");
 }
 
 /** Every problem of a parsed target description, each naming its field; an empty list when it is valid. */

@@ -152,8 +152,8 @@ export class KeyReconciler {
       if (r.contradiction) err('contradicted', r, r.contradiction, r.units);
       if (r.replayDiffers) err('replay_differs', r, r.replayDiffers, r.units);
       if (byRef && !r.ref) {
-        // No id ties this request to a row: the bounds judge it, the rows cannot.
-        counts.unidentified!++;
+        // No id ties this request to a row: the bounds judge it, the rows cannot (a refusal needs neither).
+        if (r.outcome !== 'fail') counts.unidentified!++;
         if (r.outcome === 'info') {
           const k = `${r.auth}|${r.op}|${r.units}`;
           mayExplain.set(k, (mayExplain.get(k) ?? 0) + 1);

@@ -112,7 +112,11 @@ export function replayStartOf(file: BaselineFile | null): ReplayStart | null {
 }
 
 /** Replays the ledger in its order, from the baseline when there is one; null when the schema gives no order. */
-export async function replayLedger(databaseUrl: string, sql: VerifySql, start: ReplayStart | null): Promise<(Verdict & { counts: Record<string, number> }) | null> {
+export async function replayLedger(
+  databaseUrl: string,
+  sql: VerifySql,
+  start: ReplayStart | null,
+): Promise<(Verdict & { counts: Record<string, number> }) | null> {
   if (sql.order === null) return null;
   const replay = new LedgerReplay(start);
   await withReadOnly(databaseUrl, async (c) => {

@@ -201,7 +201,12 @@ SELECT l.resource AS auth,
  * target's `database:` block (its folder, or its SELECTs).
  */
 export function verifySqlFor(
-  target: { readonly file: string; readonly description: { readonly database?: DatabaseSpec }; readonly sqlDir: string | null; readonly contract: { readonly keyed: boolean } },
+  target: {
+    readonly file: string;
+    readonly description: { readonly database?: DatabaseSpec };
+    readonly sqlDir: string | null;
+    readonly contract: { readonly keyed: boolean };
+  },
   verifySqlPath: string | null,
 ): VerifySql {
   const match: MatchBy = target.contract.keyed ? 'key' : 'ref';

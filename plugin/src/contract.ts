@@ -134,8 +134,9 @@ function unknownKeys(o: Record<string, unknown>, known: readonly string[], where
   for (const k of Object.keys(o)) if (!known.includes(k)) problems.push(`${where}.${k} is not a known field (known: ${known.join(', ')})`);
 }
 
+/** The {placeholders} of a template (an environment variable, ${NAME}, is not one). */
 function placeholdersOf(text: string): string[] {
-  return [...text.matchAll(/\{([A-Za-z_]\w*)\}/g)].map((m) => m[1]!);
+  return [...text.replace(/\$\{[^}]*\}/g, '').matchAll(/\{([A-Za-z_]\w*)\}/g)].map((m) => m[1]!);
 }
 
 /** Problems of a template string: unknown placeholders, or unbalanced braces. */
@@ -164,7 +165,8 @@ function checkBalanceMap(v: unknown, where: string, problems: string[]): void {
     return;
   }
   unknownKeys(v, BALANCE_FIELDS, where, problems);
-  for (const [k, p] of Object.entries(v)) if (typeof p !== 'string' || !FIELD_PATH.test(p)) problems.push(`${where}.${k} must be a field path such as balance.reservedUnits`);
+  for (const [k, p] of Object.entries(v))
+    if (typeof p !== 'string' || !FIELD_PATH.test(p)) problems.push(`${where}.${k} must be a field path such as balance.reservedUnits`);
   if (Object.keys(v).length === 0) problems.push(`${where} names no field`);
 }
 
@@ -180,7 +182,8 @@ function checkOperation(kind: OperationKind, o: unknown, where: string, c: Recor
     unknownKeys(r, ['method', 'path', 'body', 'headers'], `${where}.request`, problems);
     if (typeof r.method !== 'string' || !(METHODS as readonly string[]).includes(r.method.toUpperCase()))
       problems.push(`${where}.request.method must be one of ${METHODS.join(', ')}`);
-    if (typeof r.path !== 'string' || !r.path.startsWith('/')) problems.push(`${where}.request.path must be a path starting with / (e.g. /items/{resource}/reserve)`);
+    if (typeof r.path !== 'string' || !r.path.startsWith('/'))
+      problems.push(`${where}.request.path must be a path starting with / (e.g. /items/{resource}/reserve)`);
     else {
       checkTemplate(r.path, `${where}.request.path`, problems);
       const names = placeholdersOf(r.path);
@@ -196,7 +199,8 @@ function checkOperation(kind: OperationKind, o: unknown, where: string, c: Recor
     if (r.headers !== undefined) checkHeaders(r.headers, `${where}.request.headers`, problems);
     if (kind !== 'read' && o.units === undefined && o.by !== 'acquisition') {
       const all = `${typeof r.path === 'string' ? r.path : ''}${JSON.stringify(r.body ?? null)}`;
-      if (!placeholdersOf(all).includes('units')) problems.push(`${where} sends no {units} and sets no fixed units: say how many units a request moves (units: 1 for a claim of one)`);
+      if (!placeholdersOf(all).includes('units'))
+        problems.push(`${where} sends no {units} and sets no fixed units: say how many units a request moves (units: 1 for a claim of one)`);
     }
   }
   if (o.by !== undefined) {
@@ -216,10 +220,12 @@ function checkOperation(kind: OperationKind, o: unknown, where: string, c: Recor
     unknownKeys(ok, ['status', 'id', 'units', 'balance'], `${where}.ok`, problems);
     if (statusList(ok.status) === null) problems.push(`${where}.ok.status must be an HTTP status or a list of them`);
     for (const f of ['id', 'units'] as const)
-      if (ok[f] !== undefined && (typeof ok[f] !== 'string' || !FIELD_PATH.test(ok[f]))) problems.push(`${where}.ok.${f} must be a field path such as id or data.booking.id`);
+      if (ok[f] !== undefined && (typeof ok[f] !== 'string' || !FIELD_PATH.test(ok[f])))
+        problems.push(`${where}.ok.${f} must be a field path such as id or data.booking.id`);
     if (ok.balance !== undefined && typeof ok.balance !== 'boolean') checkBalanceMap(ok.balance, `${where}.ok.balance`, problems);
     if (ok.balance === true && c.balance === undefined) problems.push(`${where}.ok.balance is true, but the contract has no balance map`);
-    if (kind === 'read' && (ok.balance === undefined || ok.balance === false)) problems.push(`${where}.ok.balance must say where the balance is (true, or a map): a read gives a balance`);
+    if (kind === 'read' && (ok.balance === undefined || ok.balance === false))
+      problems.push(`${where}.ok.balance must say where the balance is (true, or a map): a read gives a balance`);
   }
   if (o.refused !== undefined) {
     if (!Array.isArray(o.refused)) problems.push(`${where}.refused must be a list of { status, reason?, means }`);
@@ -279,7 +285,8 @@ export function contractProblems(raw: unknown, where = 'api'): string[] {
     if (!isObject(i)) problems.push(`${where}.idempotency must be a mapping with header (or null: the API has no keys)`);
     else {
       unknownKeys(i, ['header', 'replayedHeader', 'reused'], `${where}.idempotency`, problems);
-      if (typeof i.header !== 'string' || !HEADER_NAME.test(i.header)) problems.push(`${where}.idempotency.header must be a header name such as Idempotency-Key`);
+      if (typeof i.header !== 'string' || !HEADER_NAME.test(i.header))
+        problems.push(`${where}.idempotency.header must be a header name such as Idempotency-Key`);
       if (i.replayedHeader !== undefined && (typeof i.replayedHeader !== 'string' || !HEADER_NAME.test(i.replayedHeader)))
         problems.push(`${where}.idempotency.replayedHeader must be a header name`);
       if (i.reused !== undefined) {
@@ -524,7 +531,11 @@ export class CompiledOperation {
     this.unitsPath = spec.ok.units ? fieldPath(spec.ok.units) : null;
     const map = spec.ok.balance === true ? c.balance : spec.ok.balance === false || spec.ok.balance === undefined ? undefined : spec.ok.balance;
     this.balanceMap = map ? (Object.entries(map) as [BalanceField, string][]).map(([f, p]) => [f, fieldPath(p)]) : null;
-    this.refusals = (spec.refused ?? []).map((r) => ({ status: r.status, reasons: r.reason === undefined ? null : typeof r.reason === 'string' ? [r.reason] : [...r.reason], means: r.means }));
+    this.refusals = (spec.refused ?? []).map((r) => ({
+      status: r.status,
+      reasons: r.reason === undefined ? null : typeof r.reason === 'string' ? [r.reason] : [...r.reason],
+      means: r.means,
+    }));
     const groups: Placeholder[] = [];
     const pathOnly = spec.request.path.split('?')[0]!;
     const re = pathOnly
@@ -630,7 +641,8 @@ export class CompiledOperation {
     if (candidates.length > 0) {
       const reason = reasonOf();
       const hit = candidates.find((r) => r.reasons === null || (reason !== null && r.reasons.includes(reason)));
-      if (hit) return { ...base, outcome: 'fail', means: hit.means, reason: reason ?? `http_${status}`, ref: null, units: null, balance: null, violation: null };
+      if (hit)
+        return { ...base, outcome: 'fail', means: hit.means, reason: reason ?? `http_${status}`, ref: null, units: null, balance: null, violation: null };
       const documented = candidates.flatMap((r) => r.reasons ?? []);
       return {
         ...base,

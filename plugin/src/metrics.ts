@@ -37,7 +37,12 @@ export const METRICS = {
   resends: `${PREFIX}.resends`,
   /** Unit requests sent without an Idempotency-Key: they cannot be reconciled, so the verdict is unknown. */
   unkeyed: `${PREFIX}.unkeyed`,
-  units: { reserve: `${PREFIX}.units.reserved`, release: `${PREFIX}.units.released`, consume: `${PREFIX}.units.consumed`, take_out: `${PREFIX}.units.taken_out` },
+  units: {
+    reserve: `${PREFIX}.units.reserved`,
+    release: `${PREFIX}.units.released`,
+    consume: `${PREFIX}.units.consumed`,
+    take_out: `${PREFIX}.units.taken_out`,
+  },
   /** Histogram: attempts per request, from the X-Serialization-Attempts header. */
   attempts: `${PREFIX}.attempts`,
   /** Histograms: time to first byte per operation (as http.response_time). */

@@ -151,7 +151,10 @@ export class IsolationRecorder {
 
   private contract(): CompiledContract {
     const c = this.config.contract;
-    if (!c) throw new Error('a request names an isolation operation, but no contract is configured (plugins.isolation.contract, contractFile or ISOLATION_CONTRACT_FILE)');
+    if (!c)
+      throw new Error(
+        'a request names an isolation operation, but no contract is configured (plugins.isolation.contract, contractFile or ISOLATION_CONTRACT_FILE)',
+      );
     return c;
   }
 
@@ -163,7 +166,10 @@ export class IsolationRecorder {
     const contract = this.contract();
     const spec = stepSpec(req.isolation);
     if (spec.headersOnly) {
-      req.headers = { ...(req.headers ?? {}), ...contract.headers({ token: vars.token as string | undefined, organization: vars.organization as string | undefined }) };
+      req.headers = {
+        ...(req.headers ?? {}),
+        ...contract.headers({ token: vars.token as string | undefined, organization: vars.organization as string | undefined }),
+      };
       return null;
     }
     let r: UnitRequest = requestFor(spec, vars);
@@ -316,7 +322,8 @@ export class IsolationRecorder {
     this.printViolation(unit, req, j);
     const ref = unit.kind === 'reserve' ? j.ref : unit.acquisition;
     if (vars && j.outcome === 'ok') {
-      if (unit.kind === 'reserve' && j.ref !== null && unit.resource !== null) rememberAcquisition(vars, { ref: j.ref, resource: unit.resource, units: j.units ?? unit.units ?? 0 });
+      if (unit.kind === 'reserve' && j.ref !== null && unit.resource !== null)
+        rememberAcquisition(vars, { ref: j.ref, resource: unit.resource, units: j.units ?? unit.units ?? 0 });
       else if (unit.acquisition !== null) forgetAcquisition(vars, unit.acquisition);
     }
     // The answer's time is when it arrived (the stamp Artillery took), not when it was processed.

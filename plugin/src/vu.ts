@@ -118,7 +118,7 @@ export function stepSpec(block: unknown): StepSpec {
     if (hit) return hit;
   }
   const b = (typeof block === 'string' ? { op: block } : block) as Record<string, unknown> | null;
-  if (typeof b !== 'object' || b === null) throw new Error('a request\'s isolation: block must be a mapping such as { op: reserve, units: 10 }');
+  if (typeof b !== 'object' || b === null) throw new Error("a request's isolation: block must be a mapping such as { op: reserve, units: 10 }");
   const text = (k: string): string | null => {
     const v = b[k];
     if (v === undefined || v === null) return null;

@@ -7,12 +7,13 @@
  *   correct  SELECT ... FOR UPDATE on the grant serializes writers; request keys are replayed
  *   racy     the same without the lock, with a pause between the check and the write:
  *            a check-then-act race that overbooks under contention
+ *   lost     every 4th applied move is answered 200, then rolled back: acknowledged, never made
  */
 import * as http from 'node:http';
 import jwt from 'jsonwebtoken';
 import { Pool, PoolClient } from 'pg';
 
-export type ForeignMode = 'correct' | 'racy';
+export type ForeignMode = 'correct' | 'racy' | 'lost';
 
 export interface ForeignApi {
   readonly url: string;
@@ -86,6 +87,7 @@ export async function startForeignApi(opts: { databaseUrl: string; secret: strin
     }
   };
 
+  let applied = 0;
   const unitOperation = async (tenant: string, grant: string, op: Op, units: number, key: string | null): Promise<Answer> => {
     const fingerprint = `${op}:${grant}:${units}`;
     const c = await pool.connect();
@@ -136,6 +138,10 @@ export async function startForeignApi(opts: { databaseUrl: string; secret: strin
             answer.status,
             answer.body,
           ]);
+        if (opts.mode === 'lost' && answer.status === 200 && ++applied % 4 === 0) {
+          await c.query('ROLLBACK');
+          return answer;
+        }
         await c.query('COMMIT');
         return answer;
       } catch (err) {

@@ -1,0 +1,76 @@
+/**
+ * The pack aimed at a booking API it did not write (test/support/booking-api): other paths, a
+ * {seats} body, 201 with a booking id, cancel by that id, a static API key, no idempotency keys, a
+ * ledger in two tables. One target file and two SELECTs, no adapter: the correct API comes out GO
+ * on all three scenarios, and each broken one is caught by name.
+ */
+import { BOOKING_API_KEY, BookingMode, loadBookingData, startBookingApi } from '../support/booking-api/server';
+import * as path from 'node:path';
+import { ApiUnderTest, aimAt, failedRows, rowsOf, runAgainst } from '../support/apis/aim';
+import { schemaFingerprint } from '../support/apis/http';
+
+jest.setTimeout(600_000);
+
+const booking: ApiUnderTest<BookingMode> = {
+  folder: path.join(__dirname, '..', 'support', 'booking-api'),
+  load: loadBookingData,
+  start: startBookingApi,
+  env: () => ({ BOOKING_API_KEY }),
+};
+
+describe('a booking API, aimed at through its target description (no keys, release by id)', () => {
+  it('correct: scenarios 1-3 come out GO with the operations it has; what it cannot take is said; the schema is untouched', async () => {
+    const a = await aimAt(booking, { db: 'e2e_booking_ok', mode: 'correct', profile: 'all', port: 3420 });
+    try {
+      const before = await schemaFingerprint(a.url);
+      const { r, summary } = await runAgainst(a, 'all');
+      expect([r.code, summary.decision, rowsOf(summary)]).toEqual([0, 'GO', expect.any(Array)]);
+      expect(failedRows(summary)).toEqual([]);
+      for (const s of summary.scenarios) {
+        // Answers are tied to the ledger by the booking ids the API returned.
+        expect([s.id, s.reconciliation.mode, s.reconciliation.verdict.valid, s.replay.checked]).toEqual([s.id, 'history', true, true]);
+        expect(s.reconciliation.counts.lost).toBe(0);
+      }
+      const mixed = summary.scenarios.find((s) => s.id === 'scenario3')!;
+      expect(mixed.notExercised).toEqual(expect.arrayContaining([expect.stringMatching(/^the mix's consume .*the API has no consume operation/)]));
+      expect(r.stdout).toMatch(/not exercised: client retries and reused keys: the API has no idempotency keys/);
+      // Keys cannot be reused where there are none: the row says so, and never reads PASS.
+      const reuse = summary.scenarios[0]!.rows.find((x) => /reused for another request/.test(x.name))!;
+      expect([reuse.pass, reuse.notChecked]).toEqual([false, 'the API has no idempotency keys']);
+      expect(r.stdout).toContain('VERDICT: GO');
+      expect(await schemaFingerprint(a.url)).toBe(before);
+    } finally {
+      await a.api.close();
+    }
+  });
+
+  it('racy (no row lock): scenario 1 overbooks, caught by name (NO-GO)', async () => {
+    const a = await aimAt(booking, { db: 'e2e_booking_racy', mode: 'racy', profile: 'plan', port: 3421 });
+    try {
+      const { r, summary } = await runAgainst(a, 'scenario1');
+      expect(r.code).toBe(1);
+      const s = summary.scenarios[0]!;
+      expect(failedRows(summary)).toEqual(
+        expect.arrayContaining(['scenario1: integrity check returns 0 rows (no overbooking)', 'scenario1: every contention target ends exactly full']),
+      );
+      expect(s.integrity.rows.some((x) => x.violation === 'overbooked')).toBe(true);
+      expect(Object.keys(s.replay.verdict?.errors ?? {})).toContain('overbooked');
+    } finally {
+      await a.api.close();
+    }
+  });
+
+  it('lost (a booking answered 201, then rolled back): caught as lost by the id it returned (NO-GO)', async () => {
+    const a = await aimAt(booking, { db: 'e2e_booking_lost', mode: 'lost', profile: 'plan', port: 3422 });
+    try {
+      const { r, summary } = await runAgainst(a, 'scenario1');
+      expect(r.code).toBe(1);
+      const s = summary.scenarios[0]!;
+      expect(s.reconciliation.counts.lost).toBeGreaterThan(0);
+      expect(Object.keys(s.reconciliation.verdict.errors)).toContain('history.lost');
+      expect(r.stdout).toMatch(/\d+ lost/);
+    } finally {
+      await a.api.close();
+    }
+  });
+});
