@@ -5,9 +5,8 @@ import { loadApiConfig } from '../../lib/config';
 import { seed } from '../../seed/seed';
 import type { Fixture } from '../../seed/fixture';
 import { formatIntegrity, judgeIntegrity, runIntegritySql } from '../../verify/integrity';
-import { freshDatabase, tempDir } from '../support/db';
+import { freshDatabase, tempDir, REFERENCE_SQL } from '../support/db';
 
-const SQL = path.resolve(__dirname, '..', '..', 'verify', 'verify-integrity.sql');
 
 async function appFor(url: string, secret: string, env: Record<string, string> = {}) {
   return buildApp(loadApiConfig({ DATABASE_URL: url, JWT_SECRET: secret, ...env }));
@@ -93,7 +92,7 @@ describe('reference API against a real PostgreSQL (inject)', () => {
       expect(res.filter((r) => r.statusCode === 200)).toHaveLength(5);
       expect(res.filter((r) => r.statusCode === 409)).toHaveLength(45);
       expect(res.some((r) => Number(r.headers['x-serialization-attempts']) > 1)).toBe(true);
-      const integrity = await runIntegritySql(url, SQL);
+      const integrity = await runIntegritySql(url, REFERENCE_SQL);
       expect(integrity.rows).toEqual([]);
     } finally {
       await app.close();
@@ -106,7 +105,7 @@ describe('reference API against a real PostgreSQL (inject)', () => {
       const a = auth('contention', 1);
       const res = await Promise.all(Array.from({ length: 50 }, (_, i) => op(app, a, 'reserve', 10, `race-unsafe-${i}`)));
       expect(res.filter((r) => r.statusCode === 200).length).toBeGreaterThan(5);
-      const integrity = await runIntegritySql(url, SQL);
+      const integrity = await runIntegritySql(url, REFERENCE_SQL);
       const v = judgeIntegrity(integrity);
       expect(v.valid).toBe(false);
       expect(v.errors.overbooked!.first).toMatchObject({ authorization_id: a.id, capacity_units: 50 });

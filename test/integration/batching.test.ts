@@ -12,9 +12,8 @@ import { loadApiConfig } from '../../lib/config';
 import { seed } from '../../seed/seed';
 import type { Fixture } from '../../seed/fixture';
 import { judgeIntegrity, runIntegritySql } from '../../verify/integrity';
-import { freshDatabase, tempDir } from '../support/db';
+import { freshDatabase, tempDir, REFERENCE_SQL } from '../support/db';
 
-const SQL = path.resolve(__dirname, '..', '..', 'verify', 'verify-integrity.sql');
 
 describe('per-authorization batching in the reference API', () => {
   let url: string;
@@ -51,7 +50,7 @@ describe('per-authorization batching in the reference API', () => {
           }),
         ),
       );
-      const integrity = await runIntegritySql(url, SQL);
+      const integrity = await runIntegritySql(url, REFERENCE_SQL);
       return {
         ok: res.filter((r) => r.statusCode === 200 && r.headers['idempotent-replayed'] !== 'true').length,
         replayed: res.filter((r) => r.headers['idempotent-replayed'] === 'true').length,

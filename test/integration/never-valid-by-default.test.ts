@@ -11,13 +11,12 @@ import { loadApiConfig } from '../../lib/config';
 import { seed } from '../../seed/seed';
 import type { Fixture } from '../../seed/fixture';
 import { runIntegritySql } from '../../verify/integrity';
-import { VERIFY_DIR, reconcileRun, replayLedger, takeBaseline } from '../../verify/reconciliation';
+import { reconcileRun, replayLedger, takeBaseline } from '../../verify/reconciliation';
 import { writeBaselineFile } from '../../formats/baseline';
 import type { ArtilleryReport } from '../../formats/artillery-json';
 import { runCli } from '../support/cli';
-import { freshDatabase, tempDir } from '../support/db';
+import { freshDatabase, tempDir, REFERENCE_SQL } from '../support/db';
 
-const SQL = path.join(VERIFY_DIR, 'verify-integrity.sql');
 
 async function query(url: string, sql: string, params: unknown[] = []): Promise<void> {
   const c = new Client({ connectionString: url });
@@ -52,10 +51,10 @@ describe('overbooking that a later release hides', () => {
       expect(both.map((r) => r.statusCode)).toEqual([200, 200]); // 60 of 50: the race
       expect((await send('release', 10, 'hide-1')).statusCode).toBe(200); // back to 50
 
-      expect((await runIntegritySql(url, SQL)).rows).toEqual([]); // the final-state check sees nothing
-      const replay = (await replayLedger(url, VERIFY_DIR))!;
+      expect((await runIntegritySql(url, REFERENCE_SQL)).rows).toEqual([]); // the final-state check sees nothing
+      const replay = (await replayLedger(url, REFERENCE_SQL, null))!;
       expect(replay.valid).toBe(false);
-      expect(replay.errors.overbooked_at_some_point).toMatchObject({ count: 1, worst: { auth: a.id, capacity: 50, peak: 60, excess: 10 } });
+      expect(replay.errors.overbooked).toMatchObject({ count: 1, worst: { auth: a.id, capacity: 50, reserved: 60, excess: 10 } });
     } finally {
       await app.close();
     }
@@ -67,7 +66,7 @@ describe('a ledger row with altered units under a correct key', () => {
     const url = await freshDatabase('it_altered_units');
     const dir = tempDir('altered');
     const { fixture } = await seed({ databaseUrl: url, fixturePath: path.join(dir, 'f.json'), secretPath: path.join(dir, 's'), tokenTtlSeconds: 600 });
-    const baseline = await takeBaseline(url, VERIFY_DIR);
+    const baseline = await takeBaseline(url, REFERENCE_SQL);
     const a = fixture.authorizations.find((x) => x.tier === 'bulk')!;
     const history = path.join(dir, 'x.history');
     fs.mkdirSync(history);
@@ -79,7 +78,7 @@ describe('a ledger row with altered units under a correct key', () => {
     );
     // The API booked 7 units under the key of a request for 5.
     await query(url, `INSERT INTO unit_ledger (authorization_id, operation, units, idempotency_key) VALUES ($1, 'reserve', 7, 'k1')`, [a.id]);
-    const r = await reconcileRun({ databaseUrl: url, historyDir: history, report: null, baseline, sqlDir: VERIFY_DIR });
+    const r = await reconcileRun({ databaseUrl: url, historyDir: history, report: null, baseline, sql: REFERENCE_SQL });
     expect(r.verdict.valid).toBe(false);
     expect(r.counts.mismatched).toBe(1);
     expect(r.verdict.errors['history.mismatched']!.first).toMatchObject({ key: 'k1', detail: expect.stringContaining('reserve 7') });
@@ -96,7 +95,7 @@ describe("counters mode (no history): the units already in the ledger before the
       query(url, `INSERT INTO unit_ledger (authorization_id, operation, units, idempotency_key) VALUES ($1, 'reserve', $2, $3)`, [a.id, units, key]);
     // Before the load: 6 units (besides the seed's own reservations).
     await row(6, 'before');
-    const baseline = await takeBaseline(url, VERIFY_DIR);
+    const baseline = await takeBaseline(url, REFERENCE_SQL);
     // The load: 9 units under two keys.
     await row(5, 'run-1');
     await row(4, 'run-2');
@@ -104,7 +103,7 @@ describe("counters mode (no history): the units already in the ledger before the
       aggregate: { counters: { 'isolation.requests': 2, 'isolation.units.reserved': reserved }, rates: {}, summaries: {} },
       intermediate: [],
     });
-    const run = (reserved: number) => reconcileRun({ databaseUrl: url, historyDir: null, report: report(reserved), baseline, sqlDir: VERIFY_DIR });
+    const run = (reserved: number) => reconcileRun({ databaseUrl: url, historyDir: null, report: report(reserved), baseline, sql: REFERENCE_SQL });
     const ok = await run(9);
     expect([ok.mode, ok.verdict.valid]).toEqual(['counters', true]);
     // One acknowledged unit short of the ledger's 9, and one too many: both fail.
@@ -120,7 +119,7 @@ describe('the integrity check also names keys applied twice, successes without a
     const url = await freshDatabase('it_integrity_more');
     const dir = tempDir('integrity-more');
     const { fixture } = await seed({ databaseUrl: url, fixturePath: path.join(dir, 'f.json'), secretPath: path.join(dir, 's'), tokenTtlSeconds: 600 });
-    expect((await runIntegritySql(url, SQL)).rows).toEqual([]);
+    expect((await runIntegritySql(url, REFERENCE_SQL)).rows).toEqual([]);
     const a = fixture.authorizations.find((x) => x.tier === 'bulk')!;
     // One key applied twice (the unique constraint gone, as double-apply leaves it), balances kept in step.
     await query(url, 'ALTER TABLE unit_ledger DROP CONSTRAINT unit_ledger_idempotency_key_unique');
@@ -143,7 +142,7 @@ describe('the integrity check also names keys applied twice, successes without a
       url,
       `INSERT INTO unit_ledger (authorization_id, operation, units, idempotency_key) VALUES ('00000000-0000-4000-8000-000000000000', 'reserve', 3, 'orphan')`,
     );
-    const rows = (await runIntegritySql(url, SQL)).rows;
+    const rows = (await runIntegritySql(url, REFERENCE_SQL)).rows;
     const byType = Object.fromEntries(
       ['duplicate_key', 'ack_without_ledger_row', 'orphan_ledger_row'].map((t) => [t, rows.filter((r) => r.violation === t).map((r) => r.excess_units)]),
     );
@@ -167,7 +166,7 @@ describe('never valid by default: load-test:verify says unknown (exit 2), naming
    * history, where verify looks for it), the ledger row, and a whole history file changed by `tweak`.
    */
   async function historyDir(name: string, tweak: (lines: string[]) => string[] = (l) => l): Promise<string> {
-    writeBaselineFile(path.join(dir, `${name}.baseline.json`), await takeBaseline(url, VERIFY_DIR));
+    writeBaselineFile(path.join(dir, `${name}.baseline.json`), await takeBaseline(url, REFERENCE_SQL));
     const a = fixture.authorizations.find((x) => x.tier === 'bulk')!;
     const key = `${name}-k`;
     await query(url, `INSERT INTO unit_ledger (authorization_id, operation, units, idempotency_key) VALUES ($1, 'reserve', 5, $2)`, [a.id, key]);
@@ -240,6 +239,14 @@ describe('never valid by default: load-test:verify says unknown (exit 2), naming
   it('requests were sent without an Idempotency-Key (isolation.unkeyed)', async () => {
     const r = await verify(['--history', await historyDir('unkeyed'), '--report', report({ 'isolation.requests': 4, 'isolation.unkeyed': 3 })]);
     expect([r.code, r.stdout]).toEqual([2, expect.stringMatching(/unkeyed_requests: 1/)]);
+  });
+
+  it('a history the run recorded and that is gone: UNKNOWN, never a fall back to the counters', async () => {
+    const h = await historyDir('deleted');
+    fs.rmSync(h, { recursive: true });
+    const r = await verify(['--history', h, '--report', report({})]);
+    expect([r.code, r.stdout]).toEqual([2, expect.stringMatching(/history_missing: 1; first "the history .*deleted\.history that --history recorded is missing or empty/)]);
+    expect(r.stdout).not.toContain('counters mode');
   });
 
   it('no baseline of the database before the load', async () => {

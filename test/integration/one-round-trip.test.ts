@@ -9,9 +9,8 @@ import { decide, emptyBalance, type Balance, type Operation } from '../../api/ru
 import { withClient } from '../../db/connect';
 import { seed } from '../../seed/seed';
 import { runIntegritySql } from '../../verify/integrity';
-import { freshDatabase, tempDir } from '../support/db';
+import { freshDatabase, tempDir, REFERENCE_SQL } from '../support/db';
 
-const SQL = path.resolve(__dirname, '..', '..', 'verify', 'verify-integrity.sql');
 
 interface Row {
   outcome: string;
@@ -80,7 +79,7 @@ describe('apply_unit_operation (one round trip, bounded aggregate)', () => {
       );
       expect(Number(a.rows[0]!.checkpoint_ledger_id)).toBeGreaterThan(0);
       expect(Number(a.rows[0]!.tail)).toBeLessThan(5);
-      expect((await runIntegritySql(url, SQL)).rows).toEqual([]);
+      expect((await runIntegritySql(url, REFERENCE_SQL)).rows).toEqual([]);
     });
   });
 
@@ -94,7 +93,7 @@ describe('apply_unit_operation (one round trip, bounded aggregate)', () => {
 
   it('negative control: a checkpoint that disagrees with the ledger is an integrity violation', async () => {
     await withClient(url, (c) => c.query('UPDATE authorizations SET checkpoint_reserved = checkpoint_reserved + 7 WHERE id = $1', [target.id]));
-    const { rows } = await runIntegritySql(url, SQL);
+    const { rows } = await runIntegritySql(url, REFERENCE_SQL);
     expect(rows.map((r) => [r.violation, r.authorization_id, Number(r.excess_units)])).toEqual([['checkpoint_mismatch', target.id, 7]]);
   });
 });

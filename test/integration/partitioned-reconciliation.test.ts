@@ -9,9 +9,9 @@ import * as path from 'node:path';
 import { Client } from 'pg';
 import type { HistoryEvent } from 'artillery-plugin-isolation';
 import { seed } from '../../seed/seed';
-import { VERIFY_DIR, reconcileRun, takeBaseline } from '../../verify/reconciliation';
+import { reconcileRun, takeBaseline } from '../../verify/reconciliation';
 import type { BaselineFile } from '../../formats/baseline';
-import { freshDatabase, tempDir } from '../support/db';
+import { freshDatabase, tempDir, REFERENCE_SQL } from '../support/db';
 
 describe('partitioned reconciliation (bounded memory)', () => {
   let url: string;
@@ -25,7 +25,7 @@ describe('partitioned reconciliation (bounded memory)', () => {
     const dir = tempDir('partitioned');
     const { fixture } = await seed({ databaseUrl: url, fixturePath: path.join(dir, 'f.json'), secretPath: path.join(dir, 's'), tokenTtlSeconds: 600 });
     auths = fixture.authorizations.filter((a) => a.capacityUnits === 1000).map((a) => a.id);
-    baseline = await takeBaseline(url, VERIFY_DIR);
+    baseline = await takeBaseline(url, REFERENCE_SQL);
     c = new Client({ connectionString: url });
     await c.connect();
     // 3,000 acknowledged reserves of 1 unit, spread over the bulk authorizations, in two files.
@@ -72,7 +72,7 @@ describe('partitioned reconciliation (bounded memory)', () => {
 
   it('gives the same verdict and counts in one piece and in many partitions', async () => {
     const run = (partitionBytes?: number) =>
-      reconcileRun({ databaseUrl: url, historyDir, report: null, baseline, sqlDir: VERIFY_DIR, ...(partitionBytes ? { partitionBytes } : {}) });
+      reconcileRun({ databaseUrl: url, historyDir, report: null, baseline, sql: REFERENCE_SQL, ...(partitionBytes ? { partitionBytes } : {}) });
     const whole = await run();
     const split = await run(20_000);
     expect(whole.counts.partitions).toBe(1);

@@ -3,10 +3,9 @@ import * as path from 'node:path';
 import { Client } from 'pg';
 import { seed } from '../../seed/seed';
 import { judgeIntegrity, runIntegritySql } from '../../verify/integrity';
-import { freshDatabase, tempDir } from '../support/db';
+import { freshDatabase, tempDir, REFERENCE_SQL } from '../support/db';
 import { runCli } from '../support/cli';
 
-const SQL = path.resolve(__dirname, '..', '..', 'verify', 'verify-integrity.sql');
 
 describe('integrity verifier against a real PostgreSQL', () => {
   let url: string;
@@ -25,7 +24,7 @@ describe('integrity verifier against a real PostgreSQL', () => {
   afterAll(() => c.end());
 
   it('passes a clean database with 0 rows (CLI exit 0)', async () => {
-    expect((await runIntegritySql(url, SQL)).rows).toEqual([]);
+    expect((await runIntegritySql(url, REFERENCE_SQL)).rows).toEqual([]);
     const r = await runCli('verify', ['--integrity-only'], { DATABASE_URL: url });
     expect(r.stdout).toContain('=== Authorization Unit Integrity Check ===\n(0 rows)');
     expect(r.code).toBe(0);
@@ -40,7 +39,7 @@ describe('integrity verifier against a real PostgreSQL', () => {
     await c.query(`INSERT INTO unit_ledger (authorization_id, operation, units, idempotency_key) VALUES ($1, 'release', 5, 'corrupt-2')`, [ids.standard]);
     await c.query('UPDATE authorizations SET reserved_units = -5 WHERE id = $1', [ids.standard]);
     await c.query('UPDATE authorizations SET consumed_units = 7 WHERE id = $1', [ids.bulk]);
-    const v = judgeIntegrity(await runIntegritySql(url, SQL));
+    const v = judgeIntegrity(await runIntegritySql(url, REFERENCE_SQL));
     expect(Object.fromEntries(Object.entries(v.errors).map(([k, s]) => [k, s.count]))).toEqual({ overbooked: 1, negative_balance: 1, counter_mismatch: 1 });
     expect(v.errors.overbooked!.first).toMatchObject({ authorization_id: ids.contention, excess_units: 10 });
     const r = await runCli('verify', [], { DATABASE_URL: url });

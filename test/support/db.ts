@@ -3,6 +3,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { setupDatabase } from '../../db/migrate';
 import { withDatabase } from '../../db/connect';
+import { VerifySql, sqlFromFolder } from '../../verify/sql-source';
+
+/** The reference schema's verifier SQL (verify/*.sql, matched by idempotency key): what a run on the reference API uses. */
+export const REFERENCE_SQL: VerifySql = sqlFromFolder(path.resolve(__dirname, '..', '..', 'verify', 'verify-integrity.sql'), 'key');
 
 export function testServerUrl(): string {
   const url = process.env.TEST_PG_URL;

@@ -8,10 +8,13 @@ import * as path from 'node:path';
 import { EDGE_CLASSES, GROUPS, EdgeContext, claimsOf, describeExpected, judgeAnswer, jwtOf, rawRequest, reasonOf } from '../../edge/classes';
 import { gotMetric, tallyClasses } from '../../edge/metrics';
 import { parseResponse, sendRaw } from '../../edge/send';
+import { requestShape } from '../../edge/shape';
+import { referenceContract } from '../support/contracts';
 
 const token = jwtOf({ alg: 'HS256', typ: 'JWT' }, { org: '11111111-1111-4111-8111-111111111111', exp: 2_000_000_000 }, 's3cret');
 const ctx: EdgeContext = {
   host: '127.0.0.1:1',
+  shape: requestShape(referenceContract(), { reference: true }),
   authorizationId: '22222222-2222-4222-8222-222222222222',
   sameOrgAuthorizationId: '33333333-3333-4333-8333-333333333333',
   token,

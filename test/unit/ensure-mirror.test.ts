@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { ensureExpression, evaluate, parseCriteria } from 'artillery-plugin-isolation';
+import { fillExpected, placeholderValues } from '../../runner/expected';
 
 // Artillery's ensure plugin, as Artillery runs it (CommonJS, no types).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -25,9 +26,11 @@ function ensureVerdict(expression: string, counters: Record<string, number>): bo
 
 describe('isolation expectations mirrored as ensure conditions', () => {
   it.each(files)('%s: every expectation has its ensure condition', (file) => {
-    const doc = YAML.parse(fs.readFileSync(path.join(SCENARIOS, file), 'utf8')) as {
-      config: { ensure?: { conditions?: { expression: string }[] }; plugins?: { isolation?: { expect?: unknown } } };
+    const raw = YAML.parse(fs.readFileSync(path.join(SCENARIOS, file), 'utf8')) as {
+      config: { pack?: { expected?: string }; ensure?: { conditions?: { expression: string }[] }; plugins?: { isolation?: { expect?: unknown } } };
     };
+    // Derived numbers ({{ $expected.x }}) fill both lists alike, as the runner fills them before a run.
+    const doc = fillExpected(raw, placeholderValues(raw.config.pack?.expected ?? null));
     const criteria = parseCriteria(undefined, doc.config.plugins?.isolation?.expect);
     const conditions = (doc.config.ensure?.conditions ?? []).map((c) => c.expression);
     expect(conditions).toEqual(expect.arrayContaining(criteria.map(ensureExpression)));

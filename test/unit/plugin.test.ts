@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { HistoryWriter, endsClosed, waitForClosedHistories } from '../../plugin/src/history';
-import { COUNTERS, IsolationRecorder, METRICS, Plugin, classifyError, classifyResponse, parseRequest, readConfig } from 'artillery-plugin-isolation';
+import { COUNTERS, IsolationRecorder, METRICS, Plugin, answerCounters, errorOutcome, heldAcquisitions, readConfig } from 'artillery-plugin-isolation';
+import { BOOKING_CONTRACT, referenceContract, referenceWire } from '../support/contracts';
 
 class StubEE {
   readonly counters: Record<string, number> = {};
@@ -15,7 +16,9 @@ class StubEE {
 }
 
 /** The events of the one history file a recorder wrote into `dir`. */
-function historyEvents(dir: string): { type: string; key?: string; op?: string; units?: number; time?: number; lines?: number }[] {
+function historyEvents(
+  dir: string,
+): { type: string; key?: string; op?: string; units?: number; time?: number; lines?: number; ref?: string; digest?: string; probe?: string }[] {
   const [file] = fs.readdirSync(dir);
   return fs
     .readFileSync(path.join(dir, file!), 'utf8')
@@ -24,55 +27,68 @@ function historyEvents(dir: string): { type: string; key?: string; op?: string; 
     .map((l) => JSON.parse(l));
 }
 
-const url = 'http://127.0.0.1:3300/api/authorizations/0b0e5f0e-0000-4000-8000-000000000001/reserve';
-const req = (key = 'k-1') => ({ url, json: { units: 10 }, headers: { 'Idempotency-Key': key } });
+const AUTH = '0b0e5f0e-0000-4000-8000-000000000001';
+const url = `http://127.0.0.1:3300/api/authorizations/${AUTH}/reserve`;
+/** A hand-written request (the YAML spells the path): the contract's route tells it is a reserve. */
+const req = (key = 'k-1') => ({ url, method: 'POST', json: { units: 10 }, headers: { 'Idempotency-Key': key } });
+const balance = { capacityUnits: 50, reservedUnits: 10, consumedUnits: 0, availableUnits: 40 };
 const res = (status: number, body: unknown, headers: Record<string, string> = {}) => ({
   statusCode: status,
   headers,
   body: JSON.stringify(body),
   timings: { phases: { firstByte: 12 } },
 });
+const config = (extra: Record<string, unknown> = {}) => readConfig({ contract: referenceWire(), ...extra }, {});
 
-describe('classification', () => {
-  it('parses the contract route, units and key', () => {
-    expect(parseRequest(url, { units: 10 }, { 'idempotency-key': 'a' })).toEqual({
-      operation: 'reserve',
-      authorizationId: '0b0e5f0e-0000-4000-8000-000000000001',
-      units: 10,
-      idempotencyKey: 'a',
-    });
-    expect(parseRequest('http://x/health', undefined, {})).toBeNull();
+describe('classification through the contract', () => {
+  const reserve = referenceContract().op('reserve');
+
+  it('splits refusals by what the contract says they mean, and counts retries from its header', () => {
+    const j = reserve.judge(409, { 'x-serialization-attempts': '3' }, { reason: 'serialization_conflict' });
+    expect([j.outcome, j.means, j.attempts, j.violation]).toEqual(['fail', 'contention', 3, null]);
+    expect(answerCounters('reserve', 409, j, 10)).toMatchObject({ [METRICS.conflictSerialization]: 1, [METRICS.conflicts.reserve]: 1, [METRICS.retries]: 2 });
+    const k = reserve.judge(409, {}, '{"reason":"insufficient_units"}');
+    expect(answerCounters('reserve', 409, k, 10)[METRICS.conflictInsufficient]).toBe(1);
   });
 
-  it('splits 409s by reason and counts retries from the header', () => {
-    const info = parseRequest(url, { units: 10 }, {})!;
-    const c = classifyResponse(info, 409, { 'x-serialization-attempts': '3' }, { reason: 'serialization_conflict' });
-    expect(c.outcome).toBe('fail');
-    expect(c.counters).toMatchObject({ [METRICS.conflictSerialization]: 1, [METRICS.conflicts.reserve]: 1, [METRICS.retries]: 2 });
-    expect(classifyResponse(info, 409, {}, '{"reason":"insufficient_units"}').counters[METRICS.conflictInsufficient]).toBe(1);
+  it('treats 5xx and resets as unknown outcomes, other statuses as refusals the contract does not describe, refused connections as failures', () => {
+    expect(reserve.judge(503, {}, '').outcome).toBe('info');
+    expect(reserve.judge(503, {}, '').violation).toBeNull(); // the contract allows a 503: the API may be down
+    const bad = reserve.judge(400, {}, '{"reason":"invalid_body"}');
+    expect([bad.outcome, bad.violation?.type]).toEqual(['fail', 'status']);
+    expect(errorOutcome('ETIMEDOUT').outcome).toBe('info');
+    expect(errorOutcome('ECONNREFUSED').outcome).toBe('fail');
   });
 
-  it('treats 5xx and resets as unknown outcomes, refused connections as failures', () => {
-    const info = parseRequest(url, { units: 10 }, {})!;
-    expect(classifyResponse(info, 503, {}, '').outcome).toBe('info');
-    expect(classifyResponse(info, 400, {}, '').outcome).toBe('fail');
-    expect(classifyError('ETIMEDOUT').outcome).toBe('info');
-    expect(classifyError('ECONNREFUSED').outcome).toBe('fail');
+  it('names an answer off the contract: an undocumented reason, a missing balance field, a balance that breaks an invariant', () => {
+    expect(reserve.judge(409, {}, { reason: 'teapot' }).violation?.type).toBe('reason');
+    expect(reserve.judge(200, {}, { units: 10, balance: { ...balance, reservedUnits: undefined } }).violation?.type).toBe('balance');
+    expect(reserve.judge(200, {}, 'not json').violation?.type).toBe('not_json');
+    // Reserved units below zero: acknowledged, yet a balance no correct API can hold.
+    const negative = reserve.judge(200, {}, { units: 3, balance: { capacityUnits: 50, reservedUnits: -3, consumedUnits: 3, availableUnits: 50 } });
+    expect([negative.outcome, negative.violation?.type, negative.violation?.detail]).toEqual([
+      'ok',
+      'invariant',
+      'a 200 whose balance breaks an invariant: reserved is -3 (below 0)',
+    ]);
+    const over = reserve.judge(200, {}, { units: 10, balance: { capacityUnits: 50, reservedUnits: 60, consumedUnits: 0, availableUnits: -10 } });
+    expect(over.violation?.type).toBe('invariant');
+    expect(reserve.judge(200, {}, { units: 10, balance }).violation).toBeNull();
   });
 });
 
 describe('IsolationRecorder (worker role, stub event emitter)', () => {
   it('seeds every counter with 0 before the first response', () => {
     const ee = new StubEE();
-    const r = new IsolationRecorder(readConfig({}, {}));
+    const r = new IsolationRecorder(config());
     r.beforeRequest(req(), ee);
     for (const name of COUNTERS) expect(ee.counters[name]).toBe(0);
   });
 
-  it('emits ok, units, attempts and per-operation latency; failed for non-409 errors', () => {
+  it('emits ok, units, attempts and per-operation latency; failed for answers the contract does not describe as refusals', () => {
     const ee = new StubEE();
-    const r = new IsolationRecorder(readConfig({}, {}));
-    r.afterResponse(req(), res(200, { status: 'applied' }, { 'x-serialization-attempts': '2' }), ee);
+    const r = new IsolationRecorder(config());
+    r.afterResponse(req(), res(200, { units: 10, balance }, { 'x-serialization-attempts': '2' }), ee);
     r.afterResponse(req(), res(409, { reason: 'insufficient_units' }), ee);
     r.afterResponse(req(), res(500, { reason: 'internal_error' }), ee);
     r.onError({ code: 'ECONNRESET' }, req(), ee);
@@ -90,10 +106,21 @@ describe('IsolationRecorder (worker role, stub event emitter)', () => {
     expect(ee.histograms[METRICS.responseTime.reserve]).toEqual([12, 12, 12]);
   });
 
+  it('counts answers off the contract, by way, and prints the first examples', () => {
+    const ee = new StubEE();
+    const lines: string[] = [];
+    const r = new IsolationRecorder(config(), [], (l) => lines.push(l));
+    r.afterResponse(req('a'), res(200, { units: 10 }), ee, {});
+    r.afterResponse(req('b'), res(418, {}), ee, {});
+    r.afterResponse(req('c'), res(200, { units: 10, balance }), ee, {});
+    expect([ee.counters[METRICS.contract.violations], ee.counters[METRICS.contract.balance], ee.counters[METRICS.contract.status]]).toEqual([2, 1, 1]);
+    expect(lines[0]).toMatch(/^isolation CONTRACT balance: reserve POST .*: a 200 whose balance has no number at balance\.capacityUnits/);
+  });
+
   it('times every unit operation as a write, and GETs as reads: counted, failed when not 2xx or unanswered; other methods are neither', () => {
     const ee = new StubEE();
-    const r = new IsolationRecorder(readConfig({}, {}));
-    r.afterResponse(req(), res(200, { status: 'applied' }), ee);
+    const r = new IsolationRecorder(config());
+    r.afterResponse(req(), res(200, { units: 10, balance }), ee);
     r.afterResponse(req(), res(409, { reason: 'insufficient_units' }), ee);
     const get = { url: 'http://x/api/organizations/o/balances', method: 'GET' };
     r.afterResponse(get, res(200, {}), ee);
@@ -109,21 +136,22 @@ describe('IsolationRecorder (worker role, stub event emitter)', () => {
     expect(ee.counters[METRICS.requests]).toBe(2);
   });
 
-  it('appends invoke and completion events to its history file, templating the request first', () => {
+  it('appends invoke and completion events to its history file, templating a hand-written request first', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hist-'));
-    const r = new IsolationRecorder(readConfig({ historyDir: dir }, {}));
+    const r = new IsolationRecorder(config({ historyDir: dir }));
     const ee = new StubEE();
     // beforeRequest sees the request before Artillery renders its templates.
     r.beforeRequest(
       {
         url: 'http://127.0.0.1:3300/api/authorizations/{{ authorizationId }}/{{ operation }}',
+        method: 'POST',
         json: { units: 10 },
         headers: { 'Idempotency-Key': '{{ key }}' },
       },
       ee,
-      { authorizationId: '0b0e5f0e-0000-4000-8000-000000000001', operation: 'reserve', key: 'key-a' },
+      { authorizationId: AUTH, operation: 'reserve', key: 'key-a' },
     );
-    r.afterResponse(req('key-a'), res(200, {}), ee);
+    r.afterResponse(req('key-a'), res(200, { units: 10, balance }), ee);
     r.close();
     const events = historyEvents(dir);
     expect(events.map((e) => [e.type, e.key, e.op, e.units])).toEqual([
@@ -133,17 +161,20 @@ describe('IsolationRecorder (worker role, stub event emitter)', () => {
       ['close', undefined, undefined, undefined],
     ]);
     expect(events[2].lines).toBe(2);
+    // The answer's digest: status, reason, id and acknowledged units (no balance).
+    expect(events[1].digest).toMatch(/^[0-9a-f]{8}$/);
   });
 
   it('counts a resend of a key in the same virtual user once, in isolation.resends, not again as ok or conflict; and a request without a key in isolation.unkeyed', () => {
-    const r = new IsolationRecorder(readConfig({}, {}));
+    const r = new IsolationRecorder(config());
     const ee = new StubEE();
     const vars: Record<string, unknown> = {};
-    r.afterResponse(req('key-a'), res(200, {}), ee, vars);
-    r.afterResponse(req('key-a'), res(200, {}, { 'idempotent-replayed': 'true' }), ee, vars);
+    const ok = res(200, { units: 10, balance });
+    r.afterResponse(req('key-a'), ok, ee, vars);
+    r.afterResponse(req('key-a'), res(200, { units: 10, balance }, { 'idempotent-replayed': 'true' }), ee, vars);
     r.afterResponse(req('key-b'), res(409, { reason: 'insufficient_units' }), ee, vars);
     r.afterResponse(req('key-b'), res(409, { reason: 'insufficient_units' }), ee, vars);
-    r.afterResponse({ ...req('x'), headers: {} }, res(200, {}), ee, vars);
+    r.afterResponse({ ...req('x'), headers: {} }, ok, ee, vars);
     const c = ee.counters;
     expect([
       c['isolation.reserve.ok'],
@@ -154,8 +185,92 @@ describe('IsolationRecorder (worker role, stub event emitter)', () => {
       c['isolation.unkeyed'],
     ]).toEqual([2, 1, 3, 2, 1, 1]);
     // Another virtual user (another context) sending the same key is not a resend of this one's.
-    r.afterResponse(req('key-a'), res(200, {}), ee, {});
+    r.afterResponse(req('key-a'), ok, ee, {});
     expect(ee.counters['isolation.reserve.ok']).toBe(3);
+  });
+});
+
+describe('operations named in the YAML (isolation: on a request), rendered with the contract', () => {
+  it('renders the method, path, body and headers of the API under test, and remembers a reservation for a release by its id', () => {
+    const r = new IsolationRecorder(readConfig({ contract: BOOKING_CONTRACT }, { BOOKING_KEY: 'secret-key' }));
+    const ee = new StubEE();
+    const vars: Record<string, unknown> = { resource: 'evt 1', units: 3, $uuid: 'vu-1' };
+    const reserve: Record<string, unknown> = { url: '/', method: 'POST', isolation: { op: 'reserve' } };
+    r.beforeRequest(reserve as never, ee, vars);
+    expect([reserve.method, reserve.url, reserve.json, reserve.headers]).toEqual([
+      'POST',
+      '/events/evt%201/bookings',
+      { seats: 3 },
+      { 'X-Api-Key': 'secret-key' },
+    ]);
+    r.afterResponse(reserve as never, res(201, { id: 'b-7', seats: 3 }), ee, vars);
+    expect(heldAcquisitions(vars)).toEqual([{ ref: 'b-7', resource: 'evt 1', units: 3 }]);
+    // release: by the id the API returned, the units and resource of that reservation.
+    const release: Record<string, unknown> = { url: '/', method: 'POST', isolation: { op: 'release' } };
+    r.beforeRequest(release as never, ee, vars);
+    expect([release.method, release.url, release.json]).toEqual(['DELETE', '/bookings/b-7', undefined]);
+    r.afterResponse(release as never, { statusCode: 204, headers: {}, body: '' } as never, ee, vars);
+    expect(heldAcquisitions(vars)).toEqual([]);
+    expect([
+      ee.counters[METRICS.ok.reserve],
+      ee.counters[METRICS.ok.release],
+      ee.counters[METRICS.units.release],
+      ee.counters[METRICS.contract.violations],
+    ]).toEqual([1, 1, 3, 0]);
+  });
+
+  it('a key reused for another request is a probe: counted refused or not, nothing else; a resend repeats the last request and key', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hist-'));
+    const r = new IsolationRecorder(config({ historyDir: dir }));
+    const ee = new StubEE();
+    const vars: Record<string, unknown> = { resource: AUTH, units: 10, token: 't' };
+    const first: Record<string, unknown> = { url: '/', isolation: { op: 'reserve' } };
+    r.beforeRequest(first as never, ee, vars);
+    const key = (first.headers as Record<string, string>)['Idempotency-Key'];
+    expect(key).toMatch(/^lt-/);
+    r.afterResponse(first as never, res(200, { units: 10, balance }), ee, vars);
+    const resend: Record<string, unknown> = { url: '/', isolation: { resend: true } };
+    r.beforeRequest(resend as never, ee, vars);
+    expect([(resend.headers as Record<string, string>)['Idempotency-Key'], resend.json]).toEqual([key, { units: 10 }]);
+    vars.probe = { op: 'reserve', units: 11 };
+    const probe: Record<string, unknown> = { url: '/', isolation: { probe: 'reuse' } };
+    r.beforeRequest(probe as never, ee, vars);
+    expect([(probe.headers as Record<string, string>)['Idempotency-Key'], probe.json]).toEqual([key, { units: 11 }]);
+    r.afterResponse(probe as never, res(422, { reason: 'idempotency_key_reused' }), ee, vars);
+    r.beforeRequest(probe as never, ee, vars);
+    r.afterResponse(probe as never, res(200, { units: 10, balance }), ee, vars); // the old outcome replayed
+    r.close();
+    expect([
+      ee.counters[METRICS.keyReuse.sent],
+      ee.counters[METRICS.keyReuse.refused],
+      ee.counters[METRICS.keyReuse.notRefused],
+      ee.counters[METRICS.requests],
+    ]).toEqual([2, 1, 1, 1]);
+    expect(
+      historyEvents(dir)
+        .filter((e) => e.probe === 'reuse')
+        .map((e) => e.type),
+    ).toEqual(['invoke', 'fail', 'invoke', 'ok']);
+  });
+
+  it('refuses a contract that names no reserve, an unknown placeholder, or a release by id without the reservation id, naming each at load', () => {
+    expect(() => readConfig({ contract: { operations: { read: BOOKING_CONTRACT.operations.read } } }, {})).toThrow(/operations\.reserve is missing/);
+    const bad = {
+      ...BOOKING_CONTRACT,
+      operations: {
+        reserve: {
+          ...BOOKING_CONTRACT.operations.reserve!,
+          request: { method: 'POST', path: '/e/{resourse}/b', body: { seats: '{units}' } },
+          ok: { status: 201 },
+        },
+        release: BOOKING_CONTRACT.operations.release!,
+      },
+    };
+    expect(() => readConfig({ contract: bad }, { BOOKING_KEY: 'k' })).toThrow(
+      /\{resourse\} is not a placeholder.*names no \{resource\}.*by is acquisition, but operations\.reserve\.ok\.id does not say/,
+    );
+    expect(() => readConfig({ contract: BOOKING_CONTRACT }, {})).toThrow(/environment variables that are not set: \$\{BOOKING_KEY\}/);
+    expect(() => readConfig({ route: '/x' }, {})).toThrow(/route is gone/);
   });
 });
 
@@ -179,7 +294,7 @@ describe('history batching (off the request path)', () => {
 
   it('a batch that cannot be written is counted, never thrown, and surfaces as isolation.plugin_errors on the next hook', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hist-'));
-    const r = new IsolationRecorder(readConfig({ historyDir: dir }, {}));
+    const r = new IsolationRecorder(config({ historyDir: dir }));
     const ee = new StubEE();
     r.beforeRequest(req('key-x'), ee, {});
     // The descriptor goes bad under the writer (as a full or vanished disk would make it).
@@ -187,7 +302,7 @@ describe('history batching (off the request path)', () => {
     fs.closeSync((writer as unknown as { fd: number }).fd);
     writer.flush();
     expect(writer.failures).toBe(1);
-    r.afterResponse(req('key-x'), res(200, {}), ee, {});
+    r.afterResponse(req('key-x'), res(200, { units: 10, balance }), ee, {});
     expect(ee.counters[METRICS.pluginErrors]).toBe(1);
   });
 });
@@ -219,7 +334,9 @@ describe('worker role hooks', () => {
     const spy = jest.spyOn(console, 'error').mockImplementation(() => undefined);
     try {
       const script = {
-        config: { plugins: { isolation: { historyDir: '/dev/null/not-a-dir' } } } as Record<string, unknown> & { processor?: Record<string, unknown> },
+        config: { plugins: { isolation: { contract: referenceWire(), historyDir: '/dev/null/not-a-dir' } } } as Record<string, unknown> & {
+          processor?: Record<string, unknown>;
+        },
         scenarios: [{}] as Record<string, unknown>[],
       };
       new Plugin(script as never, null);
@@ -230,7 +347,7 @@ describe('worker role hooks', () => {
       });
       const ee = new StubEE();
       const next = jest.fn();
-      (script.config.processor!.isolation_afterResponse as (...a: unknown[]) => void)(req(), res(200, {}), { vars: {} }, ee, next);
+      (script.config.processor!.isolation_afterResponse as (...a: unknown[]) => void)(req(), res(200, { units: 10, balance }), { vars: {} }, ee, next);
       expect(next).toHaveBeenCalledTimes(1);
       expect(ee.counters[METRICS.pluginErrors]).toBe(1);
       expect(ee.counters[METRICS.ok.reserve]).toBe(1);
@@ -292,12 +409,12 @@ describe('response-first scheduling (worker role)', () => {
 
   it("dates an answer in the history when it arrived (got's timings.response), not when it was processed", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hist-'));
-    const r = new IsolationRecorder(readConfig({ historyDir: dir }, {}));
+    const r = new IsolationRecorder(config({ historyDir: dir }));
     const ee = new StubEE();
     r.beforeRequest(req('key-t'), ee);
     const arrived = Date.now() - 5;
-    r.afterResponse(req('key-t'), { ...res(200, {}), timings: { response: arrived, phases: { firstByte: 3 } } }, ee);
-    r.afterResponse(req('key-u'), res(200, {}), ee); // no timings: the time it is processed
+    r.afterResponse(req('key-t'), { ...res(200, { units: 10, balance }), timings: { response: arrived, phases: { firstByte: 3 } } }, ee);
+    r.afterResponse(req('key-u'), res(200, { units: 10, balance }), ee); // no timings: the time it is processed
     r.close();
     const events = historyEvents(dir);
     expect(events.find((e) => e.type === 'ok' && e.key === 'key-t')!.time).toBe(arrived);

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { foldHistory, readHistoryDir } from '../../verify/history';
-import { CapacityReplay, checkBounds, checkCompleteness, checkCounters, mergeKeyVerdicts, reconcileKeys } from '../../verify/checkers';
+import { LedgerReplay, checkBounds, checkCompleteness, checkCounters, mergeKeyVerdicts, reconcileKeys } from '../../verify/checkers';
 import { partitionCount, partitionOf } from '../../verify/partition';
 import { formatReconciliation } from '../../verify/reconciliation';
 import type { HistoryEvent } from 'artillery-plugin-isolation';
@@ -95,11 +95,12 @@ describe('reconciliation (Jepsen-style)', () => {
   });
 
   it('counters mode compares acknowledged units with the ledger and says what it cannot see', () => {
-    const ok = checkCounters({ reserve: 50, release: 0, consume: 0 }, 0, { reserve: 50, release: 0, consume: 0 }, 10);
+    const u = (reserve: number) => ({ reserve, release: 0, consume: 0, take_out: 0 });
+    const ok = checkCounters(u(50), 0, u(50), 10);
     expect(ok.valid).toBe(true);
-    const lost = checkCounters({ reserve: 50, release: 0, consume: 0 }, 0, { reserve: 40, release: 0, consume: 0 }, 10);
+    const lost = checkCounters(u(50), 0, u(40), 10);
     expect(Object.keys(lost.errors)).toEqual(['lost_units']);
-    expect(checkCounters({ reserve: 50, release: 0, consume: 0 }, 1, { reserve: 60, release: 0, consume: 0 }, 10).valid).toBe(true);
+    expect(checkCounters(u(50), 1, u(60), 10).valid).toBe(true);
     expect(ok.note).toMatch(/cannot tell lost from duplicated/);
     expect(formatReconciliation({ mode: 'counters', verdict: ok, counts: {}, source: 'aggregated plugin counters' })).toContain('counters mode');
   });
@@ -217,21 +218,164 @@ describe('reconciliation (Jepsen-style)', () => {
     expect([...h.truncated].sort()).toEqual(['history-2-1.ndjson', 'history-3-1.ndjson']);
     expect(h.completions).toBe(3);
   });
+});
 
-  it('replays the ledger in order: overbooking a later release hid is caught, with the worst excess and where', () => {
-    const replay = new CapacityReplay();
-    const move = (reserved: number, at: string, consumed = 0) => replay.add({ auth: A, capacity: 50, reserved, consumed, at });
-    move(30, '1');
-    move(30, '2'); // 60 of 50: overbooked by 10
-    move(-10, '3'); // back to 50: a final-state check sees nothing
-    replay.add({ auth: 'auth-b', capacity: 50, reserved: 50, consumed: 0, at: '4' });
+describe('the ordered replay: every invariant at every moment', () => {
+  const move = (auth: string, reserved: number, consumed: number, at: string, extra: { capacity?: number; op?: string; ref?: string } = {}) => ({
+    auth,
+    capacity: extra.capacity ?? 50,
+    reserved,
+    consumed,
+    at,
+    op: extra.op ?? (consumed > 0 ? 'consume' : reserved > 0 ? 'reserve' : 'release'),
+    ref: extra.ref ?? null,
+  });
+
+  it('overbooking that a later release hid is caught, with its first and its worst moment', () => {
+    const replay = new LedgerReplay();
+    replay.add(move(A, 30, 0, '1'));
+    replay.add(move(A, 30, 0, '2')); // 60 of 50: overbooked by 10
+    replay.add(move(A, 5, 0, '3')); // 65: the worst, by 15
+    replay.add(move(A, -20, 0, '4')); // back to 45: a final-state check sees nothing
+    replay.add(move('auth-b', 50, 0, '5'));
     const v = replay.verdict();
     expect(v.valid).toBe(false);
-    expect(v.errors.overbooked_at_some_point).toMatchObject({ count: 1, worst: { auth: A, capacity: 50, peak: 60, excess: 10, at: '2' } });
-    expect(v.counts).toEqual({ rows: 4, authorizations: 2 });
-    const fine = new CapacityReplay();
-    fine.add({ auth: A, capacity: 50, reserved: 50, consumed: 0, at: '1' });
-    expect(fine.verdict().valid).toBe(true);
+    expect(v.errors.overbooked).toMatchObject({ count: 1, first: { auth: A, at: '2', excess: 10 }, worst: { auth: A, at: '3', excess: 15, reserved: 65 } });
+    expect(v.counts).toMatchObject({ rows: 5, authorizations: 2, overbooked_moments: 2 });
+  });
+
+  it('reserved below zero (a consume of units never reserved), hidden by a later reserve, is caught; so is a negative consumed', () => {
+    const replay = new LedgerReplay();
+    replay.add(move(A, 2, 0, '1'));
+    replay.add(move(A, -3, 3, '2')); // consume 3 with 2 reserved: reserved -1
+    replay.add(move(A, -3, 3, '3')); // -4: the worst
+    replay.add(move(A, 10, 0, '4')); // back to 6: the final state is fine
+    replay.add(move('auth-c', 0, -1, '5', { op: 'consume' }));
+    const v = replay.verdict();
+    expect(v.errors.negative_reserved).toMatchObject({ count: 1, first: { at: '2', reserved: -1 }, worst: { at: '3', reserved: -4, excess: 4 } });
+    expect(v.errors.negative_consumed).toMatchObject({ count: 1, first: { auth: 'auth-c', consumed: -1 } });
+  });
+
+  it('a take-out that leaves the capacity below what is held is named as such', () => {
+    const replay = new LedgerReplay();
+    replay.add(move(A, 40, 0, '1', { capacity: 50 }));
+    replay.add(move(A, 0, 0, '2', { capacity: 30, op: 'take_out' }));
+    expect(replay.verdict().errors.capacity_below_held).toMatchObject({ count: 1, worst: { at: '2', capacity: 30, excess: 10 } });
+  });
+
+  it('starts from the baseline: the rows before the load are skipped, and a balance seeded without rows is not undercounted', () => {
+    // 45 units were held before the load, 40 of them without any ledger row (seeded balances).
+    const start = { balances: new Map([[A, { reserved: 45, consumed: 0 }]]), rows: new Map([[A, 1]]) };
+    const replay = new LedgerReplay(start);
+    replay.add(move(A, 5, 0, 'old')); // before the load: skipped
+    replay.add(move(A, 10, 0, '2')); // 45 + 10 = 55 of 50: overbooked (from zero it would read 15)
+    const v = replay.verdict();
+    expect(v.errors.overbooked).toMatchObject({ worst: { at: '2', reserved: 55, excess: 5 } });
+    expect(v.counts).toMatchObject({ rows: 1, skipped: 1, starts_differ: 1 });
+    const fromZero = new LedgerReplay();
+    fromZero.add(move(A, 5, 0, 'old'));
+    fromZero.add(move(A, 10, 0, '2'));
+    expect(fromZero.verdict().valid).toBe(true); // the blind spot the baseline closes
+  });
+
+  it('an order that puts a release before the reservation it undoes is named: the order column is not the commit order', () => {
+    const replay = new LedgerReplay();
+    replay.add(move(A, 5, 0, '1', { op: 'reserve', ref: 'r-1' }));
+    replay.add(move(A, -5, 0, '2', { op: 'release', ref: 'r-1' }));
+    replay.add(move(A, -5, 0, '3', { op: 'release', ref: 'r-2' })); // r-2 not yet reserved
+    replay.add(move(A, 5, 0, '4', { op: 'reserve', ref: 'r-2' }));
+    const v = replay.verdict();
+    expect(v.errors.order_violation).toMatchObject({ count: 1, first: { at: '3' } });
+    expect((v.errors.order_violation!.first as { detail: string }).detail).toMatch(/release of reservation r-2 comes before the reservation/);
+  });
+
+  it('a ledger that keeps every invariant is valid', () => {
+    const replay = new LedgerReplay();
+    replay.add(move(A, 50, 0, '1'));
+    replay.add(move(A, -3, 3, '2'));
+    expect(replay.verdict()).toMatchObject({ valid: true, errors: {} });
+  });
+});
+
+describe('without idempotency keys: answers tied to rows by the id the API returned', () => {
+  const refEv = (type: HistoryEvent['type'], key: string, op: HistoryEvent['op'], ref: string | null, status: number | null = null): HistoryEvent => ({
+    ...ev(type, key, op, 5, status),
+    ...(ref ? { ref } : {}),
+  });
+
+  it('finds lost and duplicated writes by id; an unexplained row is unknown, unless an unknown outcome may explain it', () => {
+    const h = foldHistory([
+      refEv('invoke', 'q1', 'reserve', null),
+      refEv('ok', 'q1', 'reserve', 'b-1'),
+      refEv('invoke', 'q2', 'reserve', null),
+      refEv('ok', 'q2', 'reserve', 'b-2'), // never in the ledger: lost
+      refEv('invoke', 'q3', 'release', 'b-1'),
+      refEv('ok', 'q3', 'release', 'b-1'),
+      refEv('invoke', 'q4', 'reserve', null),
+      refEv('info', 'q4', 'reserve', null), // timed out: no id
+      refEv('invoke', 'q5', 'reserve', null),
+      refEv('fail', 'q5', 'reserve', null, 409),
+    ]);
+    const row = (key: string, op: 'reserve' | 'release', rows = 1) => ({ key, auth: A, op, units: 5, rows });
+    const v = reconcileKeys(
+      h,
+      [row('reserve:b-1', 'reserve'), row('release:b-1', 'release', 2), row('reserve:b-9', 'reserve')],
+      { keys: new Map(), balances: new Map() },
+      'ref',
+    );
+    expect(Object.fromEntries(Object.entries(v.errors).map(([t, e]) => [t, e.count]))).toEqual({ lost: 1, duplicated: 1 });
+    // b-9 may be the timed-out reserve's row: recovered, not unexplained.
+    expect(v.counts).toMatchObject({ recovered: 1, unexplained: 0, unidentified: 1 });
+    const more = reconcileKeys(
+      h,
+      [
+        row('reserve:b-1', 'reserve'),
+        row('reserve:b-2', 'reserve'),
+        row('release:b-1', 'release'),
+        row('reserve:b-8', 'reserve'),
+        row('reserve:b-9', 'reserve'),
+      ],
+      null,
+      'ref',
+    );
+    expect(more.valid).toBe(true); // no baseline: strangers are not judged
+    const withBaseline = reconcileKeys(
+      h,
+      [
+        row('reserve:b-1', 'reserve'),
+        row('reserve:b-2', 'reserve'),
+        row('release:b-1', 'release'),
+        row('reserve:b-8', 'reserve'),
+        row('reserve:b-9', 'reserve'),
+      ],
+      { keys: new Map(), balances: new Map() },
+      'ref',
+    );
+    expect([withBaseline.valid, withBaseline.errors.unexplained?.count]).toEqual(['unknown', 1]);
+  });
+});
+
+describe('a replay compared with the first answer', () => {
+  it('a resend answered with the same status but another meaningful body is named replay_differs; the same body is not', () => {
+    const base = ev('ok', 'k1');
+    const h = foldHistory([
+      ev('invoke', 'k1'),
+      { ...base, digest: 'aaaaaaaa' },
+      ev('invoke', 'k1'),
+      { ...base, digest: 'bbbbbbbb', replayed: true },
+      ev('invoke', 'k2'),
+      { ...ev('ok', 'k2'), digest: 'cccccccc' },
+      ev('invoke', 'k2'),
+      { ...ev('ok', 'k2'), digest: 'cccccccc', replayed: true },
+    ]);
+    const v = reconcileKeys(h, [
+      { key: 'k1', auth: A, op: 'reserve', units: 5, rows: 1 },
+      { key: 'k2', auth: A, op: 'reserve', units: 5, rows: 1 },
+    ]);
+    expect(v.valid).toBe(false);
+    expect(Object.keys(v.errors)).toEqual(['replay_differs']);
+    expect(v.errors.replay_differs!.first).toMatchObject({ key: 'k1' });
+    expect((v.errors.replay_differs!.first as { detail: string }).detail).toMatch(/aaaaaaaa, then 200 bbbbbbbb/);
   });
 });
 

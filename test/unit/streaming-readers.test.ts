@@ -104,7 +104,18 @@ function referenceFold(events: readonly HistoryEvent[]) {
         : r.sigs.length > 1
           ? `acknowledged as ${r.sigs.length} different requests (${r.sigs.join('; ')})`
           : null;
-    return { key, auth: r.auth, op: r.op, units: r.units, outcome, sends: Math.max(r.invokes, answers), statuses: r.statuses, contradiction };
+    return {
+      key,
+      auth: r.auth,
+      op: r.op,
+      units: r.units,
+      ref: null,
+      outcome,
+      sends: Math.max(r.invokes, answers),
+      statuses: r.statuses,
+      contradiction,
+      replayDiffers: null,
+    };
   });
 }
 
