@@ -91,7 +91,7 @@ export class LedgerService {
 
   /** Schema changes a fault mode needs (double-apply needs duplicates to be storable). */
   async prepareMode(): Promise<void> {
-    if (this.opts.mode !== 'unsafe-read-committed' && this.opts.mode !== 'double-apply') return;
+    if (this.opts.mode !== 'unsafe-read-committed' && this.opts.mode !== 'double-apply' && this.opts.mode !== 'unchecked-consume') return;
     const client = await this.pool.connect();
     try {
       // A mode that must corrupt the data for the verifier to catch it cannot have the database
@@ -224,7 +224,20 @@ export class LedgerService {
     );
     const row = prior.rows[0];
     if (!row) return null;
-    if (row.request_hash !== hash) return { kind: 'key_reused' };
+    // Negative control: a key reused for another request is answered with the first request's outcome.
+    if (row.request_hash !== hash && this.opts.mode !== 'reuse-replays-old') return { kind: 'key_reused' };
+    if (this.opts.mode === 'replay-other-body') {
+      // Negative control: a replay answered from the outcome stored last for the authorization
+      // (another request's), with the status of its own: a cache keyed by the wrong thing.
+      const other = await client.query<{ response_body: Record<string, unknown> }>(
+        `SELECT response_body FROM idempotency_keys
+          WHERE organization_id = $1 AND authorization_id = (SELECT authorization_id FROM idempotency_keys WHERE organization_id = $1 AND idempotency_key = $2)
+            AND idempotency_key <> $2 AND status_code = $3
+          ORDER BY response_body->>'operationId' DESC NULLS LAST LIMIT 1`,
+        [organizationId, key, row.status_code],
+      );
+      if (other.rows[0]) return { kind: 'replayed', status: row.status_code, body: other.rows[0].response_body };
+    }
     return { kind: 'replayed', status: row.status_code, body: row.response_body };
   }
 
@@ -310,7 +323,11 @@ export class LedgerService {
         // Negative control only: widen the read-then-write window so the race shows reliably.
         await new Promise((r) => setTimeout(r, this.opts.unsafeRaceWindowMs));
       }
-      const decision = decide(req.operation, req.units, balance);
+      // Negative control: a consume that does not check the reserved units (reserved can go below zero).
+      const decision =
+        mode === 'unchecked-consume' && req.operation === 'consume'
+          ? decide(req.operation, req.units, { ...balance, reserved: Math.max(balance.reserved, req.units) }, balance)
+          : decide(req.operation, req.units, balance);
       const common = { authorizationId: req.authorizationId, operation: req.operation, units: req.units, idempotencyKey: key };
       const onConflict = mode === 'double-apply' ? ' ON CONFLICT (organization_id, idempotency_key) DO NOTHING' : '';
       let status: number;
@@ -318,15 +335,17 @@ export class LedgerService {
       if (decision.ok) {
         status = 200;
         body = { ...common, status: 'applied', balance: balanceBody(decision.next) };
-        // One round trip for the three writes of an applied operation.
-        await client.query(
+        // One round trip for the three writes of an applied operation; the answer names its ledger row.
+        const written = await client.query<{ operation_id: string }>(
           `WITH ledger AS (
              INSERT INTO unit_ledger (authorization_id, organization_id, operation, units, idempotency_key, practitioner_id)
-             VALUES ($1, $11, $2, $3, $4, $5)),
+             VALUES ($1, $11, $2, $3, $4, $5) RETURNING id),
            balances AS (
-             UPDATE authorizations SET reserved_units = reserved_units + $6, consumed_units = consumed_units + $7 WHERE id = $1)
-           INSERT INTO idempotency_keys (organization_id, idempotency_key, authorization_id, operation, request_hash, status_code, response_body)
-           VALUES ($11, $4, $1, $2, $8, $9, $10)${onConflict}`,
+             UPDATE authorizations SET reserved_units = reserved_units + $6, consumed_units = consumed_units + $7 WHERE id = $1),
+           outcome AS (
+             INSERT INTO idempotency_keys (organization_id, idempotency_key, authorization_id, operation, request_hash, status_code, response_body)
+             SELECT $11, $4, $1, $2, $8, $9, $10::jsonb || jsonb_build_object('operationId', ledger.id) FROM ledger${onConflict})
+           SELECT id::text AS operation_id FROM ledger`,
           [
             req.authorizationId,
             req.operation,
@@ -341,6 +360,7 @@ export class LedgerService {
             req.organizationId,
           ],
         );
+        body = { ...body, operationId: Number(written.rows[0]!.operation_id) };
       } else {
         status = 409;
         body = {

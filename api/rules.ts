@@ -25,12 +25,13 @@ export type Decision =
  *   release n : needs reserved  >= n; reserved -= n
  *   consume n : needs reserved  >= n; reserved -= n, consumed += n
  */
-export function decide(op: Operation, units: number, b: Balance): Decision {
+export function decide(op: Operation, units: number, b: Balance, from: Balance = b): Decision {
   const have = op === 'reserve' ? b.available : b.reserved;
   if (have < units) return { ok: false, reason: 'insufficient_units', needed: units, have };
   const delta =
     op === 'reserve' ? { reserved: units, consumed: 0 } : op === 'release' ? { reserved: -units, consumed: 0 } : { reserved: -units, consumed: units };
-  const reserved = b.reserved + delta.reserved;
-  const consumed = b.consumed + delta.consumed;
-  return { ok: true, delta, next: { capacity: b.capacity, reserved, consumed, available: b.capacity - reserved - consumed } };
+  // `from`: the balance the change applies to, when the check was made on another (a negative control's).
+  const reserved = from.reserved + delta.reserved;
+  const consumed = from.consumed + delta.consumed;
+  return { ok: true, delta, next: { capacity: from.capacity, reserved, consumed, available: from.capacity - reserved - consumed } };
 }

@@ -14,6 +14,11 @@ export interface Migration {
   readonly name: string;
   readonly sql: string;
   readonly checksum: string;
+  /**
+   * Checksums of earlier texts of this migration that it replaces with the same effect (its
+   * `-- supersedes <sha256>` lines): a database that applied one of them converges without a rebuild.
+   */
+  readonly supersedes: readonly string[];
 }
 
 export const MIGRATIONS_DIR = path.join(__dirname, '..', '..', 'db', 'migrations');
@@ -25,8 +30,59 @@ export function loadMigrations(dir: string = resolveMigrationsDir()): Migration[
     .sort()
     .map((file) => {
       const sql = fs.readFileSync(path.join(dir, file), 'utf8');
-      return { version: file.slice(0, 3), name: file.replace(/\.sql$/, ''), sql, checksum: createHash('sha256').update(sql).digest('hex') };
+      const supersedes = [...sql.matchAll(/^-- supersedes ([0-9a-f]{64})\b/gm)].map((m) => m[1]!);
+      return { version: file.slice(0, 3), name: file.replace(/\.sql$/, ''), sql, checksum: createHash('sha256').update(sql).digest('hex'), supersedes };
     });
+}
+
+/** A definition applied after the migrations, again whenever its text changes (db/functions/*.sql: CREATE OR REPLACE). */
+export interface Definition {
+  readonly name: string;
+  readonly sql: string;
+  readonly checksum: string;
+}
+
+export function loadDefinitions(dir: string = resolveFunctionsDir()): Definition[] {
+  return fs
+    .readdirSync(dir)
+    .filter((f) => /^[a-z0-9_]+\.sql$/.test(f))
+    .sort()
+    .map((file) => {
+      const sql = fs.readFileSync(path.join(dir, file), 'utf8');
+      return { name: file.replace(/\.sql$/, ''), sql, checksum: createHash('sha256').update(sql).digest('hex') };
+    });
+}
+
+function resolveFunctionsDir(): string {
+  const candidates = [path.join(__dirname, '..', '..', 'db', 'functions'), path.join(__dirname, 'functions')];
+  return candidates.find((d) => fs.existsSync(d)) ?? candidates[0]!;
+}
+
+/** Applies the definitions whose text is new or changed since they were last applied; returns their names. */
+export async function applyDefinitions(client: Client, definitions: Definition[]): Promise<string[]> {
+  await client.query(`CREATE TABLE IF NOT EXISTS schema_definitions (
+    name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  const done = new Map(
+    (await client.query<{ name: string; checksum: string }>('SELECT name, checksum FROM schema_definitions')).rows.map((r) => [r.name, r.checksum]),
+  );
+  const applied: string[] = [];
+  for (const d of definitions) {
+    if (done.get(d.name) === d.checksum) continue;
+    await client.query('BEGIN');
+    try {
+      await client.query(d.sql);
+      await client.query(
+        'INSERT INTO schema_definitions (name, checksum) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = now()',
+        [d.name, d.checksum],
+      );
+      await client.query('COMMIT');
+      applied.push(d.name);
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+  return applied;
 }
 
 function resolveMigrationsDir(): string {
@@ -78,6 +134,12 @@ export async function applyMigrations(client: Client, migrations: Migration[]): 
   for (const m of migrations) {
     const prior = done.get(m.version);
     if (prior !== undefined) {
+      if (prior !== m.checksum && m.supersedes.includes(prior)) {
+        // An earlier text of the same migration, rewritten with the same effect: record the new one.
+        await client.query('UPDATE schema_migrations SET checksum = $1 WHERE version = $2', [m.checksum, m.version]);
+        skipped.push(m.name);
+        continue;
+      }
       if (prior !== m.checksum) {
         throw new PackError('LT_DB_NOT_SET_UP', `migration ${m.name} changed after it was applied`, {
           hint: 'run `npm run load-test:setup -- --recreate` to rebuild the load-test database',
@@ -105,8 +167,9 @@ export async function setupDatabase(url: string, database: string, opts: { recre
   const client = await connect(url);
   try {
     const { applied, skipped } = await applyMigrations(client, loadMigrations());
+    const defined = await applyDefinitions(client, loadDefinitions());
     const repaired = await ensureInvariants(client, opts.repair ?? false);
-    return { created, dropped, applied, skipped, repaired };
+    return { created, dropped, applied: [...applied, ...defined], skipped, repaired };
   } finally {
     await client.end().catch(() => undefined);
   }

@@ -24,6 +24,9 @@ export const API_MODES = [
   'off-contract',
   'lax-input',
   'hang-on-db-loss',
+  'unchecked-consume',
+  'reuse-replays-old',
+  'replay-other-body',
 ] as const;
 export type ApiMode = (typeof API_MODES)[number];
 

@@ -7,7 +7,6 @@ import type { Fixture } from '../../seed/fixture';
 import { formatIntegrity, judgeIntegrity, runIntegritySql } from '../../verify/integrity';
 import { freshDatabase, tempDir, REFERENCE_SQL } from '../support/db';
 
-
 async function appFor(url: string, secret: string, env: Record<string, string> = {}) {
   return buildApp(loadApiConfig({ DATABASE_URL: url, JWT_SECRET: secret, ...env }));
 }

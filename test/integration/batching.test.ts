@@ -14,7 +14,6 @@ import type { Fixture } from '../../seed/fixture';
 import { judgeIntegrity, runIntegritySql } from '../../verify/integrity';
 import { freshDatabase, tempDir, REFERENCE_SQL } from '../support/db';
 
-
 describe('per-authorization batching in the reference API', () => {
   let url: string;
   let secret: string;

@@ -17,7 +17,6 @@ import type { ArtilleryReport } from '../../formats/artillery-json';
 import { runCli } from '../support/cli';
 import { freshDatabase, tempDir, REFERENCE_SQL } from '../support/db';
 
-
 async function query(url: string, sql: string, params: unknown[] = []): Promise<void> {
   const c = new Client({ connectionString: url });
   await c.connect();
@@ -245,7 +244,10 @@ describe('never valid by default: load-test:verify says unknown (exit 2), naming
     const h = await historyDir('deleted');
     fs.rmSync(h, { recursive: true });
     const r = await verify(['--history', h, '--report', report({})]);
-    expect([r.code, r.stdout]).toEqual([2, expect.stringMatching(/history_missing: 1; first "the history .*deleted\.history that --history recorded is missing or empty/)]);
+    expect([r.code, r.stdout]).toEqual([
+      2,
+      expect.stringMatching(/history_missing: 1; first "the history .*deleted\.history that --history recorded is missing or empty/),
+    ]);
     expect(r.stdout).not.toContain('counters mode');
   });
 

@@ -11,7 +11,6 @@ import { seed } from '../../seed/seed';
 import { runIntegritySql } from '../../verify/integrity';
 import { freshDatabase, tempDir, REFERENCE_SQL } from '../support/db';
 
-
 interface Row {
   outcome: string;
   status_code: number;

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { loadMigrations, setupDatabase } from '../../db/migrate';
+import { loadDefinitions, loadMigrations, setupDatabase } from '../../db/migrate';
 import { withDatabase } from '../../db/connect';
 import { seed } from '../../seed/seed';
 import { loadFixture } from '../../seed/fixture';
@@ -12,13 +12,40 @@ describe('setup and seed against a real PostgreSQL', () => {
 
   it('creates the database, applies migrations, converges, and recreates on request', async () => {
     const all = loadMigrations().map((m) => m.name);
+    const functions = loadDefinitions().map((d) => d.name);
     expect(all.slice(0, 2)).toEqual(['001_ledger_schema', '002_ledger_covering_index']);
+    expect(functions).toEqual(['apply_unit_operation']);
     const first = await setupDatabase(url, 'it_setup_seed', { recreate: true });
-    expect(first.applied).toEqual(all);
+    expect(first.applied).toEqual([...all, ...functions]);
     const again = await setupDatabase(url, 'it_setup_seed', { recreate: false });
     expect(again).toMatchObject({ created: false, applied: [], skipped: all, repaired: null });
     const recreated = await setupDatabase(url, 'it_setup_seed', { recreate: true });
-    expect(recreated).toMatchObject({ dropped: true, created: true, applied: all });
+    expect(recreated).toMatchObject({ dropped: true, created: true, applied: [...all, ...functions] });
+  });
+
+  it('converges from a migration text it supersedes (the function once written inline), refuses any other change, and re-applies a changed definition', async () => {
+    const c = new Client({ connectionString: url });
+    await c.connect();
+    try {
+      const m003 = loadMigrations().find((m) => m.version === '003')!;
+      expect(m003.supersedes).toHaveLength(1);
+      // A database set up before the function moved to db/functions/: its 003 has the old checksum.
+      await c.query('UPDATE schema_migrations SET checksum = $1 WHERE version = $2', [m003.supersedes[0], '003']);
+      await c.query("UPDATE schema_definitions SET checksum = 'old' WHERE name = 'apply_unit_operation'");
+      const r = await setupDatabase(url, 'it_setup_seed', { recreate: false });
+      expect([r.skipped.includes(m003.name), r.applied]).toEqual([true, ['apply_unit_operation']]);
+      expect((await c.query("SELECT checksum FROM schema_migrations WHERE version = '003'")).rows[0].checksum).toBe(m003.checksum);
+      // The function is the one defined once, with its setting and the operation's id in its answer.
+      const def = (await c.query("SELECT pg_get_functiondef('apply_unit_operation'::regproc) AS d")).rows[0].d as string;
+      expect(def).toMatch(/SET enable_seqscan TO 'off'/);
+      expect(def).toContain("'operationId', new_id");
+      // Any other change is refused, as before.
+      await c.query("UPDATE schema_migrations SET checksum = 'tampered' WHERE version = '003'");
+      await expect(setupDatabase(url, 'it_setup_seed', { recreate: false })).rejects.toMatchObject({ code: 'LT_DB_NOT_SET_UP' });
+      await c.query('UPDATE schema_migrations SET checksum = $1 WHERE version = $2', [m003.checksum, '003']);
+    } finally {
+      await c.end();
+    }
   });
 
   it('puts back the unique idempotency key the double-apply control drops, and refuses to hide duplicates', async () => {

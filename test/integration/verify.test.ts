@@ -6,7 +6,6 @@ import { judgeIntegrity, runIntegritySql } from '../../verify/integrity';
 import { freshDatabase, tempDir, REFERENCE_SQL } from '../support/db';
 import { runCli } from '../support/cli';
 
-
 describe('integrity verifier against a real PostgreSQL', () => {
   let url: string;
   let c: Client;

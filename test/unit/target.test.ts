@@ -76,7 +76,9 @@ describe('target descriptions', () => {
   });
 
   it('refuses a description whose secrets are not in the environment, naming them', () => {
-    expect(() => loadTarget(path.join(ROOT, 'test', 'support', 'booking-api', 'target.yml'), {})).toThrow(/names environment variables that are not set: \$\{BOOKING_API_KEY\}/);
+    expect(() => loadTarget(path.join(ROOT, 'test', 'support', 'booking-api', 'target.yml'), {})).toThrow(
+      /names environment variables that are not set: \$\{BOOKING_API_KEY\}/,
+    );
   });
 });
 
