@@ -30,7 +30,7 @@ import { readBaselineFile, writeBaselineFile } from '../formats/baseline';
 import { SUMMARY_FILE, ScenarioOutcome, readRunSummary, type ReconciliationResult } from '../formats/summary';
 import { runFolders } from '../report/write';
 import { formatIntegrity, judgeIntegrity, runIntegritySql } from '../verify/integrity';
-import { formatReconciliation, reconcileRun, replayStartOf, takeBaseline } from '../verify/reconciliation';
+import { checkRealTimeOfHistory, formatReconciliation, reconcileRun, replayStartOf, takeBaseline } from '../verify/reconciliation';
 import { replayLedgerOffThread } from '../verify/off-thread';
 import { historyFiles } from '../verify/history';
 import { VerifySql, verifySqlFor } from '../verify/sql-source';
@@ -40,10 +40,16 @@ import { Verdict, compose, exitCodeFor } from '../verify/verdict';
 
 /**
  * The run that left the database as it is: the newest run on this database whose last scenario
- * ran on the data of the current fixture (so a reseed since then is noticed).
+ * ran on the data of the current fixture (so a reseed since then is noticed); without a fixture
+ * file (data the pack does not seed, read by the target's fixture query), the newest run on this
+ * database and this target.
  */
-function runOfThisData(reportsDir: string, databaseUrl: string, fixture: Fixture | null): { scenario: ScenarioOutcome; run: string } | null {
-  if (!fixture) return null;
+function runOfThisData(
+  reportsDir: string,
+  databaseUrl: string,
+  fixture: Fixture | null,
+  targetFile: string,
+): { scenario: ScenarioOutcome; run: string } | null {
   for (const runDir of runFolders(reportsDir)) {
     let summary;
     try {
@@ -52,7 +58,8 @@ function runOfThisData(reportsDir: string, databaseUrl: string, fixture: Fixture
       continue; // an unreadable summary is not ours to judge
     }
     const last = summary?.scenarios[summary.scenarios.length - 1];
-    if (summary?.meta.databaseUrl === databaseUrl && last?.fixtureGeneratedAt === fixture.generatedAt) return { scenario: last, run: path.basename(runDir) };
+    if (!last || summary?.meta.databaseUrl !== databaseUrl || (summary.meta.targetFile ?? targetFile) !== targetFile) continue;
+    if (fixture === null || last.fixtureGeneratedAt === fixture.generatedAt) return { scenario: last, run: path.basename(runDir) };
   }
   return null;
 }
@@ -65,14 +72,16 @@ function settleLater<T>(p: Promise<T>): Promise<T> {
 
 /** What to reconcile with: the history and report given, or the last run's on this data, and the baseline before its load. */
 function inputsOf(args: { options: Map<string, string> }, config: ReturnType<typeof loadPackConfig>) {
+  // The data's fixture, when the pack seeded it or the user gave one; a target whose fixture is a
+  // query has none to compare (its newest run on this database is the one).
   let fixture: Fixture | null = null;
   try {
-    fixture = loadFixture(config.fixturePath);
+    fixture = loadTarget(config.targetFile).description.fixture?.query ? null : loadFixture(config.fixturePath);
   } catch {
     fixture = null;
   }
   const explicit = args.options.has('history') || args.options.has('report');
-  const auto = explicit ? null : runOfThisData(config.reportsDir, config.db.displayUrl, fixture);
+  const auto = explicit ? null : runOfThisData(config.reportsDir, config.db.displayUrl, fixture, config.targetFile);
   const historyDir = args.options.get('history') ?? auto?.scenario.historyDir ?? null;
   const reportFile = args.options.get('report') ?? auto?.scenario.reportFile ?? null;
   const baselineFile =
@@ -121,6 +130,24 @@ function formatReplay(replay: Verdict & { counts: Record<string, number> }): str
   return lines.join('\n');
 }
 
+/** Pure: the real-time check's block. */
+function formatRealTime(rt: Verdict & { counts: Record<string, number> }, why: string, accepted: boolean): string {
+  const lines = [
+    "=== Every moment by the clients' real-time order (the ledger has no order to replay) ===",
+    `${why}; ${rt.counts.operations} operations judged by when they were sent and acknowledged${rt.counts.unbounded ? `; ${rt.counts.unbounded} resource(s) not bounded` : ''}`,
+  ];
+  for (const [type, e] of Object.entries(rt.errors)) lines.push(`  ${type}: ${e.count} resource(s); first ${JSON.stringify(e.first)}; worst ${JSON.stringify(e.worst)}`);
+  if (Object.keys(rt.errors).length === 0)
+    lines.push(
+      (rt.counts.decreasing ?? 0) === 0
+        ? '  no violation seen; only reservations, so the final-state check sees any overbooking'
+        : accepted
+        ? '  no violation seen (accepted by the target: database.order: realtime)'
+        : "  no violation seen, which cannot rule out one shorter than its operations' overlap: unknown (database.order: realtime accepts this check)",
+    );
+  return lines.join('\n');
+}
+
 main(async (argv) => {
   const args = parseArgs(argv, { options: ['history', 'report', 'baseline', 'snapshot'], flags: ['integrity-only'] });
   const config = loadPackConfig();
@@ -153,7 +180,15 @@ main(async (argv) => {
     verdicts.push(replay);
     console.log(`\n${formatReplay(replay)}`);
   } else {
-    console.log(`\n(ledger replay not made: ${sql.orderWhy ?? 'the ledger has no order'})`);
+    // No order to replay: the clients' real-time order, when there is a history (verify/realtime.ts).
+    const why = sql.orderWhy ?? 'the ledger has no order';
+    const rt = inputs?.historyDir ? await checkRealTimeOfHistory(path.resolve(inputs.historyDir), inputs.baseline) : { why: 'no history given' };
+    if ('why' in rt) console.log(`\n(ledger replay not made: ${why}; nor the real-time check: ${rt.why})`);
+    else {
+      console.log(`\n${formatRealTime(rt, why, sql.realTimeAccepted)}`);
+      // A violation is certain; none found cannot rule out a short one unless the target accepts it.
+      verdicts.push(rt.valid === true && !sql.realTimeAccepted && (rt.counts.decreasing ?? 0) > 0 ? { ...rt, valid: 'unknown' } : rt);
+    }
   }
 
   const recon = inputs ? await reconciled : undefined;

@@ -499,7 +499,7 @@ export const EDGE_CLASSES: readonly EdgeClass[] = [
     group: 'route',
     what: 'DELETE /api/authorizations/:id',
     expect: E([404, 405], null),
-    build: (c) => rawRequest(c.host, { method: 'DELETE', path: c.shape.path('read', c.authorizationId), headers: json(c) }),
+    build: (c) => rawRequest(c.host, { method: 'DELETE', path: c.shape.path('read', c.authorizationId), headers: c.shape.authHeader ? [[c.shape.authHeader, c.shape.authValue(c.token)]] : [] }),
   },
 
   // Idempotency keys

@@ -123,12 +123,18 @@ export interface GeneratorLoad {
   readonly reasons: readonly string[];
 }
 
-/** Overbooking at any moment: the ledger replayed in its order (ledger-order.sql). */
+/** Overbooking at any moment: the ledger replayed in its order (ledger-order.sql), or the clients' real-time order. */
 export interface ReplayResult {
-  /** false when the schema gives the ledger no order (no ledger-order.sql): not checked. */
+  /** false when neither the ledger's order nor the clients' real-time order could be checked. */
   readonly checked: boolean;
-  /** Why it was not checked, when it was not. */
+  /** Why the ledger was not replayed (no order), when it was not. */
   readonly why?: string;
+  /**
+   * Without a ledger order, the moments judged by the clients' real-time order instead
+   * (verify/realtime.ts): sound but incomplete; `accepted` when the target accepts it for a GO
+   * (database.order: realtime).
+   */
+  readonly realtime?: { readonly accepted: boolean };
   readonly verdict: Verdict | null;
   readonly counts: Readonly<Record<string, number>>;
 }

@@ -60,7 +60,10 @@ export const CATALOG = {
   LT_API_FAILED: { exit: EXIT.ENVIRONMENT, hint: 'see the API log above; run `npm run load-test:api` alone to debug it' },
   LT_TARGET_UNREACHABLE: { exit: EXIT.ENVIRONMENT, hint: 'start your API or fix LOADTEST_TARGET; its /health must answer 200' },
   LT_ARTILLERY_FAILED: { exit: EXIT.ENVIRONMENT, hint: 'see the Artillery output above; run `npx artillery run` on the scenario to debug it' },
-  LT_PREFLIGHT_REFUSED: { exit: EXIT.PREFLIGHT_REFUSED, hint: 'choose another profile, reseed with more capacity, or fix the scenario' },
+  LT_PREFLIGHT_REFUSED: {
+    exit: EXIT.PREFLIGHT_REFUSED,
+    hint: 'choose another profile, or give the run more resources or capacity (reseed, or add them to the data your fixture query reads)',
+  },
   LT_INTERRUPTED: { exit: EXIT.INTERRUPTED, hint: 'run the command again; everything it started was stopped' },
 } as const satisfies Record<string, CatalogEntry>;
 

@@ -15,7 +15,7 @@ import { pick, fieldPath } from 'artillery-plugin-isolation';
 import type { PackConfig } from '../lib/config';
 import { PackError } from '../lib/errors';
 import { withReadOnly } from '../db/connect';
-import { Fixture, FixtureAuthorization, TIERS, Tier, loadFixture, organizationsWithoutTokens, writeFixtureAtomic } from '../seed/fixture';
+import { Fixture, FixtureAuthorization, NO_ORGANIZATION, TIERS, Tier, loadFixture, organizationsWithoutTokens, writeFixtureAtomic } from '../seed/fixture';
 import type { Target } from '../target/load';
 
 export type FixtureSource = 'seeded' | 'given' | 'query';
@@ -94,7 +94,7 @@ export function fixtureFromRows(
     else
       authorizations.push({
         id,
-        organizationId: r.organization === undefined || r.organization === null ? 'default' : String(r.organization),
+        organizationId: r.organization === undefined || r.organization === null ? NO_ORGANIZATION : String(r.organization),
         capacityUnits: capacity,
         tier,
         ...(reserved > 0 ? { preReservedUnits: reserved } : {}),

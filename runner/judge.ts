@@ -94,6 +94,38 @@ export function decide(rows: readonly CheckRow[], crashes: readonly string[]): {
   return { decision: nogo ? 'NO-GO' : unknown ? 'UNKNOWN' : conditional ? 'CONDITIONAL' : 'GO', reasons };
 }
 
+/** Pure: a violation's worst example, as the replay rows print it. */
+function violationText([type, e]: [string, { count: number; worst: unknown }]): string {
+  const w = e.worst as { auth?: string; at?: string; detail?: string };
+  return `${type} on ${e.count} resource(s), worst ${w.detail ?? ''} on ${w.auth ?? '?'} at ${w.at ?? '?'}`;
+}
+
+/**
+ * The replay row when the ledger has no order and the moments were judged by the clients' real
+ * time (verify/realtime.ts). A violation it finds is certain (NO-GO). None found cannot rule out
+ * one shorter than its operations' overlap: enough when the run only reserved (the final state
+ * sees any overbooking) or when the target accepts it (database.order: realtime); else UNKNOWN.
+ */
+function realTimeRow(scenario: string, name: string, r: ReplayResult, decreasing: { readonly acknowledged: number; readonly ops: readonly string[] }): CheckRow {
+  const errors = Object.entries(r.verdict?.errors ?? {});
+  const ops = r.counts.operations ?? 0;
+  const unbounded = r.counts.unbounded ? `; ${r.counts.unbounded} resource(s) not bounded (no capacity before the load, or a release of unknown size)` : '';
+  const base = { scenario, name, limit: '0 violations', kind: 'correctness' as const, overBy: null };
+  if (errors.length > 0)
+    return { ...base, measured: `${errors.map(violationText).join('; ')} (by the clients' real-time order: ${r.why ?? 'the ledger has no order'})`, pass: false };
+  const seen = `0 violations by the clients' real-time order (${ops} operations${unbounded}; ${r.why ?? 'the ledger has no order'})`;
+  if (decreasing.acknowledged === 0) return { ...base, measured: `${seen}; this run only reserved, so the final-state check sees any overbooking`, pass: true };
+  if (r.realtime?.accepted)
+    return { ...base, measured: `${seen}; accepted by the target (database.order: realtime): a violation shorter than its operations' overlap would not be seen`, pass: true };
+  return {
+    ...base,
+    measured: `${seen}; this run acknowledged ${decreasing.acknowledged} ${decreasing.ops.join('/')} operation(s), and a violation shorter than its operations' overlap would not be seen (database.order: realtime accepts this check)`,
+    pass: false,
+    notChecked: 'the ledger has no order; the clients\' real-time order saw no violation, which cannot rule a short one out',
+    unknown: true,
+  };
+}
+
 /** The summary row of the integrity check (zero rows is the pass). */
 export function integrityRow(scenario: string, integrity: IntegrityResult): CheckRow {
   const verdict = judgeIntegrity(integrity);
@@ -170,6 +202,7 @@ export function replayRow(scenario: string, r: ReplayResult, decreasing: { reado
       ...(needed ? { unknown: true } : {}),
     };
   }
+  if (r.realtime) return realTimeRow(scenario, name, r, decreasing);
   const errors = Object.entries(r.verdict?.errors ?? {});
   const rows = r.counts.rows ?? 0;
   const starts =
@@ -182,12 +215,7 @@ export function replayRow(scenario: string, r: ReplayResult, decreasing: { reado
     limit: '0 violations',
     measured:
       errors.length > 0
-        ? errors
-            .map(([type, e]) => {
-              const w = e.worst as { auth?: string; at?: string; detail?: string };
-              return `${type} on ${e.count} resource(s), worst ${w.detail ?? ''} on ${w.auth ?? '?'} at ${w.at ?? '?'}`;
-            })
-            .join('; ')
+        ? errors.map(violationText).join('; ')
         : `0 violations (${rows} ledger rows replayed${r.counts.skipped ? ` after ${r.counts.skipped} from before the load` : ''})${starts}`,
     pass: r.verdict?.valid === true,
     kind: 'correctness',

@@ -44,7 +44,7 @@ import { warmUp } from './warmup';
 import { exercisePlan } from './exercise';
 import { EXPECTED, ExpectedValues } from './expected';
 import { writeRunScript } from './script';
-import { takeBaseline } from '../verify/reconciliation';
+import { heldInDatabase, takeBaseline } from '../verify/reconciliation';
 import { assertTokensLast, fixtureSourceOf, takeRunFixture, writeRunFixture } from './fixture-source';
 
 export interface RunOptions {
@@ -98,8 +98,13 @@ function preflight(loaded: readonly Loaded[], opts: RunOptions, api: Capabilitie
   return refused;
 }
 
+/** The data cannot carry what the profile asks of it (runner/preflight.ts names each line). */
+function preflightRefused(profile: string, refused: readonly string[]): PackError {
+  return new PackError('LT_PREFLIGHT_REFUSED', `the data does not fit what the ${profile} profile asks of it: ${refused.join('; ')}`);
+}
+
 function refuse(opts: RunOptions, refused: readonly string[]): never {
-  throw new PackError('LT_PREFLIGHT_REFUSED', `the ${opts.profile} profile would exhaust capacity the scenario does not mean to: ${refused.join('; ')}`);
+  throw preflightRefused(opts.profile, refused);
 }
 
 async function seedFor(config: PackConfig, ctx: RunContext, profile: ScenarioDef['seedProfile']): Promise<Fixture> {
@@ -184,6 +189,7 @@ async function measureOnce(ctx: RunContext, opts: RunOptions, runFixture: RunFix
             fixture,
             report,
             variables: scenario.config.variables ?? {},
+            heldInDatabase: () => heldInDatabase(ctx.env.server.url, ctx.sql),
           },
           scenario.checks.postChecks,
         )),
@@ -290,12 +296,7 @@ export async function runPlan(config: PackConfig, opts: RunOptions): Promise<Run
   if (given) {
     // The pack's own tokens too: a fixture written by hand may hold tokens about to expire.
     const needs = loaded.reduce((n, { scenario }) => n + expectedSeconds(scenario), 0) + 120;
-    try {
-      assertTokensLast(given, [], needs, Date.now());
-    } catch (err) {
-      if (err instanceof PackError) refuse(opts, [err.message]);
-      throw err;
-    }
+    assertTokensLast(given, [], needs, Date.now());
   }
   if (early) {
     const refused = preflight(loaded, opts, api, given);
@@ -327,9 +328,7 @@ export async function runPlan(config: PackConfig, opts: RunOptions): Promise<Run
     if (!early) {
       const refused = preflight(loaded, opts, api, taken.fixture);
       if (refused.length > 0)
-        await abandon(
-          new PackError('LT_PREFLIGHT_REFUSED', `the ${opts.profile} profile would exhaust capacity the scenario does not mean to: ${refused.join('; ')}`),
-        );
+        await abandon(preflightRefused(opts.profile, refused));
     }
     out(`  ${taken.tokens}`);
     runFixture = { fixture: taken.fixture, file: taken.changed ? writeRunFixture(runDir, taken.fixture) : config.fixturePath };

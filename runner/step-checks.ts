@@ -11,12 +11,12 @@ import type { ArtilleryReport } from '../formats/artillery-json';
 import { counterOf, summaryOf } from '../formats/artillery-json';
 import type { BaselineFile } from '../formats/baseline';
 import type { DbHeadline } from '../formats/db-samples';
-import type { CheckRow, PoolStats, ScenarioOutcome } from '../formats/summary';
+import type { CheckRow, PoolStats, ReplayResult, ScenarioOutcome } from '../formats/summary';
 import type { FaultEvent } from '../faults/registry';
 import { analyzeFaults, exchangesOf } from '../faults/analysis';
 import { faultRows } from '../faults/rows';
 import { formatIntegrity, runIntegritySql } from '../verify/integrity';
-import { formatReconciliation, reconcileRun, replayStartOf } from '../verify/reconciliation';
+import { checkRealTimeOfHistory, formatReconciliation, reconcileRun, replayStartOf } from '../verify/reconciliation';
 import { replayLedgerOffThread } from '../verify/off-thread';
 import { readHistoryEvents } from '../verify/history';
 import type { ArtilleryRun } from './artillery';
@@ -102,9 +102,17 @@ const replay: StepCheck = {
   name: 'replay',
   run: async (s) => {
     const verdict = await replayLedgerOffThread(s.ctx.env.server.url, s.ctx.sql, replayStartOf(s.baseline));
-    const result = verdict
-      ? { checked: true, verdict, counts: verdict.counts }
-      : { checked: false, why: s.ctx.sql.orderWhy ?? 'the ledger has no order', verdict: null, counts: {} };
+    const why = s.ctx.sql.orderWhy ?? 'the ledger has no order';
+    let result: ReplayResult;
+    if (verdict) result = { checked: true, verdict, counts: verdict.counts };
+    else {
+      // No order to replay: the clients' real-time order, which finds violations but cannot rule a short one out.
+      const rt = await checkRealTimeOfHistory(s.historyDir, s.baseline);
+      result =
+        'why' in rt
+          ? { checked: false, why: `${why}, and ${rt.why}`, verdict: null, counts: {} }
+          : { checked: true, why, realtime: { accepted: s.ctx.sql.realTimeAccepted }, verdict: rt, counts: rt.counts };
+    }
     return { rows: [replayRow(s.label, result, decreasing(s.run.report))], outcome: { replay: result } };
   },
 };

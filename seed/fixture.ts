@@ -16,6 +16,9 @@ import { writeJsonAtomic } from '../lib/atomic';
 export const TIERS = ['contention', 'standard', 'bulk', 'waitlisted', 'shared', 'ladder'] as const;
 export type Tier = (typeof TIERS)[number];
 
+/** The organization of every resource of an API that has none (a fixture query without an organization column). */
+export const NO_ORGANIZATION = 'default';
+
 export interface FixtureAuthorization {
   readonly id: string;
   readonly organizationId: string;

@@ -78,7 +78,7 @@ async function databaseLines(d: TargetDescription, databaseUrl: string): Promise
     }
   };
   const capacity = await run('database.capacity', db.capacity, ['resource', 'capacity']);
-  const ledger = await run('database.ledger', db.ledger, ['resource', 'kind', 'units', 'ref', 'key', ...(db.order === 'none' ? [] : ['at'])]);
+  const ledger = await run('database.ledger', db.ledger, ['resource', 'kind', 'units', 'ref', 'key', ...(db.order === 'none' || db.order === 'realtime' ? [] : ['at'])]);
   await run('database.balances', db.balances, ['resource', 'reserved', 'consumed']);
   if (ledger) {
     const kinds = await withReadOnly(databaseUrl, async (c) =>

@@ -34,6 +34,10 @@ export interface KeyRecord {
   readonly contradiction: string | null;
   /** A replay whose meaningful answer (status, reason, id, units) differs from the first answer's, or null. */
   readonly replayDiffers?: string | null;
+  /** Epoch ms of the first send: the operation took effect after it, if at all. */
+  readonly invokedAt?: number | null;
+  /** Epoch ms of the first acknowledgement: the operation had taken effect by then. */
+  readonly ackedAt?: number | null;
 }
 
 export interface History {

@@ -61,6 +61,10 @@ const COLUMNS = {
   /** The first definite answer's digest (history.ts answerDigest), and whether there is one (0 or 1). */
   digest: Uint32Array,
   hasDigest: Uint32Array,
+  /** Epoch ms of the first send (0: none): the operation cannot have taken effect before it. */
+  invokedAt: Float64Array,
+  /** Epoch ms of the first acknowledgement (0: none): the operation had surely taken effect by then. */
+  ackedAt: Float64Array,
 } as const;
 type ColumnName = keyof typeof COLUMNS;
 type Columns = { [K in ColumnName]: InstanceType<(typeof COLUMNS)[K]> };
@@ -146,6 +150,7 @@ export class KeyStore implements KeyRecords {
     }
     if (e.type === 'invoke') {
       this.c.invokes[s]!++;
+      if (this.c.invokedAt[s] === 0 || e.time < this.c.invokedAt[s]!) this.c.invokedAt[s] = e.time;
       return;
     }
     if (e.digest && typeof e.status === 'number' && e.type !== 'info') this.addDigest(s, e.status, parseInt(e.digest, 16) >>> 0);
@@ -159,6 +164,7 @@ export class KeyStore implements KeyRecords {
     }
     if (e.type === 'ok') {
       this.c.ok[s]!++;
+      if (this.c.ackedAt[s] === 0 || e.time < this.c.ackedAt[s]!) this.c.ackedAt[s] = e.time;
       this.addSignature(s, e);
     } else if (e.type === 'fail') {
       this.c.fail[s]!++;
@@ -255,6 +261,8 @@ export class KeyStore implements KeyRecords {
       sends: Math.max(this.c.invokes[s]!, answers),
       statuses,
       contradiction,
+      invokedAt: this.c.invokedAt[s] || null,
+      ackedAt: this.c.ackedAt[s] || null,
       replayDiffers: others2
         ? `a replay answered otherwise than the first answer (${this.c.digest[s]!.toString(16).padStart(8, '0')}, then ${others2.join(', ')}: status, reason, id or units differ)`
         : null,
@@ -321,6 +329,7 @@ export class KeyStore implements KeyRecords {
       this.c.fail[s] += oc.fail[j]!;
       this.c.refused[s] += oc.refused[j]!;
       this.c.info[s] += oc.info[j]!;
+      for (const t of ['invokedAt', 'ackedAt'] as const) if (oc[t][j] !== 0 && (this.c[t][s] === 0 || oc[t][j]! < this.c[t][s]!)) this.c[t][s] = oc[t][j]!;
       if (this.c.ref[s] === NONE && oc.ref[j] !== NONE) this.c.ref[s] = refIds[oc.ref[j]!]!;
       if (oc.hasDigest[j]) {
         const status = oc.status[j] === NO_STATUS ? 0 : oc.status[j]!;

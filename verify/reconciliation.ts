@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { METRICS } from 'artillery-plugin-isolation';
 import { PackError } from '../lib/errors';
+import type { Client } from 'pg';
 import { forEachRow, withReadOnly } from '../db/connect';
 import { ArtilleryPeriod, ArtilleryReport, counterOf, hasPackMetrics } from '../formats/artillery-json';
 import type { BaselineFile } from '../formats/baseline';
@@ -30,6 +31,7 @@ import {
   checkCounters,
   mergeKeyVerdicts,
 } from './checkers';
+import { RealTimeFolder, type RealTimeStart } from './realtime';
 import type { VerifySql } from './sql-source';
 import { compose } from './verdict';
 
@@ -59,16 +61,21 @@ async function streamLedger(databaseUrl: string, sql: VerifySql, onKey: (k: Ledg
     } catch (err) {
       throw sqlError(err, `the reconciliation's ledger keys (${sql.origin})`);
     }
-    try {
-      return (await c.query<{ auth: string; reserved: string; consumed: string }>(sql.balances)).rows.map((r) => ({
-        auth: r.auth,
-        reserved: Number(r.reserved),
-        consumed: Number(r.consumed),
-      }));
-    } catch (err) {
-      throw sqlError(err, `the reconciliation's balances (${sql.origin})`);
-    }
+    return readBalances(c, sql);
   });
+}
+
+/** The final balance per resource (the balances SQL), in the caller's transaction. */
+async function readBalances(c: Client, sql: VerifySql): Promise<FinalBalance[]> {
+  try {
+    return (await c.query<{ auth: string; reserved: string; consumed: string }>(sql.balances)).rows.map((r) => ({
+      auth: r.auth,
+      reserved: Number(r.reserved),
+      consumed: Number(r.consumed),
+    }));
+  } catch (err) {
+    throw sqlError(err, `the reconciliation's balances (${sql.origin})`);
+  }
 }
 
 /** Pairs (auth, number) from a two-column query. */
@@ -81,6 +88,20 @@ async function pairs(databaseUrl: string, text: string, what: string): Promise<[
       throw sqlError(err, what);
     }
   });
+}
+
+/**
+ * What each resource holds now (reserved + consumed, from the balances SQL) and its capacity (null
+ * where the SQL says none), read in READ ONLY transactions: the database's side of a balance, for
+ * an API without a read operation.
+ */
+export async function heldInDatabase(databaseUrl: string, sql: VerifySql): Promise<Map<string, { held: number; capacity: number | null }>> {
+  const [finals, capacity] = await Promise.all([
+    withReadOnly(databaseUrl, (c) => readBalances(c, sql)),
+    sql.capacity ? pairs(databaseUrl, sql.capacity, `the capacity query (${sql.origin})`) : Promise.resolve([] as [string, number][]),
+  ]);
+  const caps = new Map(capacity);
+  return new Map(finals.map((f) => [f.auth, { held: f.reserved + f.consumed, capacity: caps.get(f.auth) ?? null }]));
 }
 
 /** Before the load: the reconciliation inputs as the database holds them now, and where the replay resumes. */
@@ -142,6 +163,31 @@ export async function replayLedger(
     }
   });
   return replay.verdict();
+}
+
+/**
+ * Every moment judged by the clients' real-time order (verify/realtime.ts), for a ledger without
+ * an order to replay: the history folded again, each record's interval handed in. null when it
+ * cannot be made: no history, or a baseline without the capacities it starts from.
+ */
+export async function checkRealTimeOfHistory(
+  historyDir: string | null,
+  baseline: BaselineFile | null,
+): Promise<(Verdict & { counts: Record<string, number> }) | { why: string }> {
+  const files = historyDir ? historyFiles(historyDir) : [];
+  if (files.length === 0) return { why: 'no operation history to take the clients\' real-time order from' };
+  if (!baseline?.capacity) return { why: 'no capacity per resource before the load (the SQL gives none)' };
+  const capacity = new Map(baseline.capacity);
+  const start = new Map<string, RealTimeStart>();
+  for (const [auth, reserved, consumed] of baseline.balances) {
+    const c = capacity.get(auth);
+    if (c !== undefined) start.set(auth, { capacity: c, reserved, consumed });
+  }
+  const folder = new HistoryFolder();
+  await foldInTwo(files, folder);
+  const check = new RealTimeFolder(start);
+  for (const r of folder.records().records()) check.add(r);
+  return check.finish();
 }
 
 const answered = (a: ArtilleryPeriod): number | null => {

@@ -34,6 +34,8 @@ export interface VerifySql {
   readonly order: string | null;
   /** Why there is no order (the replay row says it), or null. */
   readonly orderWhy: string | null;
+  /** Without an order: whether the target accepts the clients' real-time order as the check of every moment (database.order: realtime). */
+  readonly realTimeAccepted: boolean;
   /** auth, rows: ledger rows per resource (where the replay resumes after a baseline); null without an order. */
   readonly counts: string | null;
   /** auth, capacity: the capacity per resource now; null where the SQL gives none (the fixture's is used). */
@@ -87,6 +89,7 @@ export function sqlFromFolder(integrityFile: string, match: MatchBy, named = 'VE
     balances: read(SQL_FILES.balances),
     order,
     orderWhy: order === null ? `no ${SQL_FILES.order} in ${dir}: the schema gives the ledger no order` : null,
+    realTimeAccepted: false,
     counts: order === null ? null : `SELECT auth, COUNT(*) AS rows FROM (${bare(order)}) o GROUP BY auth`,
     capacity: null,
     match,
@@ -99,7 +102,7 @@ function ctes(db: DatabaseSpec): string {
     ? `SELECT s0.resource::text AS resource, s0.reserved::bigint AS reserved, s0.consumed::bigint AS consumed FROM (${bare(db.balances)}) s0`
     : 'SELECT NULL::text AS resource, NULL::bigint AS reserved, NULL::bigint AS consumed WHERE false';
   return `ledger AS (
-  SELECT l0.resource::text AS resource, l0.kind::text AS kind, l0.units::bigint AS units, l0.ref::text AS ref, l0.key::text AS key${db.order === 'none' ? '' : ', l0.at AS at'}
+  SELECT l0.resource::text AS resource, l0.kind::text AS kind, l0.units::bigint AS units, l0.ref::text AS ref, l0.key::text AS key${db.order === 'none' || db.order === 'realtime' ? '' : ', l0.at AS at'}
     FROM (${bare(db.ledger!)}) l0
 ),
 capacity AS (
@@ -170,7 +173,7 @@ SELECT resource AS auth, reserved, consumed FROM stored`
     : `${w}
 SELECT c.resource AS auth, COALESCE(s.reserved, 0) AS reserved, COALESCE(s.consumed, 0) AS consumed
   FROM capacity c LEFT JOIN sums s ON s.resource = c.resource`;
-  const ordered = db.order !== 'none';
+  const ordered = db.order !== 'none' && db.order !== 'realtime';
   // Each row with the capacity right after it: the capacity now, plus every unit taken out later.
   const order = ordered
     ? `${w}
@@ -189,7 +192,8 @@ SELECT l.resource AS auth,
     keys,
     balances,
     order,
-    orderWhy: ordered ? null : `${origin} declares order: none: the ledger has no column that gives the order its rows were applied in`,
+    orderWhy: ordered ? null : `the ledger has no commit order (database.order: ${db.order})`,
+    realTimeAccepted: db.order === 'realtime',
     counts: ordered ? `${w}\nSELECT resource AS auth, COUNT(*) AS rows FROM ledger GROUP BY resource` : null,
     capacity: `${w}\nSELECT resource AS auth, capacity FROM capacity`,
     match,

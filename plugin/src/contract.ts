@@ -66,8 +66,14 @@ export interface RequestSpec {
 
 export interface RefusalSpec {
   readonly status: number;
-  /** The reasons (at `answers.reason` in the body) this entry covers; absent: any reason. */
+  /** The reasons (at `field`, else `answers.reason`, in the body) this entry covers; absent: any reason. */
   readonly reason?: string | readonly string[];
+  /**
+   * Where this refusal's reason is, when not at `answers.reason`: an API that answers a refused
+   * booking 201 with `{"status": "FAILED"}` is described as `{ status: 201, field: status,
+   * reason: FAILED, means: capacity }`. A refusal on an ok status must name its reason.
+   */
+  readonly field?: string;
   readonly means: RefusalMeaning;
 }
 
@@ -233,8 +239,13 @@ function checkOperation(kind: OperationKind, o: unknown, where: string, c: Recor
       o.refused.forEach((x: unknown, i) => {
         const at = `${where}.refused[${i}]`;
         if (!isObject(x)) return problems.push(`${at} must be a mapping { status, reason?, means }`);
-        unknownKeys(x, ['status', 'reason', 'means'], at, problems);
+        unknownKeys(x, ['status', 'reason', 'field', 'means'], at, problems);
         if (statusList(x.status) === null || Array.isArray(x.status)) problems.push(`${at}.status must be one HTTP status`);
+        if (x.field !== undefined && (typeof x.field !== 'string' || !FIELD_PATH.test(x.field)))
+          problems.push(`${at}.field must be a field path such as status or error.code`);
+        const okStatuses = isObject(o.ok) ? statusList(o.ok.status) : null;
+        if (okStatuses?.includes(x.status as number) && x.reason === undefined)
+          problems.push(`${at}: ${String(x.status)} is also an ok status, so this refusal must name its reason (and its field)`);
         if (x.reason !== undefined && !(typeof x.reason === 'string' || (Array.isArray(x.reason) && x.reason.every((s) => typeof s === 'string'))))
           problems.push(`${at}.reason must be a text or a list of texts`);
         if (!(REFUSAL_MEANINGS as readonly unknown[]).includes(x.means)) problems.push(`${at}.means must be one of ${REFUSAL_MEANINGS.join(', ')}`);
@@ -477,6 +488,8 @@ function parseBody(body: unknown): { value: unknown; json: boolean } {
 interface CompiledRefusal {
   readonly status: number;
   readonly reasons: readonly string[] | null;
+  /** Where its reason is; null: the contract's answers.reason. */
+  readonly field: (string | number)[] | null;
   readonly means: RefusalMeaning;
 }
 
@@ -503,6 +516,8 @@ export class CompiledOperation {
   private readonly unitsPath: (string | number)[] | null;
   private readonly balanceMap: [BalanceField, (string | number)[]][] | null;
   private readonly refusals: readonly CompiledRefusal[];
+  /** Refusals on an ok status (a 201 whose body says FAILED): judged before the acknowledgement. */
+  private readonly okRefusals: readonly CompiledRefusal[];
   /** Matches a hand-written request's path to this operation: resource and acquisition from its groups. */
   private readonly route: { readonly re: RegExp; readonly groups: readonly Placeholder[] };
   /** Where {units} sits in the body template (to read a hand-written request's units). */
@@ -534,8 +549,10 @@ export class CompiledOperation {
     this.refusals = (spec.refused ?? []).map((r) => ({
       status: r.status,
       reasons: r.reason === undefined ? null : typeof r.reason === 'string' ? [r.reason] : [...r.reason],
+      field: r.field === undefined ? null : fieldPath(r.field),
       means: r.means,
     }));
+    this.okRefusals = this.refusals.filter((r) => this.okStatuses.has(r.status));
     const groups: Placeholder[] = [];
     const pathOnly = spec.request.path.split('?')[0]!;
     const re = pathOnly
@@ -596,6 +613,16 @@ export class CompiledOperation {
     let body: { value: unknown; json: boolean } | null = null;
     const bodyOf = (): { value: unknown; json: boolean } => (body ??= parseBody(rawBody));
     const base = { replayed, attempts };
+    const reasonAt = (r: CompiledRefusal): string | null => {
+      const v = pick(bodyOf().value, r.field ?? c.reasonPath);
+      return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : null;
+    };
+    for (const r of this.okRefusals) {
+      if (r.status !== status) continue;
+      const reason = reasonAt(r);
+      if (reason !== null && r.reasons!.includes(reason))
+        return { ...base, outcome: 'fail', means: r.means, reason, ref: null, units: null, balance: null, violation: null };
+    }
     if (this.okStatuses.has(status)) {
       let violation: Judged['violation'] = null;
       let ref: string | null = null;
@@ -640,9 +667,15 @@ export class CompiledOperation {
     const candidates = this.refusals.filter((r) => r.status === status);
     if (candidates.length > 0) {
       const reason = reasonOf();
-      const hit = candidates.find((r) => r.reasons === null || (reason !== null && r.reasons.includes(reason)));
-      if (hit)
-        return { ...base, outcome: 'fail', means: hit.means, reason: reason ?? `http_${status}`, ref: null, units: null, balance: null, violation: null };
+      const hit = candidates.find((r) => {
+        if (r.reasons === null) return true;
+        const at = r.field === null ? reason : reasonAt(r);
+        return at !== null && r.reasons.includes(at);
+      });
+      if (hit) {
+        const said = hit.field === null ? reason : reasonAt(hit);
+        return { ...base, outcome: 'fail', means: hit.means, reason: said ?? `http_${status}`, ref: null, units: null, balance: null, violation: null };
+      }
       const documented = candidates.flatMap((r) => r.reasons ?? []);
       return {
         ...base,

@@ -95,6 +95,10 @@ export class Plugin {
     );
     if (worker) this.installWorkerHooks(script, config);
     else {
+      if (!config.contract)
+        console.warn(
+          'isolation: no contract, so no answer is judged and no history is written (fix: describe the API in plugins.isolation.contract or contractFile)',
+        );
       this.historyToAwait = config.historyDir;
       this.installMainChecks(artillery, config);
       if (config.metricsFile) {

@@ -125,7 +125,7 @@ describe('load-test:all, quick profile, real Artillery', () => {
     expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/preflight FAIL units reserved by \d+ reserve-only requests × 5: needs 90000, has 44000/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/^error LT_PREFLIGHT_REFUSED: the full profile would exhaust capacity/);
+    expect(r.stderr).toMatch(/^error LT_PREFLIGHT_REFUSED: the data does not fit what the full profile asks of it/);
     expect(fs.existsSync(env.REPORTS_DIR)).toBe(false);
     expect(fs.existsSync(env.FIXTURE_PATH)).toBe(false);
   });
@@ -137,7 +137,7 @@ describe('load-test:all, quick profile, real Artillery', () => {
     fs.writeFileSync(env.FIXTURE_PATH, JSON.stringify(soon));
     const r = await runCli('run', ['scenario1', '--profile', 'quick', '--no-seed'], env, { timeoutMs: 60_000 });
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/LT_PREFLIGHT_REFUSED: .*the fixture's tokens expire in \d+ s, before the run ends/);
+    expect(r.stderr).toMatch(/LT_TOKEN_EXPIRES: a token expires in \d+ s, before the run would end/);
     expect(fs.existsSync(env.REPORTS_DIR)).toBe(false);
   });
 });

@@ -89,6 +89,19 @@ describe('the plugin as a package, in a scratch Artillery project', () => {
   plugins:
     isolation:
       historyDir: ${JSON.stringify(historyDir)}
+      # The API's contract, inline: how a reserve is sent and what its answers mean.
+      contract:
+        operations:
+          reserve:
+            request: { method: POST, path: "/api/authorizations/{resource}/reserve", body: { units: "{units}" } }
+            ok: { status: 200, id: operationId, units: units, balance: true }
+            refused:
+              - { status: 409, reason: insufficient_units, means: capacity }
+              - { status: 409, reason: serialization_conflict, means: contention }
+        balance: { capacity: balance.capacityUnits, reserved: balance.reservedUnits, consumed: balance.consumedUnits, available: balance.availableUnits }
+        answers: { reason: reason, indeterminate: [500, 502, 503, 504] }
+        idempotency: { header: Idempotency-Key, replayedHeader: Idempotent-Replayed, reused: { status: 422, reason: idempotency_key_reused } }
+        attemptsHeader: X-Serialization-Attempts
       expect:
         - { name: "every reserve succeeds", metric: isolation.reserve.ok, equals: ${expectOk} }
         - { name: "no failed request", metric: isolation.failed, equals: 0 }
@@ -120,7 +133,7 @@ scenarios:
     expect(fs.realpathSync(path.join(project, 'node_modules', 'artillery-plugin-isolation'))).toBe(
       path.join(project, 'node_modules', 'artillery-plugin-isolation'),
     );
-    expect(r.stderr).toMatch(/plugin:isolation main thread: route .*, history .*history-ok, 2 expectation\(s\)/);
+    expect(r.stderr).toMatch(/plugin:isolation main thread: contract plugins\.isolation\.contract \(reserve\), history .*history-ok, 2 expectation\(s\)/);
     const report = JSON.parse(fs.readFileSync(path.join(project, 'ok.json'), 'utf8')) as {
       aggregate: { counters: Record<string, number>; summaries: Record<string, unknown> };
     };

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { HistoryWriter, endsClosed, waitForClosedHistories } from '../../plugin/src/history';
-import { COUNTERS, IsolationRecorder, METRICS, Plugin, answerCounters, errorOutcome, heldAcquisitions, readConfig } from 'artillery-plugin-isolation';
+import { COUNTERS, CompiledContract, IsolationRecorder, contractProblems, METRICS, Plugin, answerCounters, errorOutcome, heldAcquisitions, readConfig } from 'artillery-plugin-isolation';
 import { BOOKING_CONTRACT, referenceContract, referenceWire } from '../support/contracts';
 
 class StubEE {
@@ -62,18 +62,44 @@ describe('classification through the contract', () => {
 
   it('names an answer off the contract: an undocumented reason, a missing balance field, a balance that breaks an invariant', () => {
     expect(reserve.judge(409, {}, { reason: 'teapot' }).violation?.type).toBe('reason');
-    expect(reserve.judge(200, {}, { units: 10, balance: { ...balance, reservedUnits: undefined } }).violation?.type).toBe('balance');
+    expect(reserve.judge(200, {}, { operationId: 'op-1', units: 10, balance: { ...balance, reservedUnits: undefined } }).violation?.type).toBe('balance');
     expect(reserve.judge(200, {}, 'not json').violation?.type).toBe('not_json');
     // Reserved units below zero: acknowledged, yet a balance no correct API can hold.
-    const negative = reserve.judge(200, {}, { units: 3, balance: { capacityUnits: 50, reservedUnits: -3, consumedUnits: 3, availableUnits: 50 } });
+    const negative = reserve.judge(200, {}, { operationId: 'op-1', units: 3, balance: { capacityUnits: 50, reservedUnits: -3, consumedUnits: 3, availableUnits: 50 } });
     expect([negative.outcome, negative.violation?.type, negative.violation?.detail]).toEqual([
       'ok',
       'invariant',
       'a 200 whose balance breaks an invariant: reserved is -3 (below 0)',
     ]);
-    const over = reserve.judge(200, {}, { units: 10, balance: { capacityUnits: 50, reservedUnits: 60, consumedUnits: 0, availableUnits: -10 } });
+    const over = reserve.judge(200, {}, { operationId: 'op-1', units: 10, balance: { capacityUnits: 50, reservedUnits: 60, consumedUnits: 0, availableUnits: -10 } });
     expect(over.violation?.type).toBe('invariant');
-    expect(reserve.judge(200, {}, { units: 10, balance }).violation).toBeNull();
+    expect(reserve.judge(200, {}, { operationId: 'op-1', units: 10, balance }).violation).toBeNull();
+  });
+
+  it('a refusal on an ok status (a 201 whose body says FAILED) is a refusal by its own field; without its reason it is an acknowledgement', () => {
+    const spec = {
+      operations: {
+        reserve: {
+          request: { method: 'POST', path: '/api/bookings', body: { slot_id: '{resource}', num_seats: '{units}' } },
+          ok: { status: 201, id: 'id', units: 'num_seats' },
+          refused: [
+            { status: 201, field: 'status', reason: 'FAILED', means: 'capacity' },
+            { status: 404, reason: 'NOT_FOUND', means: 'other' },
+          ],
+        },
+      },
+      answers: { reason: 'error.code' },
+    } as const;
+    const op = new CompiledContract(spec, {}).op('reserve');
+    const failed = op.judge(201, {}, { id: 'b1', num_seats: 2, status: 'FAILED' });
+    expect([failed.outcome, failed.means, failed.reason, failed.ref]).toEqual(['fail', 'capacity', 'FAILED', null]);
+    const ok = op.judge(201, {}, { id: 'b2', num_seats: 2, status: 'CONFIRMED' });
+    expect([ok.outcome, ok.ref, ok.units, ok.violation]).toEqual(['ok', 'b2', 2, null]);
+    expect(op.judge(404, {}, { error: { code: 'NOT_FOUND' } }).means).toBe('other');
+    // Negative control: a refusal on an ok status that names no reason would swallow every acknowledgement.
+    expect(contractProblems({ ...spec, operations: { reserve: { ...spec.operations.reserve, refused: [{ status: 201, means: 'capacity' }] } } })).toEqual([
+      'api.operations.reserve.refused[0]: 201 is also an ok status, so this refusal must name its reason (and its field)',
+    ]);
   });
 });
 
@@ -88,7 +114,7 @@ describe('IsolationRecorder (worker role, stub event emitter)', () => {
   it('emits ok, units, attempts and per-operation latency; failed for answers the contract does not describe as refusals', () => {
     const ee = new StubEE();
     const r = new IsolationRecorder(config());
-    r.afterResponse(req(), res(200, { units: 10, balance }, { 'x-serialization-attempts': '2' }), ee);
+    r.afterResponse(req(), res(200, { operationId: 'op-1', units: 10, balance }, { 'x-serialization-attempts': '2' }), ee);
     r.afterResponse(req(), res(409, { reason: 'insufficient_units' }), ee);
     r.afterResponse(req(), res(500, { reason: 'internal_error' }), ee);
     r.onError({ code: 'ECONNRESET' }, req(), ee);
@@ -110,9 +136,9 @@ describe('IsolationRecorder (worker role, stub event emitter)', () => {
     const ee = new StubEE();
     const lines: string[] = [];
     const r = new IsolationRecorder(config(), [], (l) => lines.push(l));
-    r.afterResponse(req('a'), res(200, { units: 10 }), ee, {});
+    r.afterResponse(req('a'), res(200, { operationId: 'op-1', units: 10 }), ee, {});
     r.afterResponse(req('b'), res(418, {}), ee, {});
-    r.afterResponse(req('c'), res(200, { units: 10, balance }), ee, {});
+    r.afterResponse(req('c'), res(200, { operationId: 'op-1', units: 10, balance }), ee, {});
     expect([ee.counters[METRICS.contract.violations], ee.counters[METRICS.contract.balance], ee.counters[METRICS.contract.status]]).toEqual([2, 1, 1]);
     expect(lines[0]).toMatch(/^isolation CONTRACT balance: reserve POST .*: a 200 whose balance has no number at balance\.capacityUnits/);
   });
@@ -120,7 +146,7 @@ describe('IsolationRecorder (worker role, stub event emitter)', () => {
   it('times every unit operation as a write, and GETs as reads: counted, failed when not 2xx or unanswered; other methods are neither', () => {
     const ee = new StubEE();
     const r = new IsolationRecorder(config());
-    r.afterResponse(req(), res(200, { units: 10, balance }), ee);
+    r.afterResponse(req(), res(200, { operationId: 'op-1', units: 10, balance }), ee);
     r.afterResponse(req(), res(409, { reason: 'insufficient_units' }), ee);
     const get = { url: 'http://x/api/organizations/o/balances', method: 'GET' };
     r.afterResponse(get, res(200, {}), ee);
@@ -151,7 +177,7 @@ describe('IsolationRecorder (worker role, stub event emitter)', () => {
       ee,
       { authorizationId: AUTH, operation: 'reserve', key: 'key-a' },
     );
-    r.afterResponse(req('key-a'), res(200, { units: 10, balance }), ee);
+    r.afterResponse(req('key-a'), res(200, { operationId: 'op-1', units: 10, balance }), ee);
     r.close();
     const events = historyEvents(dir);
     expect(events.map((e) => [e.type, e.key, e.op, e.units])).toEqual([
@@ -169,9 +195,9 @@ describe('IsolationRecorder (worker role, stub event emitter)', () => {
     const r = new IsolationRecorder(config());
     const ee = new StubEE();
     const vars: Record<string, unknown> = {};
-    const ok = res(200, { units: 10, balance });
+    const ok = res(200, { operationId: 'op-1', units: 10, balance });
     r.afterResponse(req('key-a'), ok, ee, vars);
-    r.afterResponse(req('key-a'), res(200, { units: 10, balance }, { 'idempotent-replayed': 'true' }), ee, vars);
+    r.afterResponse(req('key-a'), res(200, { operationId: 'op-1', units: 10, balance }, { 'idempotent-replayed': 'true' }), ee, vars);
     r.afterResponse(req('key-b'), res(409, { reason: 'insufficient_units' }), ee, vars);
     r.afterResponse(req('key-b'), res(409, { reason: 'insufficient_units' }), ee, vars);
     r.afterResponse({ ...req('x'), headers: {} }, ok, ee, vars);
@@ -228,7 +254,7 @@ describe('operations named in the YAML (isolation: on a request), rendered with 
     r.beforeRequest(first as never, ee, vars);
     const key = (first.headers as Record<string, string>)['Idempotency-Key'];
     expect(key).toMatch(/^lt-/);
-    r.afterResponse(first as never, res(200, { units: 10, balance }), ee, vars);
+    r.afterResponse(first as never, res(200, { operationId: 'op-1', units: 10, balance }), ee, vars);
     const resend: Record<string, unknown> = { url: '/', isolation: { resend: true } };
     r.beforeRequest(resend as never, ee, vars);
     expect([(resend.headers as Record<string, string>)['Idempotency-Key'], resend.json]).toEqual([key, { units: 10 }]);
@@ -238,7 +264,7 @@ describe('operations named in the YAML (isolation: on a request), rendered with 
     expect([(probe.headers as Record<string, string>)['Idempotency-Key'], probe.json]).toEqual([key, { units: 11 }]);
     r.afterResponse(probe as never, res(422, { reason: 'idempotency_key_reused' }), ee, vars);
     r.beforeRequest(probe as never, ee, vars);
-    r.afterResponse(probe as never, res(200, { units: 10, balance }), ee, vars); // the old outcome replayed
+    r.afterResponse(probe as never, res(200, { operationId: 'op-1', units: 10, balance }), ee, vars); // the old outcome replayed
     r.close();
     expect([
       ee.counters[METRICS.keyReuse.sent],
@@ -302,7 +328,7 @@ describe('history batching (off the request path)', () => {
     fs.closeSync((writer as unknown as { fd: number }).fd);
     writer.flush();
     expect(writer.failures).toBe(1);
-    r.afterResponse(req('key-x'), res(200, { units: 10, balance }), ee, {});
+    r.afterResponse(req('key-x'), res(200, { operationId: 'op-1', units: 10, balance }), ee, {});
     expect(ee.counters[METRICS.pluginErrors]).toBe(1);
   });
 });
@@ -347,7 +373,7 @@ describe('worker role hooks', () => {
       });
       const ee = new StubEE();
       const next = jest.fn();
-      (script.config.processor!.isolation_afterResponse as (...a: unknown[]) => void)(req(), res(200, { units: 10, balance }), { vars: {} }, ee, next);
+      (script.config.processor!.isolation_afterResponse as (...a: unknown[]) => void)(req(), res(200, { operationId: 'op-1', units: 10, balance }), { vars: {} }, ee, next);
       expect(next).toHaveBeenCalledTimes(1);
       expect(ee.counters[METRICS.pluginErrors]).toBe(1);
       expect(ee.counters[METRICS.ok.reserve]).toBe(1);
@@ -413,8 +439,8 @@ describe('response-first scheduling (worker role)', () => {
     const ee = new StubEE();
     r.beforeRequest(req('key-t'), ee);
     const arrived = Date.now() - 5;
-    r.afterResponse(req('key-t'), { ...res(200, { units: 10, balance }), timings: { response: arrived, phases: { firstByte: 3 } } }, ee);
-    r.afterResponse(req('key-u'), res(200, { units: 10, balance }), ee); // no timings: the time it is processed
+    r.afterResponse(req('key-t'), { ...res(200, { operationId: 'op-1', units: 10, balance }), timings: { response: arrived, phases: { firstByte: 3 } } }, ee);
+    r.afterResponse(req('key-u'), res(200, { operationId: 'op-1', units: 10, balance }), ee); // no timings: the time it is processed
     r.close();
     const events = historyEvents(dir);
     expect(events.find((e) => e.type === 'ok' && e.key === 'key-t')!.time).toBe(arrived);

@@ -54,6 +54,14 @@ describe('capacity preflight', () => {
     );
     expect(r.lines[0]).toMatchObject({ ok: false, needs: 10 });
   });
+
+  it('refuses contention targets a previous run left full (data the pack does not reseed): the scenario would test nothing', () => {
+    const s = scenario('high-contention.yml', 'quick');
+    const full = auths('plan').map((a) => (a.tier === 'contention' ? { ...a, preReservedUnits: a.capacityUnits } : a));
+    const r = preflightContention(s, full, {}, api);
+    expect([r.ok, r.lines[1]]).toEqual([false, expect.objectContaining({ what: 'contention targets with room left to fill', needs: 10, has: 0 })]);
+    expect(preflightContention(s, auths('plan'), {}, api).lines[1]).toMatchObject({ ok: true, has: 10 });
+  });
 });
 
 describe('what a scenario cannot exercise on an API, said before the load', () => {
@@ -78,6 +86,6 @@ describe('what a scenario cannot exercise on an API, said before the load', () =
     const s = scenario('high-contention.yml', 'quick');
     const one = { ...api, fixedUnits: (k: string) => (k === 'reserve' ? 1 : null) };
     const r = preflightContention(s, auths('plan'), {}, one);
-    expect(r.lines[1]).toMatchObject({ needs: 50, has: 50, ok: true });
+    expect(r.lines[2]).toMatchObject({ needs: 50, has: 50, ok: true });
   });
 });

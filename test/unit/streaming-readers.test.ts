@@ -78,16 +78,20 @@ function referenceFold(events: readonly HistoryEvent[]) {
       info: number;
       statuses: (number | null)[];
       sigs: string[];
+      invokedAt: number | null;
+      ackedAt: number | null;
     }
   >();
   for (const e of events) {
     let r = acc.get(e.key);
-    if (!r) acc.set(e.key, (r = { auth: e.auth, op: e.op, units: e.units ?? 0, invokes: 0, ok: 0, fail: 0, refused: 0, info: 0, statuses: [], sigs: [] }));
+    if (!r) acc.set(e.key, (r = { auth: e.auth, op: e.op, units: e.units ?? 0, invokes: 0, ok: 0, fail: 0, refused: 0, info: 0, statuses: [], sigs: [], invokedAt: null, ackedAt: null }));
     if (e.type === 'invoke') {
       r.invokes++;
+      r.invokedAt = Math.min(r.invokedAt ?? Infinity, e.time);
       continue;
     }
     r[e.type]++;
+    if (e.type === 'ok') r.ackedAt = Math.min(r.ackedAt ?? Infinity, e.time);
     r.statuses.push(e.status ?? null);
     if (e.type === 'fail' && typeof e.status === 'number') r.refused++;
     if (e.type === 'ok') {
@@ -114,6 +118,8 @@ function referenceFold(events: readonly HistoryEvent[]) {
       sends: Math.max(r.invokes, answers),
       statuses: r.statuses,
       contradiction,
+      invokedAt: r.invokedAt,
+      ackedAt: r.ackedAt,
       replayDiffers: null,
     };
   });
@@ -133,7 +139,7 @@ function randomEvents(): HistoryEvent[] {
     const status = type === 'ok' ? 200 : type === 'fail' ? (rnd(4) === 0 ? null : 409) : rnd(2) === 0 ? null : 503;
     return {
       type,
-      time: i,
+      time: 1 + i,
       key: `k${rnd(3000)}`,
       op: ops[rnd(rnd(20) === 0 ? 3 : 1)]!,
       auth: `a${rnd(rnd(20) === 0 ? 40 : 1)}`,

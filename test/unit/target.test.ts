@@ -96,7 +96,7 @@ describe('the verifier SQL of a target', () => {
     expect(sql.keys).toContain('FROM (SELECT ... FROM bookings -- mine\n) l0');
     expect(sql.keys).toContain('FROM (SELECT id AS resource, seats AS capacity FROM events\n) c0');
     const noOrder = sqlFromQueries({ capacity: 'SELECT 1', ledger: 'SELECT 1', order: 'none' }, 'key', 'x.yml');
-    expect([noOrder.order, noOrder.counts, noOrder.orderWhy]).toEqual([null, null, expect.stringMatching(/declares order: none/)]);
+    expect([noOrder.order, noOrder.counts, noOrder.orderWhy]).toEqual([null, null, expect.stringMatching(/the ledger has no commit order \(database.order: none\)/)]);
   });
 
   it('read from a folder: a named file that does not exist, a misspelt one, or a missing companion is an error naming it, never a skip', () => {
