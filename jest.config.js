@@ -1,5 +1,5 @@
 /**
- * Three costs of tests (README "Tests"):
+ * Three costs of tests (docs/architecture.md):
  *   unit         no database, no network
  *   integration  a real PostgreSQL (embedded, started once in globalSetup)
  *   e2e          the real `artillery` CLI through the pack's commands
@@ -19,6 +19,8 @@ module.exports = {
   globalSetup: '<rootDir>/test/support/global-setup.js',
   globalTeardown: '<rootDir>/test/support/global-teardown.js',
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
+  // it.concurrent (the e2e runs judged on correctness alone) go two at a time on a 2-core machine.
+  maxConcurrency: 2,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'], maxWorkers: 1 },

@@ -1,6 +1,6 @@
 /**
  * The reference API: the system under test, and the contract that user APIs follow
- * (README "API contract"). `buildApp` builds it without a socket so tests can `inject()`;
+ * (docs/reference/api-contract.md). `buildApp` builds it without a socket so tests can `inject()`;
  * `api/server.ts` listens.
  */
 import Fastify, { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';

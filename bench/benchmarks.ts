@@ -1,5 +1,5 @@
 /**
- * The benchmarks of `npm run bench`, in one table (issue 10: B1-B8). Each measures one figure
+ * The benchmarks of `npm run bench`, in one table (B1-B11). Each measures one figure
  * against its ceiling, with the pack's real commands or the same parts they use, `repeats` times
  * side by side. Adding a benchmark is one entry here.
  */
@@ -11,8 +11,9 @@ import { readArtilleryReport, type ArtilleryReport } from '../formats/artillery-
 import { readRunSummary, type RunSummary } from '../formats/summary';
 import { median } from '../runner/repeat';
 import type { BenchContext } from './context';
-import { apiVersusDatabase, generatorCpu } from './load';
+import { apiVersusDatabase, describedTargetCost, generatorCpu } from './load';
 import { reconcileAtSize } from './ledger-size';
+import { firstPeriod, firstPlanOnFreshClone } from './first-run';
 
 export interface BenchOutcome {
   readonly values: number[];
@@ -80,6 +81,15 @@ export const BENCHMARKS: readonly Benchmark[] = [
     run: (ctx) => generatorCpu(ctx),
   },
   {
+    id: 'B9',
+    title: 'Generator cost on a described target',
+    measure: 'B1 on the booking API (examples/booking-api, through its target description) ÷ B1 on the reference target, same run',
+    unit: '×',
+    goal: { op: 'lte', limit: 1.05, text: '≤ 1.05 (issue 23: a description costs the hot path nothing)' },
+    command: 'npm run bench -- --only B9',
+    run: (ctx) => describedTargetCost(ctx),
+  },
+  {
     id: 'B2',
     title: 'Reference API against its database',
     measure: 'highest reserve/release rate with p95 < 150 ms, API ÷ the same SQL straight at PostgreSQL',
@@ -100,9 +110,9 @@ export const BENCHMARKS: readonly Benchmark[] = [
       must(r, 'load-test:scenario1');
       const summary = latestSummary(ctx);
       const reports = reportsOf(summary, 'scenario1');
-      const p95 = reports.map((x) => summaryValue(x, 'http.response_time', 'p95')).filter((v): v is number => v !== null);
-      const p99 = reports.map((x) => summaryValue(x, 'http.response_time', 'p99')).filter((v): v is number => v !== null);
-      const p50 = reports.map((x) => summaryValue(x, 'http.response_time', 'median')).filter((v): v is number => v !== null);
+      const p95 = reports.map((x) => summaryValue(x, METRICS.writeTime, 'p95')).filter((v): v is number => v !== null);
+      const p99 = reports.map((x) => summaryValue(x, METRICS.writeTime, 'p99')).filter((v): v is number => v !== null);
+      const p50 = reports.map((x) => summaryValue(x, METRICS.writeTime, 'median')).filter((v): v is number => v !== null);
       return {
         values: p95,
         detail: {
@@ -201,7 +211,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
         const requests = counter(report!, METRICS.requests);
         return {
           attempts: requests === 0 ? NaN : 1 + counter(report!, METRICS.retries) / requests,
-          p95: summaryValue(report!, 'http.response_time', 'p95'),
+          p95: summaryValue(report!, METRICS.writeTime, 'p95'),
           requests,
         };
       };
@@ -237,5 +247,24 @@ export const BENCHMARKS: readonly Benchmark[] = [
       }
       return { values, detail: { verdicts: verdicts.join(', ') }, notes: [] };
     },
+  },
+  {
+    id: 'B10',
+    title: 'The first quick plan on a fresh clone',
+    measure: 'GO verdicts in 5 tries of: git clone, npm ci, npm run load-test:all -- --profile quick (scenario 1 p95 of each)',
+    unit: 'GO',
+    goal: { op: 'gte', limit: 5, text: '5 of 5 on a quiet machine' },
+    command: 'npm run bench -- --only B10',
+    maxRepeats: 1,
+    run: (ctx) => firstPlanOnFreshClone(ctx),
+  },
+  {
+    id: 'B11',
+    title: 'The first period, warmed',
+    measure: "scenario 1 quick: the first period's p95 ÷ the later periods' median p95, with the generator warm-up (without it in the detail)",
+    unit: '×',
+    goal: { op: 'lte', limit: 1.5, text: '≤ 1.5' },
+    command: 'npm run bench -- --only B11',
+    run: (ctx) => firstPeriod(ctx),
   },
 ];

@@ -17,6 +17,14 @@ import { send } from '../runner/api-client';
 import { median } from '../runner/repeat';
 import { sampleCpu } from '../runner/generator';
 import type { BenchOutcome } from './benchmarks';
+import { BOOKING_API_KEY, loadBookingData } from '../examples/booking-api/server';
+import { startChild } from '../runner/processes';
+import { waitForHealthy } from '../runner/reference-api';
+import { freshApiDatabase } from '../examples/http';
+import { buildSeedData } from '../seed/plan';
+import { writeFixtureAtomic } from '../seed/fixture';
+import { loadTarget, writeContractFile } from '../target/load';
+import { fixtureFromQuery } from '../runner/fixture-source';
 import { exitUsagePreload, parseUsage, type BenchContext } from './context';
 
 async function withEnvironment<T>(ctx: BenchContext, fn: (env: Environment, fixture: Fixture, run: RunContext) => Promise<T>): Promise<T> {
@@ -42,7 +50,9 @@ async function withEnvironment<T>(ctx: BenchContext, fn: (env: Environment, fixt
  */
 export function bareStep(contract: CompiledContract, kind: OperationKind, units: number): Record<string, unknown> {
   const mark = (name: string): string => `__${name}__`;
-  const r = contract.op(kind).render({ resource: mark('resource'), token: mark('token'), acquisition: mark('acquisition'), organization: mark('organization'), units, key: null });
+  const r = contract
+    .op(kind)
+    .render({ resource: mark('resource'), token: mark('token'), acquisition: mark('acquisition'), organization: mark('organization'), units, key: null });
   const art = (v: string): string => v.replace(/__(resource|token|acquisition|organization)__/g, (_m, n: string) => `{{ ${n} }}`);
   const json = r.json === undefined ? undefined : JSON.parse(art(JSON.stringify(r.json)));
   return {
@@ -159,6 +169,116 @@ export async function generatorCpu(ctx: BenchContext): Promise<BenchOutcome> {
         'Whole Artillery process (main thread and workers, start-up included; the processors as the build compiled them, runner/compiled-processor.ts), from process.resourceUsage() at its exit; 20 s at 50 journeys/s, 2 requests each.',
       ],
     };
+  });
+}
+
+/** One B1 pair (the pack, bare Artillery) on a target: CPU-ms per request of each. */
+async function b1Pair(
+  ctx: BenchContext,
+  files: Record<B1Variant, string>,
+  label: string,
+  round: number,
+  target: string,
+  env: Record<string, string>,
+): Promise<{ pack: number; bare: number }> {
+  const got: Partial<Record<'pack' | 'bare', number>> = {};
+  for (const variant of round % 2 === 0 ? (['pack', 'bare'] as const) : (['bare', 'pack'] as const)) {
+    const lines: string[] = [];
+    const run = await runArtillery({
+      root: ctx.config.root,
+      artilleryDir: ctx.config.artilleryDir,
+      scenarioFile: files[variant],
+      profile: 'bench',
+      target,
+      reportFile: path.join(ctx.workDir, `${label}-${variant}-${round + 1}.json`),
+      logFile: path.join(ctx.workDir, `${label}-${variant}-${round + 1}.log`),
+      env: {
+        ...env,
+        ISOLATION_HISTORY_DIR: path.join(ctx.workDir, `${label}-${variant}-${round + 1}.history`),
+        NODE_OPTIONS: `--require ${exitUsagePreload(ctx.config.root)}`,
+      },
+      onLine: (l) => lines.push(l),
+    });
+    const usage = parseUsage(lines);
+    const requests = run.report.aggregate.counters['http.requests'] ?? 0;
+    if (!usage || requests === 0) throw new Error(`${label} ${variant}: no CPU usage line or no requests (artillery exit ${run.exitCode})`);
+    got[variant] = (usage.cpuSeconds * 1000) / requests;
+  }
+  return { pack: got.pack!, bare: got.bare! };
+}
+
+/**
+ * B9: B1 on a described target (examples/booking-api: other paths, 201 with an id, release by
+ * that id, an API key, no idempotency keys), against B1 on the reference target in the same run,
+ * rounds interleaved: a target description must not make the generator's hot path dearer.
+ */
+export async function describedTargetCost(ctx: BenchContext): Promise<BenchOutcome> {
+  return withEnvironment(ctx, async (env, fixture, pack) => {
+    const folder = path.join(ctx.config.root, 'examples', 'booking-api');
+    const url = await freshApiDatabase(env.server.url, 'bench_booking', fs.readFileSync(path.join(folder, 'schema.sql'), 'utf8'));
+    await loadBookingData(url, buildSeedData(undefined, 'throughput'));
+    const keyEnv = { BOOKING_API_KEY };
+    const booking = loadTarget(path.join(folder, 'target.yml'), { ...process.env, ...keyEnv });
+    // Served from its own process, as the reference API is: the measuring process stays out of both.
+    const port = ctx.config.apiPort + 7;
+    const served = startChild(
+      'booking API',
+      process.execPath,
+      [path.join(ctx.config.root, 'dist', 'examples', 'serve.js'), 'booking', '--port', String(port)],
+      {
+        env: { ...process.env, DATABASE_URL: url },
+        cwd: ctx.config.root,
+        logFile: path.join(ctx.workDir, 'b9-booking-api.log'),
+      },
+    );
+    const bookingUrl = `http://127.0.0.1:${port}`;
+    try {
+      await waitForHealthy(bookingUrl, '/healthz');
+      const bookingDir = path.join(ctx.workDir, 'b9-booking');
+      fs.mkdirSync(bookingDir, { recursive: true });
+      const bookingFixture = await fixtureFromQuery(url, booking, {});
+      const fixtureFile = path.join(bookingDir, 'fixture.json');
+      writeFixtureAtomic(fixtureFile, bookingFixture);
+      const contractFile = writeContractFile(bookingDir, booking);
+      const files = {
+        reference: b1Scenarios(ctx, fixture, pack.target.contract, 'b9-reference'),
+        described: b1Scenarios(ctx, bookingFixture, booking.contract, 'b9-booking'),
+      };
+      const ratios: Record<'reference' | 'described', number[]> = { reference: [], described: [] };
+      const values: number[] = [];
+      for (let r = 0; r < ctx.repeats; r++) {
+        // Which target goes first alternates, so a drift of the machine favours neither.
+        const onReference = () =>
+          b1Pair(ctx, files.reference, 'b9-reference', r, env.target, {
+            FIXTURE_PATH: path.join(ctx.workDir, 'bench-fixture.json'),
+            ISOLATION_CONTRACT_FILE: pack.contractFile,
+          });
+        const onBooking = () =>
+          b1Pair(ctx, files.described, 'b9-booking', r, bookingUrl, { FIXTURE_PATH: fixtureFile, ISOLATION_CONTRACT_FILE: contractFile, ...keyEnv });
+        let ref: { pack: number; bare: number };
+        let des: { pack: number; bare: number };
+        if (r % 2 === 0) {
+          ref = await onReference();
+          des = await onBooking();
+        } else {
+          des = await onBooking();
+          ref = await onReference();
+        }
+        ratios.reference.push(ref.pack / ref.bare);
+        ratios.described.push(des.pack / des.bare);
+        values.push(des.pack / des.bare / (ref.pack / ref.bare));
+      }
+      const f = (v: number[]): string => `${median(v).toFixed(2)} (${Math.min(...v).toFixed(2)}–${Math.max(...v).toFixed(2)})`;
+      return {
+        values,
+        detail: { 'B1 on the reference target (pack ÷ bare)': `${f(ratios.reference)}×`, 'B1 on the booking API (pack ÷ bare)': `${f(ratios.described)}×` },
+        notes: [
+          'Each round runs both pairs (which target first, and which of pack and bare first, alternate by round); the value is the booking ratio ÷ the reference ratio of the same round. Both APIs run in processes of their own.',
+        ],
+      };
+    } finally {
+      await served.stop();
+    }
   });
 }
 

@@ -12,17 +12,13 @@ import { writeFileAtomic, writeJsonAtomic } from '../lib/atomic';
 import type { BenchFigure, BenchMachine, BenchResults } from '../formats/bench';
 import { meets } from './goal';
 import { median } from '../runner/repeat';
+import { artilleryVersion } from '../runner/run-folder';
 import { BENCHMARKS, type Benchmark } from './benchmarks';
 import { benchContext } from './context';
 import { mergeFigures, renderBenchMarkdown } from './render';
 
-function machine(root: string, postgres: string | null): BenchMachine {
-  let artillery = '?';
-  try {
-    artillery = (JSON.parse(fs.readFileSync(path.join(root, 'node_modules', 'artillery', 'package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    /* not installed where expected */
-  }
+function machine(config: PackConfig, postgres: string | null): BenchMachine {
+  const artillery = artilleryVersion(config);
   return {
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model.trim() ?? '?',
@@ -113,7 +109,7 @@ export async function runBenchmarks(
     endedAt: new Date().toISOString(),
     command: opts.command,
     repeats: opts.repeats,
-    machine: machine(config.root, postgresVersion(config.root)),
+    machine: machine(config, postgresVersion(config.root)),
     // `--only` measures some figures again and keeps the others from the file, each with its date.
     figures: opts.only
       ? mergeFigures(

@@ -66,6 +66,6 @@ export function parseBreakpoint(s: ScenarioConfig): BreakpointPlan {
     }
   if (steps.some((st, i) => i > 0 && st.rate <= steps[i - 1]!.rate)) problems.push('the rates must rise from one step to the next, stage after stage');
   if (problems.length > 0)
-    throw new PackError('LT_USAGE', `${where}: ${problems.join('; ')}`, { hint: 'fix the breakpoint block (README "Finding the knee")' });
+    throw new PackError('LT_USAGE', `${where}: ${problems.join('; ')}`, { hint: 'fix the breakpoint block (docs/guides/swarm-and-the-knee.md)' });
   return { seedProfile, stepSeconds: stepSeconds as number, readShare, budgets, steps };
 }

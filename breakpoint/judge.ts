@@ -15,6 +15,9 @@ export interface StepFigures {
   readonly p95WriteMs: number | null;
   readonly p99Ms: number | null;
   readonly errorRate: number | null;
+  /** Virtual users that started late against the phases' schedule, over those started (coordinated omission); null: not measured. */
+  readonly lateShare: number | null;
+  readonly latenessP95Ms: number | null;
 }
 
 /** Non-2xx answers plus requests never answered (Artillery's errors.*), over requests sent. */
@@ -39,8 +42,21 @@ export function stepFigures(a: ArtilleryPeriod, stepSeconds: number): StepFigure
     p95WriteMs: summaryOf(a, METRICS.writeTime)?.p95 ?? null,
     p99Ms: a.summaries['http.response_time']?.p99 ?? null,
     errorRate: errorRateOf(a),
+    ...lateness(a),
   };
 }
+
+function lateness(a: ArtilleryPeriod): Pick<StepFigures, 'lateShare' | 'latenessP95Ms'> {
+  const arrivals = a.counters[METRICS.arrivals];
+  const late = a.counters[METRICS.lateStarts];
+  return {
+    lateShare: typeof arrivals === 'number' && arrivals > 0 && typeof late === 'number' ? late / arrivals : null,
+    latenessP95Ms: summaryOf(a, METRICS.startLateness)?.p95 ?? null,
+  };
+}
+
+/** More than this share of arrivals started late: the generator, not the API, fell behind. */
+export const LATE_SHARE = 0.05;
 
 /** The generator fell short of the offered rate by more than this share: it, not the API, was the limit. */
 export const SHORTFALL = 0.1;
@@ -70,6 +86,10 @@ export function judgeStep(
   const generatorReasons = [...gen.reasons];
   if (f.sentRate !== null && f.sentRate < offeredRate * (1 - SHORTFALL))
     generatorReasons.push(`it sent ${f.sentRate.toFixed(1)}/s of the ${offeredRate}/s offered (short by more than ${SHORTFALL * 100}%)`);
+  if (f.lateShare !== null && f.lateShare > LATE_SHARE)
+    generatorReasons.push(
+      `${(f.lateShare * 100).toFixed(0)}% of its arrivals started late (p95 ${f.latenessP95Ms ?? '?'} ms behind the schedule): it fell behind, so the latency the API is blamed for is partly the client's`,
+    );
   return { criteria, held: criteria.every((x) => x.held), generatorSaturated: generatorReasons.length > 0, generatorReasons };
 }
 

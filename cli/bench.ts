@@ -1,7 +1,7 @@
 /**
  * npm run bench [-- --only B1,B3] [--repeat N]
  *
- * Every figure of the pack against its ceiling (bench/benchmarks.ts: B1-B8), each repeated N
+ * Every figure of the pack against its ceiling (bench/benchmarks.ts: B1-B11), each repeated N
  * times side by side (default 3), written to benchmarks/results.json and benchmarks/results.md.
  * A benchmark, not a test: it takes about 25 minutes for all eight at N = 3, and it needs the
  * machine to itself.

@@ -24,7 +24,7 @@ import { EXIT, PackError } from '../lib/errors';
 import { main, parseArgs } from '../lib/main';
 import { startDatabaseServer } from '../db/embedded';
 import { loadTarget } from '../target/load';
-import { checkTarget, descriptionLines, formatCheckLine } from '../target/check';
+import { checkTarget, descriptionLines, formatCheckLine } from '../runner/target-check';
 import { SQL_FILES } from '../verify/sql-source';
 
 function write(folder: string, withSql: boolean): number {

@@ -123,9 +123,12 @@ function formatReplay(replay: Verdict & { counts: Record<string, number> }): str
     '=== Ledger replay: every invariant at every moment ===',
     `${replay.counts.rows} ledger rows replayed${replay.counts.skipped ? `, after ${replay.counts.skipped} from before the load` : ''}`,
   ];
-  for (const [type, e] of Object.entries(replay.errors)) lines.push(`  ${type}: ${e.count} resource(s); first ${JSON.stringify(e.first)}; worst ${JSON.stringify(e.worst)}`);
+  for (const [type, e] of Object.entries(replay.errors))
+    lines.push(`  ${type}: ${e.count} resource(s); first ${JSON.stringify(e.first)}; worst ${JSON.stringify(e.worst)}`);
   if ((replay.counts.starts_differ ?? 0) > 0)
-    lines.push(`  note: ${replay.counts.starts_differ} resource(s) start from a balance their earlier ledger rows do not add up to (seeded without rows, or a pruned ledger)`);
+    lines.push(
+      `  note: ${replay.counts.starts_differ} resource(s) start from a balance their earlier ledger rows do not add up to (seeded without rows, or a pruned ledger)`,
+    );
   if (Object.keys(replay.errors).length === 0) lines.push('  no invariant broken at any moment');
   return lines.join('\n');
 }
@@ -136,14 +139,15 @@ function formatRealTime(rt: Verdict & { counts: Record<string, number> }, why: s
     "=== Every moment by the clients' real-time order (the ledger has no order to replay) ===",
     `${why}; ${rt.counts.operations} operations judged by when they were sent and acknowledged${rt.counts.unbounded ? `; ${rt.counts.unbounded} resource(s) not bounded` : ''}`,
   ];
-  for (const [type, e] of Object.entries(rt.errors)) lines.push(`  ${type}: ${e.count} resource(s); first ${JSON.stringify(e.first)}; worst ${JSON.stringify(e.worst)}`);
+  for (const [type, e] of Object.entries(rt.errors))
+    lines.push(`  ${type}: ${e.count} resource(s); first ${JSON.stringify(e.first)}; worst ${JSON.stringify(e.worst)}`);
   if (Object.keys(rt.errors).length === 0)
     lines.push(
       (rt.counts.decreasing ?? 0) === 0
         ? '  no violation seen; only reservations, so the final-state check sees any overbooking'
         : accepted
-        ? '  no violation seen (accepted by the target: database.order: realtime)'
-        : "  no violation seen, which cannot rule out one shorter than its operations' overlap: unknown (database.order: realtime accepts this check)",
+          ? '  no violation seen (accepted by the target: database.order: realtime)'
+          : "  no violation seen, which cannot rule out one shorter than its operations' overlap: unknown (database.order: realtime accepts this check)",
     );
   return lines.join('\n');
 }
@@ -207,7 +211,7 @@ main(async (argv) => {
   }
   const all = compose('verify', verdicts);
   // Counters mode agreeing is CONDITIONAL, as in the runner: a lost write and a duplicated one
-  // cancel out unseen, so it never passes on its own (exit 1, README "Never valid by default").
+  // cancel out unseen, so it never passes on its own (exit 1, docs/reference/exit-codes.md).
   if (all.valid === true && recon?.mode === 'counters') {
     console.log('\nCONDITIONAL: every check made passed, but reconciliation ran on counters only (no operation history): not a pass on its own');
     await server.stop();

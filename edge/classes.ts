@@ -1,6 +1,6 @@
 /**
  * The bad-input classes of `load-test:edge`: one entry each, with the request it sends (as raw
- * bytes, malformed ones included) and the answer the API contract requires (README "Bad input").
+ * bytes, malformed ones included) and the answer the API contract requires (docs/guides/bad-input-and-faults.md).
  * Pure: the catalog, the request builder and the judge. Add a class here; the scenario, the
  * counters, the report and the README table all follow from this list.
  */
@@ -44,7 +44,7 @@ export interface EdgeClass {
   readonly name: string;
   readonly group: Group;
   readonly what: string;
-  /** The reference API's answer (README "Bad input under load"); another API is judged by its contract's statuses (expectedFor). */
+  /** The reference API's answer (docs/guides/bad-input-and-faults.md); another API is judged by its contract's statuses (expectedFor). */
   readonly expect: Expected;
   readonly needsSecret?: boolean;
   readonly needs?: readonly Need[];
@@ -499,7 +499,12 @@ export const EDGE_CLASSES: readonly EdgeClass[] = [
     group: 'route',
     what: 'DELETE /api/authorizations/:id',
     expect: E([404, 405], null),
-    build: (c) => rawRequest(c.host, { method: 'DELETE', path: c.shape.path('read', c.authorizationId), headers: c.shape.authHeader ? [[c.shape.authHeader, c.shape.authValue(c.token)]] : [] }),
+    build: (c) =>
+      rawRequest(c.host, {
+        method: 'DELETE',
+        path: c.shape.path('read', c.authorizationId),
+        headers: c.shape.authHeader ? [[c.shape.authHeader, c.shape.authValue(c.token)]] : [],
+      }),
   },
 
   // Idempotency keys

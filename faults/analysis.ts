@@ -5,6 +5,8 @@
  */
 import type { HistoryEvent } from 'artillery-plugin-isolation';
 import type { FaultEvent } from './registry';
+import type { FaultFinding } from '../formats/faults';
+export type { FaultFinding } from '../formats/faults';
 
 /** One unit request as the client saw it: sent, then answered (status) or not (null: timed out, refused, reset). */
 export interface Exchange {
@@ -30,21 +32,6 @@ export function exchangesOf(events: Iterable<HistoryEvent>): Exchange[] {
     out.push({ sentAt, endedAt: e.time, status: e.status ?? null });
   }
   return out.sort((a, b) => a.sentAt - b.sentAt);
-}
-
-export interface FaultFinding {
-  readonly fault: string;
-  readonly unreachable: boolean;
-  /** Requests sent while the fault was on. */
-  readonly during: number;
-  /** Of those, answered with a 503. */
-  readonly answered503: number;
-  /** Of those, never answered (a timeout, a refused or reset connection). */
-  readonly unanswered: number;
-  /** The slowest of those, ms (answered or not); null: none was sent. */
-  readonly slowestMs: number | null;
-  /** From the fault's end to the first success (200 or 409) of a request sent after it, ms; null: none. */
-  readonly recoveryMs: number | null;
 }
 
 /** A success in the contract's sense: the API decided (200 applied, 409 refused). */

@@ -14,7 +14,9 @@
  */
 import type { FaultProxy } from './proxy';
 import { reasonOf } from '../lib/errors';
-import { parseEntries } from '../runner/pack-entries';
+import { parseEntries } from '../lib/pack-entries';
+import type { FaultEvent } from '../formats/faults';
+export type { FaultEvent } from '../formats/faults';
 
 /** The parts the runner lends to the faults (null: not the pack's to break). */
 export interface FaultTargets {
@@ -105,20 +107,6 @@ export function parseFaults(raw: unknown, where: string, problems: string[]): Fa
       problems.push(`${where}: ${sorted[i]!.fault} at ${sorted[i]!.at} s starts before ${sorted[i - 1]!.fault} ends`);
   }
   return sorted;
-}
-
-/** What happened to one fault of the timeline (formats/summary.ts keeps it). */
-export interface FaultEvent {
-  readonly fault: string;
-  readonly what: string;
-  readonly unreachable: boolean;
-  /** Epoch ms; null when skipped. */
-  readonly startedAt: number | null;
-  readonly endedAt: number | null;
-  /** Why it was not injected (the part is not the pack's), or null. */
-  readonly skipped: string | null;
-  /** What went wrong injecting or ending it, or null. */
-  readonly error: string | null;
 }
 
 const WHY_NOT: Readonly<Record<Need, string>> = {

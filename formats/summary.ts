@@ -12,8 +12,8 @@ export type CheckKind = 'correctness' | 'performance';
 export const CHECK_KINDS: readonly CheckKind[] = ['correctness', 'performance'];
 
 /** One line of the summary table: a criterion, its limit, what was measured, PASS/FAIL. */
-import type { FaultEvent } from '../faults/registry';
-import type { FaultFinding } from '../faults/analysis';
+import type { FaultEvent, FaultFinding } from './faults';
+import type { HostLoad } from './host';
 import type { DbHeadline } from './db-samples';
 
 export interface CheckRow {
@@ -29,13 +29,15 @@ export interface CheckRow {
   readonly unknown?: boolean;
   /**
    * The check was not made, and why (pass is then false, and it never reads PASS). Whether that
-   * makes the verdict UNKNOWN is the policy's (README "The verdict policy"): `unknown` says so.
+   * makes the verdict UNKNOWN is the policy's (docs/reference/exit-codes.md): `unknown` says so.
    */
   readonly notChecked?: string;
   /** Even passing, this check cannot support a GO on its own (counters-mode reconciliation). */
   readonly capsAt?: 'CONDITIONAL';
   /** The number measured and its comparison, when there is one: repeats judge it on the median. */
   readonly measure?: RowMeasure;
+  /** A latency row: how busy the host was while it was measured (runner/host.ts). */
+  readonly host?: { readonly busy: boolean; readonly note: string };
 }
 
 /** How a row reads in every output (terminal, HTML, PERFORMANCE_TEST_RESULTS.md, JUnit): a check not made is never PASS. */
@@ -121,6 +123,19 @@ export interface GeneratorLoad {
   /** The client was the limit: the latency measured is partly the client's. */
   readonly saturated: boolean;
   readonly reasons: readonly string[];
+  /**
+   * Coordinated omission (plugin/src/arrivals.ts): users started, those that started late, the
+   * arrivals Artillery skipped (maxVusers), the lateness and both latencies at p95; absent where
+   * the plugin did not measure them.
+   */
+  readonly arrivals?: {
+    readonly started: number;
+    readonly late: number;
+    readonly skipped: number;
+    readonly latenessP95Ms: number | null;
+    readonly serviceP95Ms: number | null;
+    readonly intendedP95Ms: number | null;
+  };
 }
 
 /** Overbooking at any moment: the ledger replayed in its order (ledger-order.sql), or the clients' real-time order. */
@@ -189,6 +204,8 @@ export interface ScenarioOutcome {
   readonly database?: { readonly file: string; readonly headline: DbHeadline; readonly statementsNote: string | null; readonly failedSamples: number };
   /** What the pressure reads cost the writers (runner/pressure.ts; load-test:swarm). */
   readonly pressure?: PressureOutcome;
+  /** How busy the host was while the scenario ran (runner/host.ts); null where it could not be watched (not Linux). */
+  readonly host?: HostLoad | null;
   /** The reconciliation inputs before the load (formats/baseline.ts). */
   readonly baselineFile: string;
   /** The script Artillery ran (runner/script.ts: the scenario with its expected numbers filled). */

@@ -35,7 +35,7 @@ export function parseApiMode(raw: string | undefined, source: string): ApiMode {
   const mode = raw === undefined || raw === '' ? 'safe' : raw;
   if (!(API_MODES as readonly string[]).includes(mode)) {
     throw new PackError(source.startsWith('--') ? 'LT_USAGE' : 'LT_CONFIG_INVALID', `${source} ${JSON.stringify(mode)} is not one of ${API_MODES.join(', ')}`, {
-      hint: `use one of ${API_MODES.join(', ')} (README "Negative controls")`,
+      hint: `use one of ${API_MODES.join(', ')} (docs/guides/negative-controls.md)`,
     });
   }
   return mode as ApiMode;
@@ -76,6 +76,8 @@ export interface PackConfig {
   readonly tokenTtlSeconds: number;
   /** Reserve/release pairs sent before the first scenario (0: no warm-up). */
   readonly warmupPairs: number;
+  /** Seconds of generator warm-up before each scenario's measured phases (runner/script.ts); 0: none. */
+  readonly generatorWarmupSeconds: number;
   /** The profile (Artillery environment) when --profile is not given: LOADTEST_PROFILE. */
   readonly profile: string;
   /** The reference API's mode when --api-mode is not given: API_MODE. */
@@ -88,13 +90,21 @@ export interface PackConfig {
   readonly profileGenerator: boolean;
 }
 
+/** Which of the pack's Artillery trees this Node runs (scripts/install-artillery.js owns the rule). */
+export function artilleryTree(root: string, env: NodeJS.ProcessEnv = process.env, nodeVersion: string = process.version): string {
+  if (env.LOADTEST_ARTILLERY) return env.LOADTEST_ARTILLERY;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { treeFor } = require(path.join(root, 'scripts', 'install-artillery.js')) as { treeFor: (v: string) => string };
+  return treeFor(nodeVersion);
+}
+
 /**
  * The Artillery package folder ARTILLERY_DIR names: the package folder itself, or a project
- * folder with node_modules/artillery. Unset: the pack's own (the lockfile's version).
+ * folder with node_modules/artillery. Unset: the pack's own tree for this Node
+ * (artillery/<tree>/node_modules/artillery, installed by `npm ci`).
  */
-export function artilleryDirFrom(value: string | undefined, root: string): string | null {
-  if (!value) return path.dirname(require.resolve('artillery/package.json', { paths: [root] }));
-  const dir = path.resolve(root, value);
+export function artilleryDirFrom(value: string | undefined, root: string, tree: string = artilleryTree(root)): string | null {
+  const dir = value ? path.resolve(root, value) : path.join(root, 'artillery', tree);
   for (const candidate of [dir, path.join(dir, 'node_modules', 'artillery')]) {
     try {
       const pkg = JSON.parse(fs.readFileSync(path.join(candidate, 'package.json'), 'utf8')) as { name?: string };
@@ -249,6 +259,7 @@ export function loadPackConfig(env: Env = process.env): PackConfig {
   const apiPort = int(env, 'API_PORT', 3300, 1, 65535, p);
   const tokenTtlSeconds = int(env, 'TOKEN_TTL_SECONDS', 4 * 3600, 60, 30 * 24 * 3600, p);
   const warmupPairs = int(env, 'LOADTEST_WARMUP', 200, 0, 100_000, p);
+  const generatorWarmupSeconds = int(env, 'LOADTEST_GENERATOR_WARMUP', 2, 0, 60, p);
   const profile = env.LOADTEST_PROFILE || 'full';
   if (!/^[A-Za-z0-9_-]{1,40}$/.test(profile)) p.add('LOADTEST_PROFILE', profile, 'a profile name such as full or quick');
   let apiMode: ApiMode = 'safe';
@@ -257,12 +268,22 @@ export function loadPackConfig(env: Env = process.env): PackConfig {
   } catch {
     p.add('API_MODE', env.API_MODE ?? '', API_MODES.join(' | '));
   }
-  const artilleryDir = artilleryDirFrom(env.ARTILLERY_DIR, root);
+  if (env.LOADTEST_ARTILLERY !== undefined && !['current', 'node20'].includes(env.LOADTEST_ARTILLERY))
+    p.add('LOADTEST_ARTILLERY', env.LOADTEST_ARTILLERY, 'current | node20 (the tree of artillery/ to run; unset: the one for this Node)');
+  const tree = artilleryTree(root, env);
+  const artilleryDir = artilleryDirFrom(env.ARTILLERY_DIR, root, tree);
   const profileGenerator = bool(env, 'LOADTEST_PROFILE_GENERATOR', false, p);
   // Read by the plugin inside Artillery (plugin/src/turns.ts); checked here so that a bad value
   // stops the command before anything starts.
   bool(env, 'ISOLATION_RESPONSE_FIRST', true, p);
-  if (artilleryDir === null) p.add('ARTILLERY_DIR', env.ARTILLERY_DIR ?? '', "Artillery's package folder, or a project folder with node_modules/artillery");
+  if (artilleryDir === null && env.ARTILLERY_DIR)
+    p.add('ARTILLERY_DIR', env.ARTILLERY_DIR, "Artillery's package folder, or a project folder with node_modules/artillery");
+  if (artilleryDir === null && !env.ARTILLERY_DIR)
+    p.add(
+      'LOADTEST_ARTILLERY',
+      env.LOADTEST_ARTILLERY ?? '',
+      `an installed tree: artillery/${tree} is not installed for Node ${process.version} (run \`npm ci\`, or node scripts/install-artillery.js)`,
+    );
   p.throwIfAny();
   const fixturePath = path.resolve(root, env.FIXTURE_PATH || 'fixtures/test-data.json');
   return Object.freeze({
@@ -279,6 +300,7 @@ export function loadPackConfig(env: Env = process.env): PackConfig {
     scenariosDir: path.resolve(root, env.SCENARIOS_DIR || 'scenarios'),
     tokenTtlSeconds,
     warmupPairs,
+    generatorWarmupSeconds,
     profile,
     apiMode,
     stepSummaryPath: env.GITHUB_STEP_SUMMARY ? path.resolve(env.GITHUB_STEP_SUMMARY) : null,

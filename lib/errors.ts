@@ -34,15 +34,15 @@ interface CatalogEntry {
 
 export const CATALOG = {
   LT_USAGE: { exit: EXIT.USAGE, hint: 'run the command with --help to see its arguments' },
-  LT_CONFIG_INVALID: { exit: EXIT.USAGE, hint: 'fix the environment variable named above (see README "Configuration")' },
+  LT_CONFIG_INVALID: { exit: EXIT.USAGE, hint: 'fix the environment variable named above (see docs/reference/configuration.md)' },
   LT_DB_UNREACHABLE: { exit: EXIT.UNKNOWN, hint: 'check DATABASE_URL / PG* or unset them to use the embedded PostgreSQL' },
   LT_DB_NOT_OWNED: {
     exit: EXIT.USAGE,
-    hint: 'seed your own data and pass --no-seed with your fixture (README "Aiming the pack at your own API"), or set LOADTEST_DB_OWNED=true if this is a scratch database the pack may rebuild',
+    hint: 'seed your own data and pass --no-seed with your fixture (docs/guides/your-api.md), or set LOADTEST_DB_OWNED=true if this is a scratch database the pack may rebuild',
   },
   LT_DB_NOT_SET_UP: { exit: EXIT.UNKNOWN, hint: 'run `npm run load-test:setup` first' },
   LT_FIXTURE_MISSING: { exit: EXIT.UNKNOWN, hint: 'run `npm run load-test:seed` to write the fixture, or set FIXTURE_PATH' },
-  LT_FIXTURE_INVALID: { exit: EXIT.USAGE, hint: 'regenerate it with `npm run load-test:seed` or fix it to match README "Fixture format"' },
+  LT_FIXTURE_INVALID: { exit: EXIT.USAGE, hint: 'regenerate it with `npm run load-test:seed` or fix it to match docs/reference/file-formats.md' },
   LT_VERIFY_SQL_INVALID: { exit: EXIT.UNKNOWN, hint: 'fix the SQL file named above; it must be one SELECT that returns the violating rows' },
   LT_TARGET_INVALID: {
     exit: EXIT.USAGE,

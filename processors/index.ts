@@ -115,7 +115,7 @@ export function retryUndo(vars: Record<string, unknown>): boolean {
 }
 
 /**
- * Scenario 3. Draws one request of the mix (the scenario's variables; README "Scenario 3"):
+ * Scenario 3. Draws one request of the mix (the scenario's variables; docs/guides/scenarios.md):
  * by default 70/20/10 reserve 5, release 5, consume 3, 80 % spread, 20 % on the shared
  * authorization. An operation the API releases by id takes one of this virtual user's own
  * reservations; with none held, a reserve goes instead (counted in isolation.mix.substituted).

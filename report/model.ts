@@ -28,7 +28,7 @@ export interface CheckRowLike {
 
 /** The parts of a scenario's outcome in summary.json (formats/summary.ts) a report uses. */
 export type ScenarioContext = Pick<ScenarioOutcome, 'id' | 'title' | 'rows'> &
-  Partial<Pick<ScenarioOutcome, 'generator'>> &
+  Partial<Pick<ScenarioOutcome, 'generator' | 'host'>> &
   Partial<
     Pick<
       ScenarioOutcome,
@@ -448,7 +448,17 @@ export function findingsFor(report: ArtilleryReport, scenario: ScenarioContext |
         g.saturated ? ` The generator was the limit (${g.reasons.join('; ')}): these latency figures are partly the client's.` : ''
       }`,
     );
+    const a = g.arrivals;
+    if (a)
+      out.push(
+        `Arrivals: ${n(a.started)} users started, ${n(a.late)} of them late (p95 ${a.latenessP95Ms ?? '–'} ms behind the schedule)${a.skipped > 0 ? `, ${n(a.skipped)} skipped (maxVusers)` : ''}; latency from the intended start p95 ${a.intendedP95Ms ?? '–'} ms, service time p95 ${a.serviceP95Ms ?? '–'} ms.`,
+      );
   }
+  const h = scenario?.host;
+  if (h)
+    out.push(
+      `Host: ${h.busy ? `busy (${h.reasons.join('; ')}); ` : ''}the run used ${h.ownCores.toFixed(2)} of ${h.cores} cores, other work ${h.otherCores.toFixed(2)}${h.remote ? "; the API runs elsewhere, so this is the generator's machine only" : ''}.`,
+    );
   const pool = scenario?.pool;
   if (pool)
     out.push(

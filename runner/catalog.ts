@@ -58,7 +58,7 @@ export function parseScenarioHeader(file: string, text: string): ScenarioDef | n
   if (p.inAll !== undefined && typeof p.inAll !== 'boolean') problems.push('config.pack.inAll must be true or false');
   if (!SEED_PROFILES.includes(p.seedProfile as SeedProfile)) problems.push(`config.pack.seedProfile must be one of ${SEED_PROFILES.join(', ')}`);
   if (problems.length > 0)
-    throw new PackError('LT_USAGE', `${file}: ${problems.join('; ')}`, { hint: 'fix the config.pack block of the scenario YAML (README "Adding a scenario")' });
+    throw new PackError('LT_USAGE', `${file}: ${problems.join('; ')}`, { hint: 'fix the config.pack block of the scenario YAML (docs/architecture.md)' });
   return {
     id: p.id as string,
     title: p.title as string,

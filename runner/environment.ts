@@ -43,13 +43,8 @@ export interface Environment {
   stop(): Promise<void>;
 }
 
-export async function startEnvironment(
-  config: PackConfig,
-  opts: { apiMode: ApiMode; runDir: string; out: (line: string) => void; faultProxy?: boolean; target: Target },
-): Promise<Environment> {
-  const out = opts.out;
-  const url = targetUrlOf(config, opts.target);
-  if (url === null) assertOwned(config.db, 'starting the reference API (it keeps its own schema there)');
+/** The database: started (or reached), set up when the pack owns it, only read when it does not. */
+async function startDatabase(config: PackConfig, out: (line: string) => void): Promise<Environment['server'] & { pausable?: unknown }> {
   const server = await startDatabaseServer(config.db, (l) => out(`  db: ${l}`));
   if (config.db.owned) {
     const setup = await setupDatabase(server.url, config.db.database, { recreate: false, repair: true });
@@ -60,55 +55,76 @@ export async function startEnvironment(
     await withReadOnly(server.url, async (c) => c.query('SELECT 1'));
     out(`  db: ${config.db.displayUrl} (not the pack's: read only, no setup, no seeding)`);
   }
-  let apiControl: FaultTargets['api'] = null;
+  return server;
+}
+
+/** For the faults: a proxy between the reference API and PostgreSQL; the URL the API is given. */
+async function startFaultProxy(serverUrl: string, out: (line: string) => void): Promise<{ proxy: FaultProxy; apiDatabaseUrl: string }> {
+  const pgUrl = new URL(serverUrl);
+  const proxy = new FaultProxy({ host: pgUrl.hostname, port: Number(pgUrl.port || 5432) });
+  const port = await proxy.start();
+  onCleanup('fault proxy', () => proxy.stop());
+  pgUrl.hostname = '127.0.0.1';
+  pgUrl.port = String(port);
+  out(`  proxy: the API reaches PostgreSQL through the fault proxy on 127.0.0.1:${port}`);
+  return { proxy, apiDatabaseUrl: pgUrl.toString() };
+}
+
+/** The reference API, started, with what the faults may do to it (kill it, start it again). */
+async function startApi(
+  config: PackConfig,
+  opts: { apiMode: ApiMode; runDir: string; out: (line: string) => void },
+  apiDatabaseUrl: string,
+): Promise<{ current: () => RunningApi; control: NonNullable<FaultTargets['api']> }> {
   const secret = ensureSecret(config.secretPath);
-  let api: RunningApi | null = null;
-  let target: string;
-  let proxy: FaultProxy | null = null;
-  if (url !== null) {
-    target = url;
-    out(`  target: ${opts.target.name} on ${target} (${config.target ? 'LOADTEST_TARGET' : 'baseUrl'}; the reference API is not started)`);
-  } else {
-    // For the faults: the API reaches PostgreSQL through a proxy the pack controls.
-    let apiDatabaseUrl = server.url;
-    if (opts.faultProxy) {
-      const pgUrl = new URL(server.url);
-      proxy = new FaultProxy({ host: pgUrl.hostname, port: Number(pgUrl.port || 5432) });
-      const port = await proxy.start();
-      onCleanup('fault proxy', () => proxy?.stop() ?? Promise.resolve());
-      pgUrl.hostname = '127.0.0.1';
-      pgUrl.port = String(port);
-      apiDatabaseUrl = pgUrl.toString();
-      out(`  proxy: the API reaches PostgreSQL through the fault proxy on 127.0.0.1:${port}`);
-    }
-    const start = (internalToken?: string) =>
-      startReferenceApi({
-        root: config.root,
-        databaseUrl: apiDatabaseUrl,
-        jwtSecret: secret,
-        port: config.apiPort,
-        mode: opts.apiMode,
-        logFile: path.join(opts.runDir, 'api.log'),
-        ...(internalToken ? { internalToken } : {}),
-      });
-    api = await start();
-    target = api.url;
-    out(`  api: reference API on ${target} (mode ${opts.apiMode})`);
-    apiControl = {
+  const start = (internalToken?: string) =>
+    startReferenceApi({
+      root: config.root,
+      databaseUrl: apiDatabaseUrl,
+      jwtSecret: secret,
+      port: config.apiPort,
+      mode: opts.apiMode,
+      logFile: path.join(opts.runDir, 'api.log'),
+      ...(internalToken ? { internalToken } : {}),
+    });
+  let api = await start();
+  opts.out(`  api: reference API on ${api.url} (mode ${opts.apiMode})`);
+  return {
+    current: () => api,
+    control: {
       kill: async () => {
-        const child = api!.child;
         try {
-          process.kill(-child.process.pid!, 'SIGKILL');
+          process.kill(-api.child.process.pid!, 'SIGKILL');
         } catch {
           /* already gone */
         }
-        await child.exited;
+        await api.child.exited;
       },
       restart: async () => {
-        api = await start(api!.internalToken);
+        api = await start(api.internalToken);
       },
-    };
+    },
+  };
+}
+
+export async function startEnvironment(
+  config: PackConfig,
+  opts: { apiMode: ApiMode; runDir: string; out: (line: string) => void; faultProxy?: boolean; target: Target },
+): Promise<Environment> {
+  const out = opts.out;
+  const url = targetUrlOf(config, opts.target);
+  if (url === null) assertOwned(config.db, 'starting the reference API (it keeps its own schema there)');
+  const server = await startDatabase(config, out);
+  ensureSecret(config.secretPath);
+  let proxy: FaultProxy | null = null;
+  let api: Awaited<ReturnType<typeof startApi>> | null = null;
+  if (url !== null) out(`  target: ${opts.target.name} on ${url} (${config.target ? 'LOADTEST_TARGET' : 'baseUrl'}; the reference API is not started)`);
+  else {
+    const routed = opts.faultProxy ? await startFaultProxy(server.url, out) : null;
+    proxy = routed?.proxy ?? null;
+    api = await startApi(config, opts, routed?.apiDatabaseUrl ?? server.url);
   }
+  const target = url ?? api!.current().url;
   const healthPath = opts.target.description.health === undefined ? '/health' : opts.target.description.health;
   const health = healthPath === null ? {} : await waitForHealthy(target, healthPath);
   const postgresVersion = await withReadOnly(
@@ -122,16 +138,16 @@ export async function startEnvironment(
     postgresVersion,
     apiPoolMax: typeof poolMax === 'number' ? poolMax : null,
     get api() {
-      return api;
+      return api?.current() ?? null;
     },
     target,
     faultTargets: {
       proxy,
-      db: ownsBoth && 'pausable' in server && server.pausable ? server.pausable : null,
-      api: apiControl,
+      db: ownsBoth && 'pausable' in server && server.pausable ? (server.pausable as FaultTargets['db']) : null,
+      api: api?.control ?? null,
     },
     stop: async () => {
-      if (api) await api.stop();
+      await api?.current().stop();
       await proxy?.stop();
       await server.stop();
     },

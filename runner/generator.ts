@@ -5,6 +5,8 @@
  * saturated client means the latency measured is partly the client's, not the API's.
  */
 import * as fs from 'node:fs';
+import { METRICS } from 'artillery-plugin-isolation';
+import { type ArtilleryPeriod, counterOf, summaryOf } from '../formats/artillery-json';
 import type { GeneratorLoad } from '../formats/summary';
 
 /** CPU time of a process (all threads), in seconds, from /proc; null where /proc is not there. */
@@ -48,7 +50,28 @@ export function sampleCpu(pid: number, everyMs = 1000): CpuSampler {
 export const SATURATION = { cpuCores: 0.9, windowSeconds: 5, loopDelayMs: 50 } as const;
 
 /** Pure: the generator's load over a run, and whether it was the limit. */
-export function judgeGenerator(cpu: readonly number[], loopDelay: Readonly<Record<string, number>> | null): GeneratorLoad {
+/** More than this share of arrivals started late: the generator fell behind its schedule. */
+export const LATE_SHARE = 0.05;
+
+/** Pure: the arrivals of a run (coordinated omission) from its aggregate report; null where the plugin did not count them. */
+export function arrivalsOf(a: ArtilleryPeriod | null): GeneratorLoad['arrivals'] | null {
+  const started = a ? counterOf(a, METRICS.arrivals) : null;
+  if (!a || started === null) return null;
+  return {
+    started,
+    late: counterOf(a, METRICS.lateStarts) ?? 0,
+    skipped: a.counters['vusers.skipped'] ?? 0,
+    latenessP95Ms: summaryOf(a, METRICS.startLateness)?.p95 ?? null,
+    serviceP95Ms: summaryOf(a, METRICS.writeTime)?.p95 ?? summaryOf(a, METRICS.readTime)?.p95 ?? null,
+    intendedP95Ms: summaryOf(a, METRICS.intendedWrite)?.p95 ?? summaryOf(a, METRICS.intendedRead)?.p95 ?? null,
+  };
+}
+
+export function judgeGenerator(
+  cpu: readonly number[],
+  loopDelay: Readonly<Record<string, number>> | null,
+  aggregate: ArtilleryPeriod | null = null,
+): GeneratorLoad {
   const n = SATURATION.windowSeconds;
   let peak: number | null = null;
   for (let i = 0; i + n <= cpu.length; i++) {
@@ -62,5 +85,18 @@ export function judgeGenerator(cpu: readonly number[], loopDelay: Readonly<Recor
     reasons.push(`the Artillery process used ${peak.toFixed(2)} cores over ${n} s (limit ${SATURATION.cpuCores})`);
   if (p99 !== null && p99 >= SATURATION.loopDelayMs)
     reasons.push(`its event loop was delayed ${p99.toFixed(1)} ms at p99 (limit ${SATURATION.loopDelayMs} ms)`);
-  return { cpuMeanCores: mean, cpuPeakCores: peak, loopDelayP99Ms: p99, loopDelayMaxMs: loopDelay?.max ?? null, saturated: reasons.length > 0, reasons };
+  const arrivals = arrivalsOf(aggregate);
+  if (arrivals && arrivals.started > 0 && arrivals.late / arrivals.started > LATE_SHARE)
+    reasons.push(
+      `${((arrivals.late / arrivals.started) * 100).toFixed(0)}% of its arrivals started late (p95 ${arrivals.latenessP95Ms ?? '?'} ms behind the schedule; latency from the intended start p95 ${arrivals.intendedP95Ms ?? '?'} ms against ${arrivals.serviceP95Ms ?? '?'} ms of service time)`,
+    );
+  return {
+    cpuMeanCores: mean,
+    cpuPeakCores: peak,
+    loopDelayP99Ms: p99,
+    loopDelayMaxMs: loopDelay?.max ?? null,
+    saturated: reasons.length > 0,
+    reasons,
+    ...(arrivals ? { arrivals } : {}),
+  };
 }

@@ -10,6 +10,7 @@
 import { CriterionResult, formatLimit, formatValue } from 'artillery-plugin-isolation';
 import type { CheckRow, Decision, IntegrityResult, ReconciliationResult, ReplayResult } from '../formats/summary';
 import { judgeIntegrity } from '../verify/integrity';
+import { HostLoad, describeHost } from './host';
 
 /** How far a measured value is past a limit, relative to the limit (0 when it passes). */
 export function exceedance(r: CriterionResult): number | null {
@@ -53,6 +54,23 @@ export function criterionRow(scenario: string, r: CriterionResult): CheckRow {
 }
 
 /**
+ * Every latency row (a criterion measured in ms) says how busy the host was while it was measured
+ * (runner/host.ts). The policy (docs/reference/exit-codes.md): a latency miss on a busy host is
+ * UNKNOWN, not the API's FAIL, since the host's load is in the figure; a pass stands, with the
+ * note; correctness rows are untouched. On a busy host the note is in the measured text, so every
+ * output carries it.
+ */
+export function withHost(rows: readonly CheckRow[], host: HostLoad | null): CheckRow[] {
+  if (!host) return [...rows];
+  const note = describeHost(host);
+  return rows.map((r) => {
+    if (r.measure?.unit !== 'ms') return r;
+    const flagged: CheckRow = { ...r, host: { busy: host.busy, note }, ...(host.busy ? { measured: `${r.measured} (${note})` } : {}) };
+    return host.busy && !r.pass && r.kind === 'performance' && r.notChecked === undefined ? { ...flagged, unknown: true } : flagged;
+  });
+}
+
+/**
  * The verdict, worst first: NO-GO (a correctness failure, a performance miss over 50 %, a crash)
  * beats UNKNOWN (a correctness check could not be made), which beats CONDITIONAL (performance
  * missed by 50 % or less, or a check that cannot support a GO on its own), which beats GO.
@@ -77,6 +95,11 @@ export function decide(rows: readonly CheckRow[], crashes: readonly string[]): {
         unknown = true;
         reasons.push(`${r.scenario}: ${r.name} was not checked (${r.notChecked}), and this run needs it`);
       }
+    } else if (r.unknown && r.host?.busy) {
+      unknown = true;
+      reasons.push(
+        `${r.scenario}: ${r.name} missed while the host was busy (limit ${r.limit}, measured ${r.measured}): not the API's alone; rerun on a quiet machine, or with --repeat 3`,
+      );
     } else if (r.unknown) {
       unknown = true;
       reasons.push(`${r.scenario}: ${r.name} could not be checked (${r.measured})`);
@@ -106,22 +129,35 @@ function violationText([type, e]: [string, { count: number; worst: unknown }]): 
  * one shorter than its operations' overlap: enough when the run only reserved (the final state
  * sees any overbooking) or when the target accepts it (database.order: realtime); else UNKNOWN.
  */
-function realTimeRow(scenario: string, name: string, r: ReplayResult, decreasing: { readonly acknowledged: number; readonly ops: readonly string[] }): CheckRow {
+function realTimeRow(
+  scenario: string,
+  name: string,
+  r: ReplayResult,
+  decreasing: { readonly acknowledged: number; readonly ops: readonly string[] },
+): CheckRow {
   const errors = Object.entries(r.verdict?.errors ?? {});
   const ops = r.counts.operations ?? 0;
   const unbounded = r.counts.unbounded ? `; ${r.counts.unbounded} resource(s) not bounded (no capacity before the load, or a release of unknown size)` : '';
   const base = { scenario, name, limit: '0 violations', kind: 'correctness' as const, overBy: null };
   if (errors.length > 0)
-    return { ...base, measured: `${errors.map(violationText).join('; ')} (by the clients' real-time order: ${r.why ?? 'the ledger has no order'})`, pass: false };
+    return {
+      ...base,
+      measured: `${errors.map(violationText).join('; ')} (by the clients' real-time order: ${r.why ?? 'the ledger has no order'})`,
+      pass: false,
+    };
   const seen = `0 violations by the clients' real-time order (${ops} operations${unbounded}; ${r.why ?? 'the ledger has no order'})`;
   if (decreasing.acknowledged === 0) return { ...base, measured: `${seen}; this run only reserved, so the final-state check sees any overbooking`, pass: true };
   if (r.realtime?.accepted)
-    return { ...base, measured: `${seen}; accepted by the target (database.order: realtime): a violation shorter than its operations' overlap would not be seen`, pass: true };
+    return {
+      ...base,
+      measured: `${seen}; accepted by the target (database.order: realtime): a violation shorter than its operations' overlap would not be seen`,
+      pass: true,
+    };
   return {
     ...base,
     measured: `${seen}; this run acknowledged ${decreasing.acknowledged} ${decreasing.ops.join('/')} operation(s), and a violation shorter than its operations' overlap would not be seen (database.order: realtime accepts this check)`,
     pass: false,
-    notChecked: 'the ledger has no order; the clients\' real-time order saw no violation, which cannot rule a short one out',
+    notChecked: "the ledger has no order; the clients' real-time order saw no violation, which cannot rule a short one out",
     unknown: true,
   };
 }

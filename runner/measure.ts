@@ -4,6 +4,7 @@
  * Artillery while the database is sampled (and faults are injected, when the step has them),
  * then the checks of runner/step-checks.ts. The database is only read.
  */
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { reasonOf } from '../lib/errors';
 import type { CheckRow, ScenarioOutcome } from '../formats/summary';
@@ -19,6 +20,9 @@ import { Distribution, runDistributed } from './distributed';
 import type { PressureSpec } from './pressure';
 import { AfterLoad, Judge, OutcomePart, STEP_CHECKS } from './step-checks';
 import type { BaselineFile } from '../formats/baseline';
+import { startHostWatch } from './host-sampler';
+import { HostLoad, describeHost, judgeHost } from './host';
+import { withHost } from './judge';
 
 /** What Artillery runs, and where its files go. */
 export interface LoadSpec {
@@ -58,7 +62,7 @@ export interface StepOptions {
 /** What one step measured: the fields of a scenario's outcome (formats/summary.ts) it fills, plus the run and what crashed. */
 export type Measurement = Pick<
   ScenarioOutcome,
-  'pool' | 'rows' | 'integrity' | 'reconciliation' | 'replay' | 'generator' | 'historyDir' | 'baselineFile' | 'faults' | 'database' | 'pressure'
+  'pool' | 'rows' | 'integrity' | 'reconciliation' | 'replay' | 'generator' | 'historyDir' | 'baselineFile' | 'faults' | 'database' | 'pressure' | 'host'
 > & {
   readonly run: ArtilleryRun;
   /** What crashed during the step (Artillery, the reference API). */
@@ -112,6 +116,9 @@ export async function measureStep(ctx: RunContext, o: StepOptions): Promise<Meas
     return null;
   });
   const faults = o.checks.faults && o.checks.faults.length > 0 ? scheduleFaults(o.checks.faults, env.faultTargets, ctx.out) : null;
+  // The whole machine meanwhile: whose work was it (runner/host.ts).
+  const local = localPorts([env.target, env.server.url]);
+  const watch = startHostWatch({ localPorts: local.ports });
   // The timeline starts with the load: Artillery's first "Phase started" line.
   const onLine = (line: string): void => {
     if (faults && /^Phase started/.test(line)) faults.begin();
@@ -123,18 +130,17 @@ export async function measureStep(ctx: RunContext, o: StepOptions): Promise<Meas
   } catch (err) {
     // Artillery failed: the sampler's connection goes too (its samples mean nothing without a run).
     await sampler?.stop().catch(() => undefined);
+    watch?.stop();
     throw err;
   }
+  const hostSamples = watch?.stop() ?? null;
+  const host: HostLoad | null = hostSamples ? judgeHost(hostSamples, os.cpus().length, !local.targetLocal) : null;
+  if (host) ctx.out(`  ${describeHost(host)}${host.busy ? ` (${host.reasons.join('; ')})` : ''}`);
   const timeline = faults ? await faults.finish() : null;
   const dbFile = path.join(ctx.runDir, `${o.load.slug}.db.json`);
   const samples = sampler ? await sampler.stop() : null;
   if (samples) writeDbSamplesFile(dbFile, samples);
-  const crashes: string[] = [];
-  // 1: a check failed (ensure, the plugin's expectations). Judged by its own rows, not as a crash.
-  if (![0, 1].includes(run.exitCode ?? -1)) crashes.push(`${o.label}: artillery exited with code ${run.exitCode}`);
-  // A plugin the scenario names but Artillery could not load leaves its checks unmeasured: say so by name.
-  for (const line of run.missingPlugins) crashes.push(`${o.label}: ${line.replace(/\s+warn$/, '')}`);
-  if (env.api && env.api.child.process.exitCode !== null) crashes.push(`${o.label}: the reference API exited with code ${env.api.child.process.exitCode}`);
+  const crashes = crashesOf(o.label, run, env);
   const sharedHistory = o.load.distribution?.sharedHistory ?? true;
   const headline = samples ? dbHeadline(samples) : null;
   const after: AfterLoad = {
@@ -151,7 +157,10 @@ export async function measureStep(ctx: RunContext, o: StepOptions): Promise<Meas
     print: o.checks.print,
   };
   const results = await Promise.all(STEP_CHECKS.map((c) => c.run(after)));
-  const rows: CheckRow[] = results.flatMap((r) => r.rows);
+  const rows: CheckRow[] = withHost(
+    results.flatMap((r) => r.rows),
+    host,
+  );
   const outcome: OutcomePart = Object.assign({}, ...results.map((r) => r.outcome ?? {})) as OutcomePart;
   if (o.checks.print === 'always' || !rows.every((r) => r.pass || r.notChecked !== undefined)) for (const r of results) if (r.text) ctx.out(indent(r.text));
   for (const w of results.flatMap((r) => r.warnings ?? [])) ctx.out(`  warning: ${w}`);
@@ -169,5 +178,36 @@ export async function measureStep(ctx: RunContext, o: StepOptions): Promise<Meas
     ...(outcome.faults ? { faults: outcome.faults } : {}),
     ...(samples && headline ? { database: { file: dbFile, headline, statementsNote: samples.statementsNote, failedSamples: samples.failedSamples } } : {}),
     ...(outcome.pressure ? { pressure: outcome.pressure } : {}),
+    host,
   };
+}
+
+/** What crashed during a step: Artillery, a plugin it could not load, the reference API. */
+function crashesOf(label: string, run: ArtilleryRun, env: RunContext['env']): string[] {
+  const crashes: string[] = [];
+  // 1: a check failed (ensure, the plugin's expectations). Judged by its own rows, not as a crash.
+  if (![0, 1].includes(run.exitCode ?? -1)) crashes.push(`${label}: artillery exited with code ${run.exitCode}`);
+  // A plugin the scenario names but Artillery could not load leaves its checks unmeasured: say so by name.
+  for (const line of run.missingPlugins) crashes.push(`${label}: ${line.replace(/\s+warn$/, '')}`);
+  if (env.api && env.api.child.process.exitCode !== null) crashes.push(`${label}: the reference API exited with code ${env.api.child.process.exitCode}`);
+  return crashes;
+}
+
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
+
+/** The ports of these URLs that are on this machine, and whether the first (the target) is. */
+function localPorts(urls: readonly string[]): { ports: number[]; targetLocal: boolean } {
+  const ports: number[] = [];
+  let targetLocal = false;
+  urls.forEach((u, i) => {
+    try {
+      const url = new URL(u);
+      if (!LOCAL_HOSTS.has(url.hostname)) return;
+      ports.push(Number(url.port || (url.protocol === 'https:' ? 443 : url.protocol.startsWith('postgres') ? 5432 : 80)));
+      if (i === 0) targetLocal = true;
+    } catch {
+      /* not a URL: nothing to watch */
+    }
+  });
+  return { ports, targetLocal };
 }

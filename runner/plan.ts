@@ -36,14 +36,14 @@ import { FAULTS } from '../faults/registry';
 import { postCheckRows } from './post-checks';
 import { describeLine, formatPreflight, runPreflight } from './preflight';
 import { formatProgress, parseProgressLine } from './progress';
-import { createRunDir, pointLatest, runMeta, writeCiOutputs, writeSummary } from './run-folder';
+import { artilleryVersion, createRunDir, pointLatest, runMeta, writeCiOutputs, writeSummary } from './run-folder';
 import { ScenarioConfig, expectedSeconds, loadScenario } from './scenario-config';
 import { seriesRow } from './series-criteria';
 import { formatSummary } from './summary';
 import { warmUp } from './warmup';
 import { exercisePlan } from './exercise';
 import { EXPECTED, ExpectedValues } from './expected';
-import { writeRunScript } from './script';
+import { warmupFor, writeRunScript } from './script';
 import { heldInDatabase, takeBaseline } from '../verify/reconciliation';
 import { assertTokensLast, fixtureSourceOf, takeRunFixture, writeRunFixture } from './fixture-source';
 
@@ -155,15 +155,16 @@ async function measureOnce(ctx: RunContext, opts: RunOptions, runFixture: RunFix
   const baseline = await takeBaseline(ctx.env.server.url, ctx.sql);
   const values = expectedFor(l.scenario, fixture, baseline, api);
   const scenario = loadScenario(def.file, opts.profile, values);
-  const script = writeRunScript({ scenarioFile: def.file, runDir: ctx.runDir, slug: at.slug, values });
+  const warmup = warmupFor(ctx.config, ctx);
+  const script = writeRunScript({ scenarioFile: def.file, runDir: ctx.runDir, slug: at.slug, values, profile: opts.profile, warmup });
   const started = Date.now();
-  const expected = expectedSeconds(scenario);
+  const expected = expectedSeconds(scenario) + (warmup?.seconds ?? 0);
   const m = await measureStep(ctx, {
     label: def.id,
     baseline,
     load: {
       scenarioFile: script,
-      profile: opts.profile,
+      profile: null,
       slug: at.slug,
       env: { ISOLATION_PROGRESS: '1', FIXTURE_PATH: opts.seed ? ctx.config.fixturePath : runFixture!.file },
       ...(opts.cloud ? { cloud: opts.cloud } : {}),
@@ -178,7 +179,7 @@ async function measureOnce(ctx: RunContext, opts: RunOptions, runFixture: RunFix
     checks: {
       judge: async ({ report }) => [
         ...evaluate(report.aggregate, scenario.criteria).map((r) => criterionRow(def.id, r)),
-        ...scenario.checks.series.map((c) => seriesRow(def.id, c, report, scenario.config.phases)),
+        ...scenario.checks.series.map((c) => seriesRow(def.id, c, report, scenario.config.phases, warmup?.seconds ?? 0)),
         ...(await postCheckRows(
           {
             scenario: def.id,
@@ -240,6 +241,7 @@ function outcomeOf(l: Loaded, opts: RunOptions, runs: readonly Awaited<ReturnTyp
     reconciliation: m.reconciliation,
     replay: m.replay,
     generator: m.generator,
+    host: m.host ?? null,
     historyDir: m.historyDir,
     ...(m.faults ? { faults: m.faults } : {}),
     ...(m.database ? { database: m.database } : {}),
@@ -303,7 +305,9 @@ export async function runPlan(config: PackConfig, opts: RunOptions): Promise<Run
     if (refused.length > 0) refuse(opts, refused);
   }
   const { runId, runDir } = createRunDir(config.reportsDir, opts.profile, startedAt);
-  out(`run ${runId}: ${loaded.length} scenario(s), profile ${opts.profile}; output in ${path.relative(process.cwd(), runDir) || runDir}`);
+  out(
+    `run ${runId}: ${loaded.length} scenario(s), profile ${opts.profile}; Artillery ${artilleryVersion(config)} on Node ${process.version}; output in ${path.relative(process.cwd(), runDir) || runDir}`,
+  );
   const dist = opts.distribution;
   if (dist && (dist.workers > 1 || !dist.sharedHistory)) {
     out(
@@ -327,8 +331,7 @@ export async function runPlan(config: PackConfig, opts: RunOptions): Promise<Run
     const taken = await takeRunFixture(config, target, env.target, env.server.url, needs).catch(abandon);
     if (!early) {
       const refused = preflight(loaded, opts, api, taken.fixture);
-      if (refused.length > 0)
-        await abandon(preflightRefused(opts.profile, refused));
+      if (refused.length > 0) await abandon(preflightRefused(opts.profile, refused));
     }
     out(`  ${taken.tokens}`);
     runFixture = { fixture: taken.fixture, file: taken.changed ? writeRunFixture(runDir, taken.fixture) : config.fixturePath };

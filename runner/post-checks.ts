@@ -13,7 +13,7 @@ import { tokenFor } from '../processors/selection';
 import { CHECK_KINDS, CheckKind, CheckRow } from '../formats/summary';
 import { counterOf } from '../formats/artillery-json';
 import { readBalance } from './api-client';
-import { parseEntries } from './pack-entries';
+import { parseEntries } from '../lib/pack-entries';
 import type { ArtilleryReport } from '../formats/artillery-json';
 import { EDGE_CLASSES, describeExpected, expectedFor, skipReason } from '../edge/classes';
 import { requestShape } from '../edge/shape';
@@ -92,7 +92,8 @@ const targetsExactlyFull: PostCheck = {
     return {
       name,
       limit: all,
-      measured: (off.length === 0 ? all : `${targets.length - off.length} of ${targets.length} (${off.slice(0, 3).join(', ')}${off.length > 3 ? ', …' : ''})`) + where,
+      measured:
+        (off.length === 0 ? all : `${targets.length - off.length} of ${targets.length} (${off.slice(0, 3).join(', ')}${off.length > 3 ? ', …' : ''})`) + where,
       pass: off.length === 0 && targets.length > 0,
     };
   },

@@ -10,7 +10,7 @@
 import { type FixtureAuthorization, NO_ORGANIZATION } from '../seed/fixture';
 import { Capabilities, describeMix, effectiveMix } from '../processors/selection';
 import { Phase, ScenarioConfig, phaseArrivals, plannedArrivals } from './scenario-config';
-import { parseEntries } from './pack-entries';
+import { parseEntries } from '../lib/pack-entries';
 
 export interface PreflightLine {
   readonly what: string;

@@ -47,12 +47,18 @@ function combinePerformance(runs: readonly CheckRow[]): CheckRow {
     const pass = compare(mid, m);
     const range = `${formatValue(Math.min(...values), m.unit)}–${formatValue(Math.max(...values), m.unit)}`;
     const missing = runs.length - values.length;
+    // The host of each run (runner/judge.ts withHost): a median missed while the host was busy in most runs is not the API's alone.
+    const busy = runs.filter((r) => r.host?.busy).length;
+    const { host: _host, unknown: _unknown, ...rest } = first;
+    const host = runs.some((r) => r.host) ? { host: { busy: busy * 2 > runs.length, note: `host busy in ${busy} of ${runs.length} runs` } } : {};
     return {
-      ...first,
-      measured: `median ${formatValue(mid, m.unit)} (range ${range} over ${values.length} runs${missing > 0 ? `; missing in ${missing}` : ''})`,
+      ...rest,
+      measured: `median ${formatValue(mid, m.unit)} (range ${range} over ${values.length} runs${missing > 0 ? `; missing in ${missing}` : ''}${busy > 0 ? `; host busy in ${busy} of ${runs.length}` : ''})`,
       pass,
       overBy: pass ? null : missedBy(mid, m),
       measure: { ...m, value: mid },
+      ...host,
+      ...(!pass && busy * 2 > runs.length ? { unknown: true } : {}),
     };
   }
   const passes = runs.filter((r) => r.pass).length;

@@ -38,6 +38,11 @@ export function pointLatest(reportsDir: string, runDir: string): void {
   }
 }
 
+/** The version of the Artillery the runner starts (PackConfig.artilleryDir). */
+export function artilleryVersion(config: Pick<PackConfig, 'artilleryDir'>): string {
+  return versionIn(config.artilleryDir);
+}
+
 function versionIn(dir: string): string {
   try {
     return (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version;

@@ -111,7 +111,7 @@ export function parseScenario(file: string, text: string, profile: string, value
   };
   if (problems.length > 0)
     throw new PackError('LT_USAGE', `${file} (profile ${profile}): ${problems.join('; ')}`, {
-      hint: 'fix the config.pack block of the scenario YAML (README "Adding a scenario")',
+      hint: 'fix the config.pack block of the scenario YAML (docs/architecture.md)',
     });
   return { file, profile, profiles, config, scenarios: filled.scenarios, criteria, checks };
 }

@@ -12,7 +12,7 @@ import { Comparison, METRICS, compare, parseComparison } from 'artillery-plugin-
 import { ArtilleryReport, TimedPeriod, counterOf, timeline } from '../formats/artillery-json';
 import { CHECK_KINDS, CheckKind, CheckRow } from '../formats/summary';
 import { Phase, plannedSeconds } from './scenario-config';
-import { parseEntries } from './pack-entries';
+import { parseEntries } from '../lib/pack-entries';
 
 /**
  * Requests per second over the periods that lie wholly inside [fromSec, toSec] of the run
@@ -53,7 +53,8 @@ interface Measure {
   readonly unit: Unit;
   readonly what: string;
   /** One value, or several that must each pass (null: not measured). `detail` is added to the row name. */
-  measure(report: ArtilleryReport, phases: readonly Phase[]): { values: (number | null)[]; detail?: string };
+  /** `warmupSeconds`: the generator's warm-up in front of the phases (runner/script.ts), not part of them. */
+  measure(report: ArtilleryReport, phases: readonly Phase[], warmupSeconds: number): { values: (number | null)[]; detail?: string };
 }
 
 /** What a series criterion can measure. Add a measure here; scenarios name it in their YAML. */
@@ -61,8 +62,8 @@ export const SERIES_MEASURES: Readonly<Record<string, Measure>> = {
   'request-rate-after-first-phase': {
     unit: 'rps',
     what: 'requests per second over the periods after the first phase (the ramp) until the last arrival',
-    measure(report, phases) {
-      const { rps, periods } = sustainedRate(report, phases[0]?.duration ?? 0, plannedSeconds(phases));
+    measure(report, phases, warmupSeconds) {
+      const { rps, periods } = sustainedRate(report, warmupSeconds + (phases[0]?.duration ?? 0), warmupSeconds + plannedSeconds(phases));
       return { values: [rps], detail: `${periods} periods` };
     },
   },
@@ -117,9 +118,9 @@ export function missedBy(v: number, c: Pick<Comparison, 'op' | 'limit' | 'upper'
 }
 
 /** Pure: the summary row of one series criterion. */
-export function seriesRow(scenario: string, c: SeriesCriterion, report: ArtilleryReport, phases: readonly Phase[]): CheckRow {
+export function seriesRow(scenario: string, c: SeriesCriterion, report: ArtilleryReport, phases: readonly Phase[], warmupSeconds = 0): CheckRow {
   const m = SERIES_MEASURES[c.measure]!;
-  const { values, detail } = m.measure(report, phases);
+  const { values, detail } = m.measure(report, phases, warmupSeconds);
   const pass = values.length > 0 && values.every((v) => v !== null && compare(v, c.comparison));
   const overBy = pass ? null : values.some((v) => v === null) ? null : Math.max(...values.map((v) => missedBy(v!, c.comparison)));
   return {

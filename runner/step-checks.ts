@@ -134,11 +134,17 @@ const reconciliation: StepCheck = {
 const generator: StepCheck = {
   name: 'generator',
   run: async (s) => {
-    const load = judgeGenerator(s.run.cpu, summaryOf(s.run.report.aggregate, METRICS.loopDelay));
+    const load = judgeGenerator(s.run.cpu, summaryOf(s.run.report.aggregate, METRICS.loopDelay), s.run.report.aggregate);
+    const skipped = load.arrivals?.skipped ?? 0;
     return {
       rows: [],
       outcome: { generator: load },
-      warnings: load.saturated ? [`the load generator was the limit (${load.reasons.join('; ')}): the latency measured is partly the client's`] : [],
+      warnings: [
+        ...(load.saturated ? [`the load generator was the limit (${load.reasons.join('; ')}): the latency measured is partly the client's`] : []),
+        ...(skipped > 0
+          ? [`Artillery skipped ${skipped} arrival(s): a phase's maxVusers were running (vusers.skipped); the load offered was that much lower`]
+          : []),
+      ],
     };
   },
 };

@@ -1,7 +1,7 @@
 /**
  * fixtures/test-data.json: what the scenarios need to address the API under test. Written by the
  * seeder (atomically), read by processors and the runner. A user aiming the pack at their own API
- * writes the same format by hand (README "Fixture format").
+ * writes the same format by hand (docs/reference/file-formats.md).
  */
 import * as fs from 'node:fs';
 import { PackError } from '../lib/errors';

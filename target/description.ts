@@ -1,6 +1,6 @@
 /**
  * A target description: one YAML file that says everything the pack needs to know about an API
- * under test and its database (README "Your API as it is"; target/schema.json for editors).
+ * under test and its database (docs/guides/your-api.md; target/schema.json for editors).
  *
  *   version: 1
  *   name: Booking API
@@ -157,7 +157,9 @@ function databaseProblems(d: unknown, p: string[]): void {
     if (d.balances !== undefined && !isSelect(d.balances)) p.push('database.balances must be one read-only SELECT (columns: resource, reserved, consumed)');
   }
   if (d.order !== undefined && d.order !== 'at' && d.order !== 'none' && d.order !== 'realtime')
-    p.push("database.order must be at (the ledger's at column is its commit order), none, or realtime (no order: judge moments by the clients' real time, and accept it)");
+    p.push(
+      "database.order must be at (the ledger's at column is its commit order), none, or realtime (no order: judge moments by the clients' real time, and accept it)",
+    );
 }
 
 /** Every problem of a parsed target description, each naming its field; an empty list when it is valid. */

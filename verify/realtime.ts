@@ -122,7 +122,7 @@ export class RealTimeFolder {
     let unbounded = 0;
     let resources = 0;
     let moments = 0;
-    for (let i = 0; i < n; ) {
+    for (let i = 0; i < n;) {
       const id = this.auth[order[i]!]!;
       let end = i;
       while (end < n && this.auth[order[end]!] === id) end++;

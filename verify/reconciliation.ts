@@ -175,7 +175,7 @@ export async function checkRealTimeOfHistory(
   baseline: BaselineFile | null,
 ): Promise<(Verdict & { counts: Record<string, number> }) | { why: string }> {
   const files = historyDir ? historyFiles(historyDir) : [];
-  if (files.length === 0) return { why: 'no operation history to take the clients\' real-time order from' };
+  if (files.length === 0) return { why: "no operation history to take the clients' real-time order from" };
   if (!baseline?.capacity) return { why: 'no capacity per resource before the load (the SQL gives none)' };
   const capacity = new Map(baseline.capacity);
   const start = new Map<string, RealTimeStart>();

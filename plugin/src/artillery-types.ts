@@ -18,8 +18,11 @@ export interface HttpResponse {
   statusCode: number;
   headers: Record<string, unknown>;
   body?: unknown;
-  /** got's timings (http-timer): `response` is when the answer's first byte was read, in Date.now() milliseconds. */
-  timings?: { response?: number; phases?: { firstByte?: number } };
+  /**
+   * got's timings (http-timer), in Date.now() milliseconds: `start` when the request began (before
+   * it had a socket), `response` when the answer's first byte was read.
+   */
+  timings?: { start?: number; response?: number; phases?: { firstByte?: number } };
 }
 
 export interface VuContext {
@@ -27,6 +30,8 @@ export interface VuContext {
 }
 
 export interface ScenarioSpec {
+  beforeScenario?: string | string[];
+  afterScenario?: string | string[];
   beforeRequest?: string | string[];
   afterResponse?: string | string[];
   onError?: string | string[];
@@ -52,8 +57,6 @@ export interface BeforeExitEvent {
 }
 
 export interface ArtilleryGlobal {
-  /** Artillery's metrics store class; its serializer is what distributed workers ship (worker-metrics.ts). */
-  __SSMS?: { serializeMetrics(stats: unknown): string };
   version: string;
   suggestedExitCode?: number;
   log: (...args: unknown[]) => void;

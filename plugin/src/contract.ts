@@ -5,7 +5,7 @@
  * warm-up, post-checks, edge classes and benchmarks take paths, bodies, statuses and the balance
  * shape from it, never from a copy.
  *
- * A contract is data (the `api:` block of a target description, README "Your API as it is"):
+ * A contract is data (the `api:` block of a target description, docs/guides/your-api.md):
  *
  *   operations:
  *     reserve:                        # acquire n units (reserve, book, claim)

@@ -89,6 +89,27 @@ export const METRICS = {
   },
   /** Requests a scenario's mix wanted but the API under test cannot take (no such operation, nothing held to release by id), sent as another operation. */
   substituted: `${PREFIX}.mix.substituted`,
+  /**
+   * Coordinated omission (arrivals.ts): virtual users started by the phases (the generator's
+   * warm-up excluded), those that started more than `lateStartMs` after their intended start,
+   * and a histogram of every start's lateness, ms.
+   */
+  arrivals: `${PREFIX}.arrivals`,
+  lateStarts: `${PREFIX}.late_starts`,
+  startLateness: `${PREFIX}.start_lateness`,
+  /**
+   * Histograms: latency from the intended start, ms: from when the request would have been sent
+   * had the generator kept its schedule (its virtual user's lateness added) to the first byte,
+   * the wait for a socket included. `response_time.*` is the service time alone.
+   */
+  intendedTime: {
+    reserve: `${PREFIX}.intended_time.reserve`,
+    release: `${PREFIX}.intended_time.release`,
+    consume: `${PREFIX}.intended_time.consume`,
+    take_out: `${PREFIX}.intended_time.take_out`,
+  },
+  intendedWrite: `${PREFIX}.intended_time.write`,
+  intendedRead: `${PREFIX}.intended_time.read`,
   /** Hook failures inside the plugin (a history that could not be written, a malformed URL). */
   pluginErrors: `${PREFIX}.plugin_errors`,
   /** Counters per exact status code (not pre-seeded): isolation.code.<status>. */
@@ -126,6 +147,8 @@ export const COUNTERS: readonly string[] = [
   ...Object.values(METRICS.contract),
   ...Object.values(METRICS.keyReuse),
   METRICS.substituted,
+  METRICS.arrivals,
+  METRICS.lateStarts,
 ];
 
 /** The counter of one way an answer breaks the contract. */
@@ -133,7 +156,17 @@ export function violationMetric(v: (typeof VIOLATIONS)[number]): string {
   return METRICS.contract[v];
 }
 
-export const HISTOGRAMS: readonly string[] = [METRICS.attempts, ...Object.values(METRICS.responseTime), METRICS.writeTime, METRICS.readTime, METRICS.loopDelay];
+export const HISTOGRAMS: readonly string[] = [
+  METRICS.attempts,
+  ...Object.values(METRICS.responseTime),
+  METRICS.writeTime,
+  METRICS.readTime,
+  METRICS.loopDelay,
+  METRICS.startLateness,
+  ...Object.values(METRICS.intendedTime),
+  METRICS.intendedWrite,
+  METRICS.intendedRead,
+];
 
 type Leaves<T> = T extends string ? T : T extends Readonly<Record<string, infer V>> ? Leaves<V> : never;
 

@@ -25,6 +25,8 @@ import { IsolationConfig, IsolationRecorder, readConfig } from './recorder';
 import { waitForClosedHistories } from './history';
 import { TurnQueue } from './turns';
 import { exportWorkerMetrics } from './worker-metrics';
+import { ArrivalClock } from './arrivals';
+import type { PhaseSpec } from './schedule';
 import createDebug = require('debug');
 
 /** `DEBUG=plugin:isolation`: what the plugin does, in both roles. */
@@ -103,7 +105,7 @@ export class Plugin {
       this.installMainChecks(artillery, config);
       if (config.metricsFile) {
         debug('main thread: writing serialized period metrics to %s', config.metricsFile);
-        exportWorkerMetrics(config.metricsFile, events as Parameters<typeof exportWorkerMetrics>[1], artillery.__SSMS);
+        exportWorkerMetrics(config.metricsFile, events as Parameters<typeof exportWorkerMetrics>[1]);
       }
       if (process.env.ISOLATION_PROGRESS === '1') this.installProgress(artillery, events as StatsEvents);
     }
@@ -137,6 +139,19 @@ export class Plugin {
         }
       }
     };
+    // Each virtual user, as it starts: how late against the phases' schedule, and whether it is
+    // the generator's warm-up (arrivals.ts). The phases are this worker's share of the load.
+    const clock = new ArrivalClock((script.config.phases as PhaseSpec[] | undefined) ?? []);
+    processor.isolation_beforeScenario = (ctx: VuContext, ee: ScenarioEvents, next: Next) => {
+      guard(ee, () => recorder.arrive(ctx.vars, ee, clock.arrive(Date.now())));
+      next();
+    };
+    // How many users are running (a phase's maxVusers makes Artillery skip arrivals): they leave
+    // at the end of their flow, or when an error stops them.
+    processor.isolation_afterScenario = (_ctx: VuContext, _ee: ScenarioEvents, next: Next) => {
+      clock.leave(Date.now());
+      next();
+    };
     processor.isolation_beforeRequest = (req: RequestParams, ctx: VuContext, ee: ScenarioEvents, next: Next) => {
       guard(ee, () => recorder.beforeRequest(req, ee, ctx.vars));
       next();
@@ -153,9 +168,12 @@ export class Plugin {
     };
     processor.isolation_onError = (err: Error & { code?: string }, req: RequestParams, ctx: VuContext, ee: ScenarioEvents, next: Next) => {
       guard(ee, () => recorder.onError(err, req, ee, ctx.vars));
+      clock.leave(Date.now());
       next();
     };
     for (const scenario of script.scenarios) {
+      scenario.beforeScenario = ['isolation_beforeScenario', ...asList(scenario.beforeScenario)];
+      scenario.afterScenario = [...asList(scenario.afterScenario), 'isolation_afterScenario'];
       scenario.beforeRequest = [...asList(scenario.beforeRequest), 'isolation_beforeRequest'];
       scenario.afterResponse = [...(config.responseFirst ? ['isolation_responseFirst'] : []), ...asList(scenario.afterResponse), 'isolation_afterResponse'];
       scenario.onError = [...asList(scenario.onError), 'isolation_onError'];

@@ -12,6 +12,7 @@ import { CriteriaError, Criterion, parseCriteria } from './criteria';
 import { HistoryEvent, HistoryWriter, answerDigest } from './history';
 import { COUNTERS, METRICS, serverTimingMetric } from './metrics';
 import { parseServerTiming } from './server-timing';
+import type { Arrival } from './arrivals';
 import { UnitRequest, forgetAcquisition, heldAcquisitions, newKey, rememberAcquisition, renderVars, requestFor, stepSpec, vuState } from './vu';
 
 export interface IsolationConfig {
@@ -25,7 +26,15 @@ export interface IsolationConfig {
   readonly expect: readonly Criterion[];
   /** Whether each worker reads every arrived answer before processing any (turns.ts); on by default. */
   readonly responseFirst: boolean;
+  /** A virtual user that started more than this after its intended start is a late start (isolation.late_starts). */
+  readonly lateStartMs: number;
 }
+
+/**
+ * A start this late is counted as late: a tenth of the tightest latency budget of the plan's
+ * scenarios (150 ms), above the few milliseconds a worker's timers wander on a machine keeping up.
+ */
+export const DEFAULT_LATE_START_MS = 15;
 
 export function readConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): IsolationConfig {
   const c = (raw ?? {}) as {
@@ -35,6 +44,7 @@ export function readConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): 
     metricsFile?: unknown;
     expect?: unknown;
     responseFirst?: unknown;
+    lateStartMs?: unknown;
     route?: unknown;
   };
   const problems: string[] = [];
@@ -44,6 +54,8 @@ export function readConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): 
   if (c.metricsFile !== undefined && typeof c.metricsFile !== 'string') problems.push('plugins.isolation.metricsFile must be a path');
   if (c.contractFile !== undefined && typeof c.contractFile !== 'string') problems.push('plugins.isolation.contractFile must be a path');
   if (c.responseFirst !== undefined && typeof c.responseFirst !== 'boolean') problems.push('plugins.isolation.responseFirst must be true or false');
+  if (c.lateStartMs !== undefined && !(typeof c.lateStartMs === 'number' && c.lateStartMs >= 0))
+    problems.push('plugins.isolation.lateStartMs must be a number of milliseconds (0 or more)');
   const envFirst = env.ISOLATION_RESPONSE_FIRST ?? '';
   const envSays = /^(true|1|yes)$/i.test(envFirst) ? true : /^(false|0|no)$/i.test(envFirst) ? false : null;
   if (c.responseFirst === undefined && envFirst !== '' && envSays === null) problems.push(`ISOLATION_RESPONSE_FIRST must be true or false (got "${envFirst}")`);
@@ -81,13 +93,37 @@ export function readConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): 
   const historyDir = (typeof c.historyDir === 'string' && c.historyDir) || env.ISOLATION_HISTORY_DIR || null;
   const metricsFile = (typeof c.metricsFile === 'string' && c.metricsFile) || env.ISOLATION_METRICS_FILE || null;
   const responseFirst = typeof c.responseFirst === 'boolean' ? c.responseFirst : (envSays ?? true);
-  return { contract, contractSource, historyDir, metricsFile, expect, responseFirst };
+  const lateStartMs = typeof c.lateStartMs === 'number' ? c.lateStartMs : DEFAULT_LATE_START_MS;
+  return { contract, contractSource, historyDir, metricsFile, expect, responseFirst, lateStartMs };
 }
 
 export { renderVars };
 
 /** What the plugin keeps on a request's parameters between its hooks (the same object reaches afterResponse). */
 const UNIT = Symbol('isolation.unit');
+
+/** The loop counts the runner's warm-up wrapper reads (runner/script.ts): 1 or 0 per virtual user. */
+export const WARMUP_RUNS = 'isolationWarmupRuns';
+export const MEASURED_RUNS = 'isolationMeasuredRuns';
+/** GETs a warm-up user sends. */
+export const WARMUP_REQUESTS = 3;
+
+/** Whether this virtual user is the generator's warm-up (nothing it does is judged). */
+function warmingUp(vars: Record<string, unknown>): boolean {
+  return vuState(vars).warmup;
+}
+
+/**
+ * The latency from the intended start, ms: from when the request began (Artillery's timer, the
+ * wait for a socket included) to its first byte, plus how late its virtual user started; null
+ * without timings.
+ */
+function intendedTime(res: HttpResponse, vars: Record<string, unknown> | undefined): number | null {
+  const t = res.timings;
+  if (typeof t?.start !== 'number' || typeof t.response !== 'number') return null;
+  const late = vars ? vuState(vars).lateness : 0;
+  return Math.max(0, t.response - t.start) + late;
+}
 interface Unit {
   readonly kind: WriteKind;
   readonly resource: string | null;
@@ -230,7 +266,27 @@ export class IsolationRecorder {
     return { kind: m.kind, resource: m.resource, units: m.units, key, acquisition: m.acquisition, probe: false };
   }
 
+  /**
+   * A virtual user starts (its scenario's beforeScenario hook): how late, against the phases'
+   * schedule (arrivals.ts), and whether it is the generator's warm-up. A warm-up user runs the
+   * warm-up loop the runner wrote into the script (runner/script.ts) and nothing else, and is
+   * neither counted nor recorded; the others run the scenario's own flow.
+   */
+  arrive(vars: Record<string, unknown>, ee: ScenarioEvents, arrival: Arrival): void {
+    this.seed(ee);
+    const s = vuState(vars);
+    s.lateness = arrival.lateness;
+    s.warmup = arrival.warmup;
+    vars[WARMUP_RUNS] = arrival.warmup ? WARMUP_REQUESTS : 0;
+    vars[MEASURED_RUNS] = arrival.warmup ? 0 : 1;
+    if (arrival.warmup) return;
+    ee.emit('counter', METRICS.arrivals, 1);
+    ee.emit('histogram', METRICS.startLateness, arrival.lateness);
+    if (arrival.lateness > this.config.lateStartMs) ee.emit('counter', METRICS.lateStarts, 1);
+  }
+
   beforeRequest(req: RequestParams, ee: ScenarioEvents, vars: Record<string, unknown> = {}): void {
+    if (warmingUp(vars)) return;
     this.seed(ee);
     const marked = req as Marked;
     const unit = marked.isolation !== undefined ? this.render(marked, vars) : this.matchPlain(req, vars);
@@ -287,6 +343,7 @@ export class IsolationRecorder {
   }
 
   afterResponse(req: RequestParams, res: HttpResponse, ee: ScenarioEvents, vars?: Record<string, unknown>): void {
+    if (vars && warmingUp(vars)) return;
     this.seed(ee);
     this.sampleLoop(ee, Date.now());
     const unit = this.unitOf(req);
@@ -298,7 +355,7 @@ export class IsolationRecorder {
         ee.emit('counter', METRICS.contract[j.violation.type], 1);
         this.printViolation('read', req, j);
       }
-      return this.read(req, ee, res.statusCode, ttfb);
+      return this.read(req, ee, res.statusCode, ttfb, intendedTime(res, vars));
     }
     const j = this.contract().op(unit.kind).judge(res.statusCode, res.headers, res.body);
     const arrived = res.timings?.response;
@@ -317,6 +374,11 @@ export class IsolationRecorder {
     if (typeof ttfb === 'number') {
       ee.emit('histogram', METRICS.responseTime[unit.kind], ttfb);
       ee.emit('histogram', METRICS.writeTime, ttfb);
+    }
+    const intended = intendedTime(res, vars);
+    if (intended !== null) {
+      ee.emit('histogram', METRICS.intendedTime[unit.kind], intended);
+      ee.emit('histogram', METRICS.intendedWrite, intended);
     }
     for (const t of parseServerTiming(res.headers?.['server-timing'])) ee.emit('histogram', serverTimingMetric(t.name), t.durationMs);
     this.printViolation(unit, req, j);
@@ -344,6 +406,7 @@ export class IsolationRecorder {
   }
 
   onError(err: { code?: string; message?: string }, req: RequestParams, ee: ScenarioEvents, vars?: Record<string, unknown>): void {
+    if (vars && warmingUp(vars)) return;
     this.seed(ee);
     this.sampleLoop(ee, Date.now());
     const unit = this.unitOf(req);
@@ -363,11 +426,12 @@ export class IsolationRecorder {
   }
 
   /** A GET (a read: a balance, a report): counted, its failures (not 2xx, or no answer: status null) and its time to first byte. */
-  private read(req: RequestParams, ee: ScenarioEvents, status: number | null, ttfb: number | undefined): void {
+  private read(req: RequestParams, ee: ScenarioEvents, status: number | null, ttfb: number | undefined, intended: number | null = null): void {
     if (String(req.method ?? 'GET').toUpperCase() !== 'GET') return;
     ee.emit('counter', METRICS.reads, 1);
     if (status === null || status < 200 || status >= 300) ee.emit('counter', METRICS.readsFailed, 1);
     if (typeof ttfb === 'number' && status !== null) ee.emit('histogram', METRICS.readTime, ttfb);
+    if (intended !== null && status !== null) ee.emit('histogram', METRICS.intendedRead, intended);
   }
 
   /** The history line of an answer (a response or an error) to a unit request with a key. */

@@ -53,6 +53,10 @@ interface VuState {
   /** How the last unit request's first answer came out (ok, fail, info), or null before it came. */
   lastOutcome: 'ok' | 'fail' | 'info' | null;
   readonly held: Acquisition[];
+  /** How late this virtual user started (arrivals.ts), ms. */
+  lateness: number;
+  /** It arrived in the generator's warm-up phase: nothing it does is judged or recorded. */
+  warmup: boolean;
 }
 
 const STATE = '__isolation';
@@ -60,7 +64,7 @@ const STATE = '__isolation';
 export function vuState(vars: Record<string, unknown>): VuState {
   let s = vars[STATE] as VuState | undefined;
   if (!s) {
-    s = { answered: new Set(), last: null, lastOutcome: null, held: [] };
+    s = { answered: new Set(), last: null, lastOutcome: null, held: [], lateness: 0, warmup: false };
     vars[STATE] = s;
   }
   return s;

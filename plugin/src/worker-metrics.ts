@@ -1,22 +1,58 @@
 /**
- * A distributed worker's metrics, as Artillery's own distributed runners ship them.
+ * A distributed worker's metrics, per reporting period, in a form that merges exactly.
  *
- * On `run-fargate` every worker is a whole Artillery run whose sqs-reporter plugin sends, per
- * reporting period, `{event: 'workerStats', stats: SSMS.serializeMetrics(stats)}`; the leader
- * merges the periods of all workers with `SSMS.mergeBuckets` and `SSMS.pack` (histograms stay
- * mergeable sketches, so percentiles are never averaged). With `ISOLATION_METRICS_FILE` (or
- * `metricsFile:`) set, the main thread writes the same messages, one JSON line each, to that file,
- * and a last line `{event: 'done'}` that says the file is whole. The pack's runner combines N such
- * files with Artillery's own code (runner/distributed.ts) to prove the distributed shape locally.
+ * On `run-fargate` every worker is a whole Artillery run that ships its period metrics to a
+ * leader, which merges the periods of all workers: counters add up, histograms stay mergeable
+ * DDSketch sketches, so percentiles are never averaged. With `ISOLATION_METRICS_FILE` (or
+ * `metricsFile:`) set, the main thread writes each period the same way, one JSON line each:
+ * counters and rates as they are, every histogram as its sketch's protobuf (`toProto()` of
+ * Artillery's own `@artilleryio/sketches-js`, base64), and a last line `{event: 'done'}` that
+ * says the file is whole. The pack's runner combines N such files with the same sketches library
+ * (runner/combine.ts); nothing of Artillery's own serializer or internals is needed, so the
+ * format is the same whichever Artillery 2.x wrote it.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** One line of the file. */
-export type WorkerMetricsLine = { readonly event: 'workerStats'; readonly stats: string } | { readonly event: 'done'; readonly periods: number };
+/** One period of one worker. */
+export interface SerializedPeriod {
+  /** The period's start (epoch ms, as Artillery keys its periods). */
+  readonly period: number;
+  readonly counters: Readonly<Record<string, number>>;
+  readonly rates: Readonly<Record<string, number>>;
+  /** name → base64 of the DDSketch protobuf. */
+  readonly histograms: Readonly<Record<string, string>>;
+  readonly firstMetricAt?: number;
+  readonly lastMetricAt?: number;
+}
 
-interface Serializer {
-  serializeMetrics(stats: unknown): string;
+/** One line of the file. */
+export type WorkerMetricsLine = { readonly event: 'period'; readonly period: SerializedPeriod } | { readonly event: 'done'; readonly periods: number };
+
+interface Sketch {
+  toProto(): Uint8Array;
+}
+
+const finite = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+/** Pure: a period of Artillery's metrics (its `stats` event) as a line; throws when a histogram is not a sketch. */
+export function serializePeriod(stats: unknown): SerializedPeriod {
+  const s = stats as { period?: unknown; counters?: Record<string, number>; rates?: Record<string, number>; histograms?: Record<string, unknown> };
+  const histograms: Record<string, string> = {};
+  for (const [name, h] of Object.entries(s.histograms ?? {})) {
+    if (typeof (h as Partial<Sketch>)?.toProto !== 'function') throw new Error(`histogram ${name} is not a sketch (no toProto)`);
+    histograms[name] = Buffer.from((h as Sketch).toProto()).toString('base64');
+  }
+  const first = finite((stats as { firstMetricAt?: unknown }).firstMetricAt);
+  const last = finite((stats as { lastMetricAt?: unknown }).lastMetricAt);
+  return {
+    period: Number(s.period),
+    counters: { ...(s.counters ?? {}) },
+    rates: { ...(s.rates ?? {}) },
+    histograms,
+    ...(first !== undefined ? { firstMetricAt: first } : {}),
+    ...(last !== undefined ? { lastMetricAt: last } : {}),
+  };
 }
 
 interface PluginEvents {
@@ -27,7 +63,7 @@ interface PluginEvents {
  * Subscribes to the main thread's `stats` and `done` events. Every failure is reported once on
  * stderr and leaves the file without its `done` line, so that the combiner refuses it.
  */
-export function exportWorkerMetrics(file: string, events: PluginEvents, ssms: Serializer | undefined): void {
+export function exportWorkerMetrics(file: string, events: PluginEvents): void {
   let failed = false;
   let periods = 0;
   const write = (line: WorkerMetricsLine): void => {
@@ -39,10 +75,6 @@ export function exportWorkerMetrics(file: string, events: PluginEvents, ssms: Se
       console.error(`artillery-plugin-isolation: could not write the worker metrics to ${file}: ${(err as Error).message}`);
     }
   };
-  if (!ssms) {
-    console.error('artillery-plugin-isolation: this Artillery exposes no metrics serializer (global.artillery.__SSMS): no worker metrics written');
-    return;
-  }
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, '');
@@ -52,7 +84,7 @@ export function exportWorkerMetrics(file: string, events: PluginEvents, ssms: Se
   }
   events.on?.('stats', (stats) => {
     try {
-      write({ event: 'workerStats', stats: ssms.serializeMetrics(stats) });
+      write({ event: 'period', period: serializePeriod(stats) });
       periods++;
     } catch (err) {
       failed = true;

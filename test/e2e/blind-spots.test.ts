@@ -88,16 +88,19 @@ describe('every invariant at every moment, on every answer', () => {
 });
 
 describe('keys reused and replays, in the plan itself', () => {
-  it('reuse-replays-old: a key reused for another request answered with the old outcome is caught by name in load-test:all (scenario 1)', async () => {
-    const env = runEnv('e2e_blind_reuse', 3443);
-    const r = await runCli('run', ['scenario1', '--profile', 'quick', '--api-mode', 'reuse-replays-old'], env, { timeoutMs: 200_000 });
-    expect(r.code).toBe(1);
-    const s = newestSummary(env.REPORTS_DIR);
-    const reuse = row(s, 'scenario1', /a key reused for another request is refused/);
-    expect([reuse.pass, reuse.measured]).toEqual([false, expect.stringMatching(/^\d+ of \d+ not refused \(answered otherwise than 422\)/)]);
-  });
+  it.concurrent(
+    'reuse-replays-old: a key reused for another request answered with the old outcome is caught by name in load-test:all (scenario 1)',
+    async () => {
+      const env = runEnv('e2e_blind_reuse', 3443);
+      const r = await runCli('run', ['scenario1', '--profile', 'quick', '--api-mode', 'reuse-replays-old'], env, { timeoutMs: 200_000 });
+      expect(r.code).toBe(1);
+      const s = newestSummary(env.REPORTS_DIR);
+      const reuse = row(s, 'scenario1', /a key reused for another request is refused/);
+      expect([reuse.pass, reuse.measured]).toEqual([false, expect.stringMatching(/^\d+ of \d+ not refused \(answered otherwise than 422\)/)]);
+    },
+  );
 
-  it('replay-other-body: a replay answered with the same status and another body is named replay_differs', async () => {
+  it.concurrent('replay-other-body: a replay answered with the same status and another body is named replay_differs', async () => {
     const more = (y: string): string => y.replace('retryShare: 0.05', 'retryShare: 0.3');
     const env = runEnv('e2e_blind_replay', 3444, { SCENARIOS_DIR: scenariosCopy({ 'mixed-operations.yml': more }) });
     const r = await runCli('run', ['scenario3', '--profile', 'quick', '--api-mode', 'replay-other-body'], env, { timeoutMs: 200_000 });

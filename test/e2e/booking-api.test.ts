@@ -1,21 +1,21 @@
 /**
- * The pack aimed at a booking API it did not write (test/support/booking-api): other paths, a
+ * The pack aimed at a booking API it did not write (examples/booking-api): other paths, a
  * {seats} body, 201 with a booking id, cancel by that id, a static API key, no idempotency keys, a
  * ledger in two tables. One target file and two SELECTs, no adapter: the correct API comes out GO
  * on all three scenarios, and each broken one is caught by name.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BOOKING_API_KEY, BookingMode, loadBookingData, startBookingApi } from '../support/booking-api/server';
+import { BOOKING_API_KEY, BookingMode, loadBookingData, startBookingApi } from '../../examples/booking-api/server';
 import { runCli } from '../support/cli';
 import { query, tempDir } from '../support/db';
 import { ApiUnderTest, aimAt, failedRows, rowsOf, runAgainst } from '../support/apis/aim';
-import { schemaFingerprint } from '../support/apis/http';
+import { schemaFingerprint } from '../../examples/http';
 
 jest.setTimeout(600_000);
 
 const booking: ApiUnderTest<BookingMode> = {
-  folder: path.join(__dirname, '..', 'support', 'booking-api'),
+  folder: path.join(__dirname, '..', '..', 'examples', 'booking-api'),
   load: loadBookingData,
   start: startBookingApi,
   env: () => ({ BOOKING_API_KEY }),
@@ -48,8 +48,11 @@ describe('a booking API, aimed at through its target description (no keys, relea
       await a.api.close();
     }
   });
+});
 
-  it('racy (no row lock): scenario 1 overbooks, caught by name (NO-GO)', async () => {
+// The broken modes are judged on correctness alone: they run side by side (the e2e project's maxConcurrency).
+describe('booking API, broken modes', () => {
+  it.concurrent('racy (no row lock): scenario 1 overbooks, caught by name (NO-GO)', async () => {
     const a = await aimAt(booking, { db: 'e2e_booking_racy', mode: 'racy', profile: 'plan', port: 3421 });
     try {
       const { r, summary } = await runAgainst(a, 'scenario1');
@@ -65,7 +68,7 @@ describe('a booking API, aimed at through its target description (no keys, relea
     }
   });
 
-  it('lost (a booking answered 201, then rolled back): caught as lost by the id it returned (NO-GO)', async () => {
+  it.concurrent('lost (a booking answered 201, then rolled back): caught as lost by the id it returned (NO-GO)', async () => {
     const a = await aimAt(booking, { db: 'e2e_booking_lost', mode: 'lost', profile: 'plan', port: 3422 });
     try {
       const { r, summary } = await runAgainst(a, 'scenario1');

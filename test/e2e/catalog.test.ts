@@ -43,14 +43,15 @@ scenarios:
   - name: "reserve then release one unit"
     flow:
       - function: pickThroughputTarget
+      # A unit request the contract renders (the API's path, body, token and key) ...
       - post:
-          url: "/api/authorizations/{{ authorizationId }}/reserve"
-          headers: { Authorization: "Bearer {{ token }}", Idempotency-Key: "{{ reserveKey }}" }
-          json: { units: 1 }
+          url: "/"
+          isolation: { op: reserve, units: 1 }
       - think: "{{ thinkTime }}"
+      # ... and one written by hand, which the plugin recognizes by the contract's path.
       - post:
-          url: "/api/authorizations/{{ authorizationId }}/release"
-          headers: { Authorization: "Bearer {{ token }}", Idempotency-Key: "{{ releaseKey }}" }
+          url: "/api/authorizations/{{ resource }}/release"
+          headers: { Authorization: "Bearer {{ token }}", Idempotency-Key: "rel-{{ $uuid }}" }
           json: { units: 1 }
 `;
 

@@ -1,6 +1,6 @@
 /**
  * The pack aimed at an API it did not write, with the pack's contract over a schema of its own
- * (test/support/foreign-api: grants, moves, request keys, row locks at READ COMMITTED), through
+ * (examples/foreign-api: grants, moves, request keys, row locks at READ COMMITTED), through
  * its target description and two SELECTs: the database is not the pack's, so every command that
  * would write to it is refused; the correct API comes out GO on all three scenarios, the schema is
  * the same after as before, and each broken API is caught by name.
@@ -10,16 +10,16 @@ import * as path from 'node:path';
 import { buildFixture } from '../../seed/seed';
 import { runCli } from '../support/cli';
 import { ApiUnderTest, aimAt, failedRows, rowsOf, runAgainst } from '../support/apis/aim';
-import { schemaFingerprint } from '../support/apis/http';
-import { rowCounts, setUpForeignDatabase } from '../support/foreign-api/data';
-import { ForeignMode, startForeignApi } from '../support/foreign-api/server';
+import { schemaFingerprint } from '../../examples/http';
+import { rowCounts, setUpForeignDatabase } from '../../examples/foreign-api/data';
+import { ForeignMode, startForeignApi } from '../../examples/foreign-api/server';
 
 jest.setTimeout(600_000);
 
 const SECRET = 'foreign-api-signing-key-'.repeat(3);
 
 const foreign: ApiUnderTest<ForeignMode> = {
-  folder: path.join(__dirname, '..', 'support', 'foreign-api'),
+  folder: path.join(__dirname, '..', '..', 'examples', 'foreign-api'),
   load: async (url, data) => {
     await setUpForeignDatabase(url, data);
   },
@@ -75,8 +75,11 @@ describe('a foreign API with its own schema, on a database the pack does not own
       await a.api.close();
     }
   });
+});
 
-  it('racy (a check-then-act race): scenario 1 overbooks and is caught by name (NO-GO)', async () => {
+// The broken modes are judged on correctness alone: they run side by side (the e2e project's maxConcurrency).
+describe('foreign API, broken modes', () => {
+  it.concurrent('racy (a check-then-act race): scenario 1 overbooks and is caught by name (NO-GO)', async () => {
     const a = await aimAt(foreign, { db: 'e2e_foreign_racy', mode: 'racy', profile: 'plan', port: 3411 });
     try {
       const before = await schemaFingerprint(a.url);
@@ -96,7 +99,7 @@ describe('a foreign API with its own schema, on a database the pack does not own
     }
   });
 
-  it('lost (acknowledged, then rolled back): caught as lost by its key (NO-GO)', async () => {
+  it.concurrent('lost (acknowledged, then rolled back): caught as lost by its key (NO-GO)', async () => {
     const a = await aimAt(foreign, { db: 'e2e_foreign_lost', mode: 'lost', profile: 'plan', port: 3412 });
     try {
       const { r, summary } = await runAgainst(a, 'scenario1');

@@ -109,7 +109,7 @@ describe('load-test:all, quick profile, real Artillery', () => {
   });
 
   it('a deliberately failing threshold gives exit 1 and names the criterion, its limit and the measured value', async () => {
-    const dir = scenariosWith('high-contention.yml', (y) => y.replace('http.response_time.p95: 200', 'http.response_time.p95: 1'));
+    const dir = scenariosWith('high-contention.yml', (y) => y.replace('isolation.response_time.write.p95: 200', 'isolation.response_time.write.p95: 1'));
     const env = runEnv('e2e_threshold', 3395, { SCENARIOS_DIR: dir });
     const r = await runCli('run', ['scenario1', '--profile', 'quick'], env, { timeoutMs: 200_000 });
     expect(r.code).toBe(1);

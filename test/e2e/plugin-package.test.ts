@@ -12,6 +12,7 @@ import { buildApp } from '../../api/app';
 import { loadApiConfig } from '../../lib/config';
 import { seed } from '../../seed/seed';
 import { ROOT } from '../support/cli';
+import { ARTILLERY_VERSION } from '../support/artillery';
 import { freshDatabase, tempDir } from '../support/db';
 
 jest.setTimeout(420_000);
@@ -59,9 +60,7 @@ describe('the plugin as a package, in a scratch Artillery project', () => {
       path.join(project, 'package.json'),
       JSON.stringify({ name: 'scratch', private: true, allowScripts: { '@playwright/browser-chromium': false } }),
     );
-    const artilleryVersion =
-      process.env.PLUGIN_TEST_ARTILLERY ??
-      (JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', 'artillery', 'package.json'), 'utf8')) as { version: string }).version;
+    const artilleryVersion = process.env.PLUGIN_TEST_ARTILLERY ?? ARTILLERY_VERSION;
     const install = await run(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', `artillery@${artilleryVersion}`, tarball], project);
     if (install.code !== 0) throw new Error(`npm install failed: ${install.stderr.slice(-2000)}`);
 

@@ -1,7 +1,8 @@
 /**
  * Negative controls for reconciliation: the reference API in each deliberately broken mode, under
  * the quick mixed scenario (which also retries 5 % of requests with the same key). The
- * reconciliation must name exactly the defect injected, and the run must say NO-GO.
+ * reconciliation must name exactly the defect injected, and the run must say NO-GO. The runs are
+ * judged on correctness alone, so they run two at a time (the e2e project's maxConcurrency).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -27,7 +28,7 @@ const MODES = [
 
 describe('reconciliation catches each injected defect by name', () => {
   for (const { mode, defect, also, port } of MODES) {
-    it(`${mode}: reports ${defect} writes and nothing else at the key level`, async () => {
+    it.concurrent(`${mode}: reports ${defect} writes and nothing else at the key level`, async () => {
       const env = runEnv(`e2e_recon_${mode.replace(/-/g, '_')}`, port);
       const r = await runCli('run', ['scenario3', '--profile', 'quick', '--api-mode', mode], env, { timeoutMs: 200_000 });
       expect(r.code).toBe(1);
@@ -50,7 +51,7 @@ describe('reconciliation catches each injected defect by name', () => {
     });
   }
 
-  it('off-contract: answers without their balance are caught by the contract checks (target description), while the data stays right', async () => {
+  it.concurrent('off-contract: answers without their balance are caught by the contract checks (target description), while the data stays right', async () => {
     const env = runEnv('e2e_off_contract', 3404);
     const r = await runCli('run', ['scenario1', '--profile', 'quick', '--api-mode', 'off-contract'], env, { timeoutMs: 200_000 });
     expect(r.code).toBe(1);
@@ -59,15 +60,13 @@ describe('reconciliation catches each injected defect by name', () => {
     const rows = summary.scenarios[0].rows as { name: string; pass: boolean; kind: string }[];
     expect(rows.find((x) => x.name.startsWith('every answer follows the API contract'))).toMatchObject({ pass: false, kind: 'correctness' });
     // Nothing else is wrong: the exact counts, the integrity check and reconciliation all hold.
-    expect(rows.filter((x) => !x.pass && x.kind === 'correctness').map((x) => x.name)).toEqual([
-      'every answer follows the API contract (target description)',
-    ]);
+    expect(rows.filter((x) => !x.pass && x.kind === 'correctness').map((x) => x.name)).toEqual(['every answer follows the API contract (target description)']);
     expect(summary.scenarios[0].reconciliation.verdict.valid).toBe(true);
     expect(summary.crashes).toEqual([]);
     expect(summary.decision).toBe('NO-GO');
   });
 
-  it('slow-ack: answers that come after the client gave up are unknown (info); recovered and not applied are both allowed', async () => {
+  it.concurrent('slow-ack: answers that come after the client gave up are unknown (info); recovered and not applied are both allowed', async () => {
     const dir = scenariosWith('mixed-operations.yml', (y) => y.replace('timeout: 10', 'timeout: 1'));
     const env = runEnv('e2e_recon_slow_ack', 3401, { SCENARIOS_DIR: dir, API_SLOW_ACK_MS: '2000' });
     const r = await runCli('run', ['scenario3', '--profile', 'quick', '--api-mode', 'slow-ack'], env, { timeoutMs: 200_000 });
@@ -84,7 +83,7 @@ describe('reconciliation catches each injected defect by name', () => {
     expect(r.stdout).toMatch(/error rate < 2%.*FAIL/);
   });
 
-  it('double-apply is caught in scenarios 1 and 2 and in the ladder too: every scenario resends a share of its requests', async () => {
+  it.concurrent('double-apply is caught in scenarios 1 and 2 and in the ladder too: every scenario resends a share of its requests', async () => {
     // A higher resend share than the default 5 % so that the negative control cannot miss by
     // chance; scenario 3 (above) runs with its default.
     const more = (y: string): string => y.replace('retryShare: 0.05', 'retryShare: 0.5');

@@ -77,7 +77,9 @@ describe('breakpoint (quick)', () => {
     for (const s of b.steps) {
       expect(s.p95ReadMs).not.toBeNull();
       expect(s.p95WriteMs).not.toBeNull();
-      expect(s.correctness.map((c) => c.name)).toContain('every answer agrees with the ledger: nothing lost, duplicated, unexpected or outside bounds (reconciliation)');
+      expect(s.correctness.map((c) => c.name)).toContain(
+        'every answer agrees with the ledger: nothing lost, duplicated, unexpected or outside bounds (reconciliation)',
+      );
     }
     const html = fs.readFileSync(path.join(dir, 'breakpoint.html'), 'utf8');
     expect(html).toContain('Latency against the offered rate');

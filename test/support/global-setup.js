@@ -10,7 +10,7 @@ module.exports = async function globalSetup() {
   if (!fs.existsSync(path.join(root, 'dist', 'db', 'embedded.js'))) throw new Error('run `npm run build` first (npm test does it in pretest)');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'authz-pack-test-pg-'));
   fs.chmodSync(dir, 0o755);
-  // Below 32768, outside every OS's ephemeral range: no client's own port can take it (README "Configuration").
+  // Below 32768, outside every OS's ephemeral range: no client's own port can take it (docs/reference/configuration.md).
   const port = 23000 + (process.pid % 2000);
   const child = spawn(process.execPath, [path.join(__dirname, 'pg-server.js')], {
     env: { ...process.env, TEST_PG_PORT: String(port), TEST_PG_DIR: dir },

@@ -105,6 +105,23 @@ describe('a step', () => {
     const busy = judgeStep('stress', 50, f, SEED_001_BUDGETS, { ...idle, saturated: true, reasons: ['cpu'] }, mixOf(0.75));
     expect(busy.generatorSaturated).toBe(true);
   });
+
+  it('calls the generator the limit when more than 5 % of its arrivals started late (coordinated omission); a few late ones do not', () => {
+    const figures = (late: number) =>
+      stepFigures(
+        period(
+          { 'http.requests': 500, [METRICS.arrivals]: 500, [METRICS.lateStarts]: late },
+          { [METRICS.readTime]: { p95: 1 }, [METRICS.writeTime]: { p95: 1 }, 'http.response_time': { p99: 1 }, [METRICS.startLateness]: { p95: 80 } },
+        ),
+        10,
+      );
+    const behind = judgeStep('stress', 50, figures(60), SEED_001_BUDGETS, idle, mixOf(0.75));
+    expect([behind.generatorSaturated, behind.generatorReasons[0]]).toEqual([
+      true,
+      expect.stringMatching(/^12% of its arrivals started late \(p95 80 ms behind/),
+    ]);
+    expect(judgeStep('stress', 50, figures(10), SEED_001_BUDGETS, idle, mixOf(0.75)).generatorSaturated).toBe(false);
+  });
 });
 
 function step(rate: number, over: Partial<BreakpointStep> = {}): BreakpointStep {

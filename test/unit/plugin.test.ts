@@ -2,7 +2,18 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { HistoryWriter, endsClosed, waitForClosedHistories } from '../../plugin/src/history';
-import { COUNTERS, CompiledContract, IsolationRecorder, contractProblems, METRICS, Plugin, answerCounters, errorOutcome, heldAcquisitions, readConfig } from 'artillery-plugin-isolation';
+import {
+  COUNTERS,
+  CompiledContract,
+  IsolationRecorder,
+  contractProblems,
+  METRICS,
+  Plugin,
+  answerCounters,
+  errorOutcome,
+  heldAcquisitions,
+  readConfig,
+} from 'artillery-plugin-isolation';
 import { BOOKING_CONTRACT, referenceContract, referenceWire } from '../support/contracts';
 
 class StubEE {
@@ -65,13 +76,21 @@ describe('classification through the contract', () => {
     expect(reserve.judge(200, {}, { operationId: 'op-1', units: 10, balance: { ...balance, reservedUnits: undefined } }).violation?.type).toBe('balance');
     expect(reserve.judge(200, {}, 'not json').violation?.type).toBe('not_json');
     // Reserved units below zero: acknowledged, yet a balance no correct API can hold.
-    const negative = reserve.judge(200, {}, { operationId: 'op-1', units: 3, balance: { capacityUnits: 50, reservedUnits: -3, consumedUnits: 3, availableUnits: 50 } });
+    const negative = reserve.judge(
+      200,
+      {},
+      { operationId: 'op-1', units: 3, balance: { capacityUnits: 50, reservedUnits: -3, consumedUnits: 3, availableUnits: 50 } },
+    );
     expect([negative.outcome, negative.violation?.type, negative.violation?.detail]).toEqual([
       'ok',
       'invariant',
       'a 200 whose balance breaks an invariant: reserved is -3 (below 0)',
     ]);
-    const over = reserve.judge(200, {}, { operationId: 'op-1', units: 10, balance: { capacityUnits: 50, reservedUnits: 60, consumedUnits: 0, availableUnits: -10 } });
+    const over = reserve.judge(
+      200,
+      {},
+      { operationId: 'op-1', units: 10, balance: { capacityUnits: 50, reservedUnits: 60, consumedUnits: 0, availableUnits: -10 } },
+    );
     expect(over.violation?.type).toBe('invariant');
     expect(reserve.judge(200, {}, { operationId: 'op-1', units: 10, balance }).violation).toBeNull();
   });
@@ -373,7 +392,13 @@ describe('worker role hooks', () => {
       });
       const ee = new StubEE();
       const next = jest.fn();
-      (script.config.processor!.isolation_afterResponse as (...a: unknown[]) => void)(req(), res(200, { operationId: 'op-1', units: 10, balance }), { vars: {} }, ee, next);
+      (script.config.processor!.isolation_afterResponse as (...a: unknown[]) => void)(
+        req(),
+        res(200, { operationId: 'op-1', units: 10, balance }),
+        { vars: {} },
+        ee,
+        next,
+      );
       expect(next).toHaveBeenCalledTimes(1);
       expect(ee.counters[METRICS.pluginErrors]).toBe(1);
       expect(ee.counters[METRICS.ok.reserve]).toBe(1);

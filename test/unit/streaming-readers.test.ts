@@ -84,7 +84,24 @@ function referenceFold(events: readonly HistoryEvent[]) {
   >();
   for (const e of events) {
     let r = acc.get(e.key);
-    if (!r) acc.set(e.key, (r = { auth: e.auth, op: e.op, units: e.units ?? 0, invokes: 0, ok: 0, fail: 0, refused: 0, info: 0, statuses: [], sigs: [], invokedAt: null, ackedAt: null }));
+    if (!r)
+      acc.set(
+        e.key,
+        (r = {
+          auth: e.auth,
+          op: e.op,
+          units: e.units ?? 0,
+          invokes: 0,
+          ok: 0,
+          fail: 0,
+          refused: 0,
+          info: 0,
+          statuses: [],
+          sigs: [],
+          invokedAt: null,
+          ackedAt: null,
+        }),
+      );
     if (e.type === 'invoke') {
       r.invokes++;
       r.invokedAt = Math.min(r.invokedAt ?? Infinity, e.time);

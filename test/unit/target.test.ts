@@ -14,7 +14,7 @@ import { tempDir } from '../support/db';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 /** Every target description in the repository: the reference API's and the test suite's APIs'. */
-const TARGETS = [REFERENCE_TARGET, ...['booking-api', 'flash-api', 'foreign-api'].map((d) => path.join(ROOT, 'test', 'support', d, 'target.yml'))];
+const TARGETS = [REFERENCE_TARGET, ...['booking-api', 'flash-api', 'foreign-api'].map((d) => path.join(ROOT, 'examples', d, 'target.yml'))];
 const schema = JSON.parse(fs.readFileSync(path.join(ROOT, 'target', 'schema.json'), 'utf8')) as object;
 const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
 const read = (file: string) => YAML.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
@@ -51,7 +51,8 @@ describe('target descriptions', () => {
   });
 
   it('the schema and the pack refuse the same broken descriptions', () => {
-    const base = read(path.join(ROOT, 'test', 'support', 'booking-api', 'target.yml'));
+    const base = read(path.join(ROOT, 'examples', 'booking-api', 'target.yml'));
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the broken variants reach into the parsed YAML
     const broken: [string, (t: Record<string, any>) => void][] = [
       ['no reserve', (t) => delete t.api.operations.reserve],
       ['an unknown operation', (t) => (t.api.operations.steal = t.api.operations.read)],
@@ -69,14 +70,14 @@ describe('target descriptions', () => {
   });
 
   it('adds authentication to the contract the plugin receives, once', () => {
-    const t = read(path.join(ROOT, 'test', 'support', 'booking-api', 'target.yml')) as never;
+    const t = read(path.join(ROOT, 'examples', 'booking-api', 'target.yml')) as never;
     expect(wireContract(t).headers).toEqual({ 'X-Api-Key': '${BOOKING_API_KEY}' });
     expect(wireContract({ api: { operations: {} }, auth: { kind: 'bearer' } } as never).headers).toEqual({ Authorization: 'Bearer {token}' });
     expect(wireContract({ api: { operations: {} }, auth: { kind: 'none' } } as never).headers).toEqual({});
   });
 
   it('refuses a description whose secrets are not in the environment, naming them', () => {
-    expect(() => loadTarget(path.join(ROOT, 'test', 'support', 'booking-api', 'target.yml'), {})).toThrow(
+    expect(() => loadTarget(path.join(ROOT, 'examples', 'booking-api', 'target.yml'), {})).toThrow(
       /names environment variables that are not set: \$\{BOOKING_API_KEY\}/,
     );
   });
@@ -96,7 +97,11 @@ describe('the verifier SQL of a target', () => {
     expect(sql.keys).toContain('FROM (SELECT ... FROM bookings -- mine\n) l0');
     expect(sql.keys).toContain('FROM (SELECT id AS resource, seats AS capacity FROM events\n) c0');
     const noOrder = sqlFromQueries({ capacity: 'SELECT 1', ledger: 'SELECT 1', order: 'none' }, 'key', 'x.yml');
-    expect([noOrder.order, noOrder.counts, noOrder.orderWhy]).toEqual([null, null, expect.stringMatching(/the ledger has no commit order \(database.order: none\)/)]);
+    expect([noOrder.order, noOrder.counts, noOrder.orderWhy]).toEqual([
+      null,
+      null,
+      expect.stringMatching(/the ledger has no commit order \(database.order: none\)/),
+    ]);
   });
 
   it('read from a folder: a named file that does not exist, a misspelt one, or a missing companion is an error naming it, never a skip', () => {
@@ -114,7 +119,7 @@ describe('the verifier SQL of a target', () => {
   });
 
   it('VERIFY_SQL overrides the target; a target without a database block is refused with what to add', () => {
-    const t = loadTarget(path.join(ROOT, 'test', 'support', 'booking-api', 'target.yml'), ENV);
+    const t = loadTarget(path.join(ROOT, 'examples', 'booking-api', 'target.yml'), ENV);
     expect(verifySqlFor(t, null).match).toBe('ref');
     expect(verifySqlFor(t, path.join(ROOT, 'verify', 'verify-integrity.sql')).origin).toBe(path.join(ROOT, 'verify'));
     expect(() => verifySqlFor({ ...t, description: { ...t.description, database: undefined } } as never, null)).toThrow(/has no database: block/);

@@ -7,12 +7,12 @@
 import { CompiledContract, Judged } from 'artillery-plugin-isolation';
 import { PackError, reasonOf } from '../lib/errors';
 import { withReadOnly } from '../db/connect';
-import { LEDGER_KINDS, TargetDescription, targetProblems } from './description';
-import type { Target } from './load';
+import { LEDGER_KINDS, TargetDescription, targetProblems } from '../target/description';
+import type { Target } from '../target/load';
 import { TIERS } from '../seed/fixture';
 import { bare } from '../verify/sql-source';
-import { send } from '../runner/api-client';
-import { login } from '../runner/fixture-source';
+import { send } from './api-client';
+import { login } from './fixture-source';
 
 export interface CheckLine {
   readonly state: 'ok' | 'FAIL' | 'skip';
@@ -78,7 +78,14 @@ async function databaseLines(d: TargetDescription, databaseUrl: string): Promise
     }
   };
   const capacity = await run('database.capacity', db.capacity, ['resource', 'capacity']);
-  const ledger = await run('database.ledger', db.ledger, ['resource', 'kind', 'units', 'ref', 'key', ...(db.order === 'none' || db.order === 'realtime' ? [] : ['at'])]);
+  const ledger = await run('database.ledger', db.ledger, [
+    'resource',
+    'kind',
+    'units',
+    'ref',
+    'key',
+    ...(db.order === 'none' || db.order === 'realtime' ? [] : ['at']),
+  ]);
   await run('database.balances', db.balances, ['resource', 'reserved', 'consumed']);
   if (ledger) {
     const kinds = await withReadOnly(databaseUrl, async (c) =>

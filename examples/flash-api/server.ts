@@ -17,8 +17,8 @@
 import type * as http from 'node:http';
 import jwt from 'jsonwebtoken';
 import { Pool, PoolClient } from 'pg';
-import { Answer, Served, insertColumns, readJson, serve, withDb } from '../apis/http';
-import type { SeedData } from '../../../seed/plan';
+import { Answer, Served, insertColumns, readJson, serve, withDb } from '../http';
+import type { SeedData } from '../../seed/plan';
 
 export type FlashMode = 'correct' | 'racy' | 'phantom';
 export const FLASH_CLIENT = { id: 'pack-tests', secret: 'flash-sale-client-secret-4242' } as const;

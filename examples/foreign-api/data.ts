@@ -2,10 +2,10 @@
  * The foreign API's database, set up by its owner (this test), never by the pack: its schema, the
  * plan's data set mapped into its tables, and a fixture in the pack's format with tokens it accepts.
  */
-import type { SeedData } from '../../../seed/plan';
-import { withDb } from '../apis/http';
+import type { SeedData } from '../../seed/plan';
+import { withDb } from '../http';
 
-export { schemaFingerprint } from '../apis/http';
+export { schemaFingerprint } from '../http';
 
 /** The plan's data set in the foreign schema (its owner's doing, not the pack's). */
 export async function setUpForeignDatabase(url: string, data: SeedData): Promise<void> {

@@ -14,8 +14,8 @@
  */
 import type * as http from 'node:http';
 import { Pool, PoolClient } from 'pg';
-import { Answer, Served, insertColumns, readJson, serve, withDb } from '../apis/http';
-import type { SeedData } from '../../../seed/plan';
+import { Answer, Served, insertColumns, readJson, serve, withDb } from '../http';
+import type { SeedData } from '../../seed/plan';
 
 export type BookingMode = 'correct' | 'racy' | 'lost';
 export const BOOKING_API_KEY = 'booking-test-key-0123456789';
