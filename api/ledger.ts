@@ -396,8 +396,8 @@ export class LedgerService {
       }
       await finish('COMMIT');
       if (injectFault && mode === 'off-contract') {
-        // Negative control: the write is right, the answer is not the contract's (no balance).
-        return { kind: 'applied', status, body: { ...common, status: 'applied' } };
+        // Negative control: the write is right, the answer is not the contract's (no balance; its id is there).
+        return { kind: 'applied', status, body: { ...common, status: 'applied', operationId: body.operationId } };
       }
       if (injectFault && mode === 'phantom-409') {
         // Negative control: the write committed, but the client is told it was rejected.

@@ -15,7 +15,7 @@ import { median } from '../runner/repeat';
 import { artilleryVersion } from '../runner/run-folder';
 import { BENCHMARKS, type Benchmark } from './benchmarks';
 import { benchContext } from './context';
-import { mergeFigures, renderBenchMarkdown } from './render';
+import { mergeFigures, mergePairs, renderBenchMarkdown } from './render';
 
 function machine(config: PackConfig, postgres: string | null): BenchMachine {
   const artillery = artilleryVersion(config);
@@ -49,6 +49,7 @@ export async function runBenchmarks(
   const workDir = path.join(opts.outDir, 'work');
   const startedAt = new Date();
   const figures: BenchFigure[] = [];
+  const pair = `Node ${process.version} + Artillery ${artilleryVersion(config)}`;
   for (const b of selected) {
     const repeats = Math.min(opts.repeats, b.maxRepeats ?? opts.repeats);
     const ctx = benchContext(config, repeats, workDir, opts.out, b.id);
@@ -76,6 +77,7 @@ export async function runBenchmarks(
         seconds: (performance.now() - t0) / 1000,
         measuredAt: new Date().toISOString(),
         measuredBy: opts.command,
+        pair,
       };
     } catch (err) {
       figure = {
@@ -103,6 +105,7 @@ export async function runBenchmarks(
       `  ${b.id}: ${figure.error ? `not measured (${figure.error})` : `median ${figure.median?.toFixed(3)} ${b.unit} [${figure.min?.toFixed(3)}–${figure.max?.toFixed(3)}], goal ${b.goal?.text ?? '–'}: ${figure.met ? 'met' : 'missed'}`}`,
     );
   }
+  const previous = readPrevious(path.join(opts.outDir, 'results.json'));
   const results: BenchResults = {
     version: 1,
     startedAt: startedAt.toISOString(),
@@ -113,11 +116,12 @@ export async function runBenchmarks(
     // `--only` measures some figures again and keeps the others from the file, each with its date.
     figures: opts.only
       ? mergeFigures(
-          readPrevious(path.join(opts.outDir, 'results.json')),
+          previous,
           figures,
           BENCHMARKS.map((b) => b.id),
         )
       : figures,
+    pairs: mergePairs(previous?.pairs, figures),
   };
   writeJsonAtomic(path.join(opts.outDir, 'results.json'), results);
   writeFileAtomic(path.join(opts.outDir, 'results.md'), renderBenchMarkdown(results));

@@ -35,6 +35,16 @@ export interface BenchFigure {
   /** When and by which command this figure was measured (figures kept from an earlier `--only` run differ from the file's). */
   readonly measuredAt?: string;
   readonly measuredBy?: string;
+  /** The Node and Artillery it was measured with ("Node v24.21.0 + Artillery 2.0.34"). */
+  readonly pair?: string;
+}
+
+/** One figure as measured with one Node and Artillery pair. */
+export interface PairFigure {
+  readonly median: number | null;
+  readonly min: number | null;
+  readonly max: number | null;
+  readonly measuredAt: string;
 }
 
 export interface BenchMachine {
@@ -55,4 +65,6 @@ export interface BenchResults {
   readonly repeats: number;
   readonly machine: BenchMachine;
   readonly figures: readonly BenchFigure[];
+  /** Every figure by the Node and Artillery pair it was measured with, kept across runs: pair → id → figure. */
+  readonly pairs?: Readonly<Record<string, Readonly<Record<string, PairFigure>>>>;
 }

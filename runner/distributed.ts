@@ -105,7 +105,7 @@ export async function runDistributed(opts: {
   root: string;
   artilleryDir: string;
   scenarioFile: string;
-  profile: string;
+  profile: string | null;
   target: string;
   reportFile: string;
   logFile: string;

@@ -98,9 +98,7 @@ async function load(ctx: RunContext, o: StepOptions, historyDir: string, onLine:
     },
     ...(o.load.cloud ? { cloud: o.load.cloud } : {}),
   };
-  return dist.workers > 1
-    ? runDistributed({ ...common, profile: o.load.profile ?? 'full', workers: dist.workers, onLine })
-    : runArtillery({ ...common, onLine });
+  return dist.workers > 1 ? runDistributed({ ...common, profile: o.load.profile, workers: dist.workers, onLine }) : runArtillery({ ...common, onLine });
 }
 
 export async function measureStep(ctx: RunContext, o: StepOptions): Promise<Measurement> {

@@ -37,54 +37,60 @@ describe('every invariant at every moment, on every answer', () => {
           ),
     });
 
-  it('unchecked-consume: reserved below zero mid-run is named by the replay and by the contract check of the answers (NO-GO); the same run on the correct API is GO', async () => {
-    const dir = emptyStart();
-    const bad = runEnv('e2e_blind_consume', 3440, { SCENARIOS_DIR: dir });
-    const r = await runCli('run', ['scenario3', '--profile', 'quick', '--api-mode', 'unchecked-consume'], bad, { timeoutMs: 200_000 });
-    expect(r.code).toBe(1);
-    const s = newestSummary(bad.REPORTS_DIR);
-    const replay = row(s, 'scenario3', /every invariant held at every moment/);
-    expect([replay.pass, replay.measured]).toEqual([false, expect.stringMatching(/^negative_reserved on \d+ resource\(s\), worst reserved went to -\d+/)]);
-    expect(Object.keys(s.scenarios[0]!.replay.verdict!.errors)).toContain('negative_reserved');
-    // The answers said so too: a 200 whose balance holds reserved units below zero breaks the contract.
-    expect(row(s, 'scenario3', /every answer follows the API contract/).pass).toBe(false);
-    expect(r.stdout).toMatch(/isolation CONTRACT invariant: consume .*reserved is -\d+ \(below 0\)/);
+  it.concurrent(
+    'unchecked-consume: reserved below zero mid-run is named by the replay and by the contract check of the answers (NO-GO); the same run on the correct API is GO',
+    async () => {
+      const dir = emptyStart();
+      const bad = runEnv('e2e_blind_consume', 3440, { SCENARIOS_DIR: dir });
+      const r = await runCli('run', ['scenario3', '--profile', 'quick', '--api-mode', 'unchecked-consume'], bad, { timeoutMs: 200_000 });
+      expect(r.code).toBe(1);
+      const s = newestSummary(bad.REPORTS_DIR);
+      const replay = row(s, 'scenario3', /every invariant held at every moment/);
+      expect([replay.pass, replay.measured]).toEqual([false, expect.stringMatching(/^negative_reserved on \d+ resource\(s\), worst reserved went to -\d+/)]);
+      expect(Object.keys(s.scenarios[0]!.replay.verdict!.errors)).toContain('negative_reserved');
+      // The answers said so too: a 200 whose balance holds reserved units below zero breaks the contract.
+      expect(row(s, 'scenario3', /every answer follows the API contract/).pass).toBe(false);
+      expect(r.stdout).toMatch(/isolation CONTRACT invariant: consume .*reserved is -\d+ \(below 0\)/);
 
-    const good = runEnv('e2e_blind_consume_ok', 3441, { SCENARIOS_DIR: dir });
-    const control = await runCli('run', ['scenario3', '--profile', 'quick'], good, { timeoutMs: 200_000 });
-    expect([control.code, newestSummary(good.REPORTS_DIR).decision]).toEqual([0, 'GO']);
-  });
+      const good = runEnv('e2e_blind_consume_ok', 3441, { SCENARIOS_DIR: dir });
+      const control = await runCli('run', ['scenario3', '--profile', 'quick'], good, { timeoutMs: 200_000 });
+      expect([control.code, newestSummary(good.REPORTS_DIR).decision]).toEqual([0, 'GO']);
+    },
+  );
 
-  it('without an order, a run with releases cannot be GO on every moment (UNKNOWN), a run that only reserved can; a history that was written and is gone is UNKNOWN (exit 2)', async () => {
-    // The reference schema's SQL without ledger-order.sql: its ledger "has no order".
-    const sql = tempDir('no-order');
-    for (const f of ['verify-integrity.sql', 'ledger-keys.sql', 'balances.sql']) fs.copyFileSync(path.join(ROOT, 'verify', f), path.join(sql, f));
-    const scenarios = scenariosCopy({ 'mixed-operations.yml': (y) => y.replace('order: 3', 'order: 3\n    inAll: false') });
-    const env = runEnv('e2e_blind_no_order', 3442, { VERIFY_SQL: path.join(sql, 'verify-integrity.sql'), SCENARIOS_DIR: scenarios });
-    const r = await runCli('run', ['all', '--profile', 'quick'], env, { timeoutMs: 250_000 });
-    const s = newestSummary(env.REPORTS_DIR);
-    const only = row(s, 'scenario1', /every invariant held at every moment/);
-    expect([only.pass, only.unknown, only.notChecked]).toEqual([false, undefined, expect.stringMatching(/no ledger-order\.sql in/)]);
-    const withReleases = row(s, 'scenario2', /every invariant held at every moment/);
-    expect([withReleases.pass, withReleases.unknown, withReleases.measured]).toEqual([
-      false,
-      true,
-      expect.stringMatching(/^not checked: .*this run acknowledged \d+ release operation\(s\), which can hide an overbooking/),
-    ]);
-    expect([r.code, s.decision]).toEqual([2, 'UNKNOWN']);
-    expect(r.stdout).toMatch(/every invariant held at every moment .* was not checked \(no ledger-order\.sql in .*\), and this run needs it/);
-    expect(r.stdout).toMatch(/NOT CHECKED/);
-    expect(fs.readFileSync(path.join(s.runDir, 'junit.xml'), 'utf8')).toMatch(/<skipped message="not checked: no ledger-order\.sql in/);
+  it.concurrent(
+    'without an order, a run with releases cannot be GO on every moment (UNKNOWN), a run that only reserved can; a history that was written and is gone is UNKNOWN (exit 2)',
+    async () => {
+      // The reference schema's SQL without ledger-order.sql: its ledger "has no order".
+      const sql = tempDir('no-order');
+      for (const f of ['verify-integrity.sql', 'ledger-keys.sql', 'balances.sql']) fs.copyFileSync(path.join(ROOT, 'verify', f), path.join(sql, f));
+      const scenarios = scenariosCopy({ 'mixed-operations.yml': (y) => y.replace('order: 3', 'order: 3\n    inAll: false') });
+      const env = runEnv('e2e_blind_no_order', 3442, { VERIFY_SQL: path.join(sql, 'verify-integrity.sql'), SCENARIOS_DIR: scenarios });
+      const r = await runCli('run', ['all', '--profile', 'quick'], env, { timeoutMs: 250_000 });
+      const s = newestSummary(env.REPORTS_DIR);
+      const only = row(s, 'scenario1', /every invariant held at every moment/);
+      expect([only.pass, only.unknown, only.notChecked]).toEqual([false, undefined, expect.stringMatching(/no ledger-order\.sql in/)]);
+      const withReleases = row(s, 'scenario2', /every invariant held at every moment/);
+      expect([withReleases.pass, withReleases.unknown, withReleases.measured]).toEqual([
+        false,
+        true,
+        expect.stringMatching(/^not checked: .*this run acknowledged \d+ release operation\(s\), which can hide an overbooking/),
+      ]);
+      expect([r.code, s.decision]).toEqual([2, 'UNKNOWN']);
+      expect(r.stdout).toMatch(/every invariant held at every moment .* was not checked \(no ledger-order\.sql in .*\), and this run needs it/);
+      expect(r.stdout).toMatch(/NOT CHECKED/);
+      expect(fs.readFileSync(path.join(s.runDir, 'junit.xml'), 'utf8')).toMatch(/<skipped message="not checked: no ledger-order\.sql in/);
 
-    // The run recorded scenario 2's history; deleted, verify says UNKNOWN with why, never counters mode.
-    fs.rmSync(s.scenarios.find((x) => x.id === 'scenario2')!.historyDir!, { recursive: true });
-    const v = await runCli('verify', [], env);
-    expect([v.code, v.stdout]).toEqual([
-      2,
-      expect.stringMatching(/history_missing: 1; first "the history .*throughput\.history that run .* recorded is missing or empty/),
-    ]);
-    expect(v.stdout).not.toContain('counters mode');
-  });
+      // The run recorded scenario 2's history; deleted, verify says UNKNOWN with why, never counters mode.
+      fs.rmSync(s.scenarios.find((x) => x.id === 'scenario2')!.historyDir!, { recursive: true });
+      const v = await runCli('verify', [], env);
+      expect([v.code, v.stdout]).toEqual([
+        2,
+        expect.stringMatching(/history_missing: 1; first "the history .*throughput\.history that run .* recorded is missing or empty/),
+      ]);
+      expect(v.stdout).not.toContain('counters mode');
+    },
+  );
 });
 
 describe('keys reused and replays, in the plan itself', () => {

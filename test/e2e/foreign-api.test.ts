@@ -32,53 +32,55 @@ const foreign: ApiUnderTest<ForeignMode> = {
   },
 };
 
+// Latency is relaxed tenfold here (test/support/apis/aim.ts): every run is judged on correctness,
+// so they go two at a time (the maxConcurrency of jest.config.js).
 describe('a foreign API with its own schema, on a database the pack does not own', () => {
-  it('correct: every command that would write is refused; all three scenarios (--no-seed) come out GO; nothing is written to the schema', async () => {
-    const a = await aimAt(foreign, { db: 'e2e_foreign_ok', mode: 'correct', profile: 'all', port: 3410 });
-    try {
-      const schemaBefore = await schemaFingerprint(a.url);
-      const rowsBefore = await rowCounts(a.url);
-      // Every command that would write is refused before it writes anything (exit 254).
-      for (const [cli, args] of [
-        ['run', ['scenario1', '--profile', 'quick']],
-        ['setup', []],
-        ['seed', []],
-      ] as const) {
-        const refused = await runCli(cli, [...args], a.env, { timeoutMs: 60_000 });
-        expect([cli, refused.code]).toEqual([cli, 254]);
-        expect(refused.stderr).toMatch(
-          /^error LT_DB_NOT_OWNED: .* would write to postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/e2e_foreign_ok, which the pack does not own/,
-        );
+  it.concurrent(
+    'correct: every command that would write is refused; all three scenarios (--no-seed) come out GO; nothing is written to the schema',
+    async () => {
+      const a = await aimAt(foreign, { db: 'e2e_foreign_ok', mode: 'correct', profile: 'all', port: 3410 });
+      try {
+        const schemaBefore = await schemaFingerprint(a.url);
+        const rowsBefore = await rowCounts(a.url);
+        // Every command that would write is refused before it writes anything (exit 254).
+        for (const [cli, args] of [
+          ['run', ['scenario1', '--profile', 'quick']],
+          ['setup', []],
+          ['seed', []],
+        ] as const) {
+          const refused = await runCli(cli, [...args], a.env, { timeoutMs: 60_000 });
+          expect([cli, refused.code]).toEqual([cli, 254]);
+          expect(refused.stderr).toMatch(
+            /^error LT_DB_NOT_OWNED: .* would write to postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/e2e_foreign_ok, which the pack does not own/,
+          );
+        }
+        expect(await rowCounts(a.url)).toEqual(rowsBefore);
+        expect(fs.existsSync(a.env.REPORTS_DIR!)).toBe(false);
+
+        const { r, summary } = await runAgainst(a, 'all');
+        expect([r.code, summary.decision, rowsOf(summary)]).toEqual([0, 'GO', expect.any(Array)]);
+        expect(failedRows(summary)).toEqual([]);
+        for (const s of summary.scenarios)
+          expect([s.id, s.reconciliation.mode, s.reconciliation.verdict.valid, s.reconciliation.counts.unattributed, s.replay.checked]).toEqual([
+            s.id,
+            'history',
+            true,
+            0,
+            true,
+          ]);
+        expect(r.stdout).toContain("(not the pack's: read only, no setup, no seeding)");
+        expect(await schemaFingerprint(a.url)).toBe(schemaBefore);
+
+        // load-test:verify reconciles the last scenario against its baseline, read-only too.
+        const v = await runCli('verify', [], a.env);
+        expect(v.stdout).toContain('=== Reconciliation (history mode');
+        expect(v.code).toBe(0);
+      } finally {
+        await a.api.close();
       }
-      expect(await rowCounts(a.url)).toEqual(rowsBefore);
-      expect(fs.existsSync(a.env.REPORTS_DIR!)).toBe(false);
+    },
+  );
 
-      const { r, summary } = await runAgainst(a, 'all');
-      expect([r.code, summary.decision, rowsOf(summary)]).toEqual([0, 'GO', expect.any(Array)]);
-      expect(failedRows(summary)).toEqual([]);
-      for (const s of summary.scenarios)
-        expect([s.id, s.reconciliation.mode, s.reconciliation.verdict.valid, s.reconciliation.counts.unattributed, s.replay.checked]).toEqual([
-          s.id,
-          'history',
-          true,
-          0,
-          true,
-        ]);
-      expect(r.stdout).toContain("(not the pack's: read only, no setup, no seeding)");
-      expect(await schemaFingerprint(a.url)).toBe(schemaBefore);
-
-      // load-test:verify reconciles the last scenario against its baseline, read-only too.
-      const v = await runCli('verify', [], a.env);
-      expect(v.stdout).toContain('=== Reconciliation (history mode');
-      expect(v.code).toBe(0);
-    } finally {
-      await a.api.close();
-    }
-  });
-});
-
-// The broken modes are judged on correctness alone: they run side by side (the e2e project's maxConcurrency).
-describe('foreign API, broken modes', () => {
   it.concurrent('racy (a check-then-act race): scenario 1 overbooks and is caught by name (NO-GO)', async () => {
     const a = await aimAt(foreign, { db: 'e2e_foreign_racy', mode: 'racy', profile: 'plan', port: 3411 });
     try {

@@ -113,8 +113,8 @@ describe('load-test:all, quick profile, real Artillery', () => {
     const env = runEnv('e2e_threshold', 3395, { SCENARIOS_DIR: dir });
     const r = await runCli('run', ['scenario1', '--profile', 'quick'], env, { timeoutMs: 200_000 });
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/scenario1 +http\.response_time\.p95 < 1 +< 1 ms +[\d.]+ ms +FAIL/);
-    expect(r.stdout).toMatch(/- scenario1: http\.response_time\.p95 < 1 missed by more than 50% \(limit < 1 ms, measured [\d.]+ ms\)/);
+    expect(r.stdout).toMatch(/scenario1 +isolation\.response_time\.write\.p95 < 1 +< 1 ms +[\d.]+ ms +FAIL/);
+    expect(r.stdout).toMatch(/- scenario1: isolation\.response_time\.write\.p95 < 1 missed by more than 50% \(limit < 1 ms, measured [\d.]+ ms\)/);
     expect(r.stdout).toContain('VERDICT: NO-GO');
   });
 
