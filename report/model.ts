@@ -159,36 +159,25 @@ export function headline(report: ArtilleryReport): Headline {
   };
 }
 
-export function buildModel(
-  report: ArtilleryReport,
-  scenario: ScenarioContext | null,
-  run: RunContext | null,
-  source: string,
-  db: DbSamplesFile | null = null,
-): ReportModel {
-  const a = report.aggregate;
-  const rt = a.summaries['http.response_time'];
-  const missing: string[] = [];
-  const hasPack = hasPackMetrics(a);
-  const h = headline(report);
+/** The headline tiles: requests, rate, latency percentiles, error and 409 rates. */
+function tilesOf(h: Headline): { label: string; value: string }[] {
   const ratio = (v: number | null): string => (v === null ? '–' : `${(v * 100).toFixed(2)}%`);
-
-  const tiles = [
+  const ms = (v: number | null): string => (v === null ? '–' : `${n(v)} ms`);
+  return [
     { label: 'requests', value: n(h.requests) },
     { label: 'mean RPS', value: n(h.rps) },
-    { label: 'p50', value: h.p50 === null ? '–' : `${n(h.p50)} ms` },
-    { label: 'p95', value: h.p95 === null ? '–' : `${n(h.p95)} ms` },
-    { label: 'p99', value: h.p99 === null ? '–' : `${n(h.p99)} ms` },
+    { label: 'p50', value: ms(h.p50) },
+    { label: 'p95', value: ms(h.p95) },
+    { label: 'p99', value: ms(h.p99) },
     { label: 'error rate', value: ratio(h.errorRate) },
     { label: '409 rate', value: ratio(h.conflictRate) },
   ];
-  if (!rt) missing.push('latency: the report has no http.response_time summary');
+}
 
-  const ps = periodsOf(report);
-  const labels = ps.map((x) => x.t);
-  const charts: Chart[] = [];
-  // The faults, on the same time axis as the charts (seconds from the first period).
-  const t0 = timeline(report)[0]?.start ?? null;
+type Band = NonNullable<Chart['bands']>[number];
+
+/** The faults injected while the load ran, as lines and as bands on the charts' time axis (seconds from the first period). */
+function faultsOf(scenario: ScenarioContext | null, t0: number | null): { faults: FaultLine[]; bands: Band[] } {
   const faultEvents = scenario?.faults?.timeline ?? [];
   const bands =
     t0 === null
@@ -197,7 +186,6 @@ export function buildModel(
           .filter((f) => f.startedAt !== null && f.endedAt !== null)
           .map((f) => ({ label: f.fault, from: (f.startedAt! - t0) / 1000, to: (f.endedAt! - t0) / 1000 }))
           .concat(pressureBand(scenario?.pressure, t0));
-  const withBands = bands.length > 0 ? { bands } : {};
   const faults: FaultLine[] = faultEvents.map((f) => {
     const finding = scenario?.faults?.findings.find((x) => x.fault === f.fault);
     const notes = [
@@ -215,10 +203,18 @@ export function buildModel(
       note: notes.join('; '),
     };
   });
-  if (ps.length === 0) missing.push('time series: the report has no intermediate periods');
-  else {
-    const q = (agg: string) => ps.map((x) => x.p.summaries['http.response_time']?.[agg] ?? null);
-    charts.push({
+  return { faults, bands };
+}
+
+type Periods = ReturnType<typeof periodsOf>;
+
+/** The charts over time that any Artillery report has: latency, rate, status codes and client errors. */
+function timeCharts(ps: Periods, bands: readonly Band[], missing: string[]): Chart[] {
+  const labels = ps.map((x) => x.t);
+  const withBands = bands.length > 0 ? { bands } : {};
+  const q = (agg: string) => ps.map((x) => x.p.summaries['http.response_time']?.[agg] ?? null);
+  const charts: Chart[] = [
+    {
       id: 'latency',
       title: 'Latency percentiles over time (time to first byte)',
       kind: 'line',
@@ -230,8 +226,8 @@ export function buildModel(
         { label: 'p95', values: q('p95') },
         { label: 'p99', values: q('p99') },
       ],
-    });
-    charts.push({
+    },
+    {
       id: 'rate',
       title: 'Request rate over time',
       kind: 'line',
@@ -239,50 +235,60 @@ export function buildModel(
       labels,
       ...withBands,
       series: [{ label: 'requests/s', values: ps.map((x) => (x.p.counters['http.requests'] ?? 0) / x.seconds) }],
-    });
-    // Status codes and, beside them, the client-side errors (errors.<code>: no answer at all).
-    const codes = [...new Set(ps.flatMap((x) => Object.keys(x.p.counters).filter((k) => /^http\.codes\.\d+$/.test(k))))].sort();
-    const errors = [...new Set(ps.flatMap((x) => Object.keys(x.p.counters).filter((k) => k.startsWith('errors.'))))].sort();
-    if (codes.length + errors.length > 0)
-      charts.push({
-        id: 'codes',
-        title: errors.length > 0 ? 'Status codes and client errors over time' : 'Status codes over time',
-        kind: 'stacked',
-        unit: 'responses',
-        labels,
-        ...withBands,
-        series: [
-          ...codes.map((k) => ({ label: k.replace('http.codes.', ''), values: ps.map((x) => x.p.counters[k] ?? 0) })),
-          ...errors.map((k) => ({ label: `no answer: ${k.slice('errors.'.length)}`, values: ps.map((x) => x.p.counters[k] ?? 0) })),
-        ],
-      });
-    else missing.push('status codes: no http.codes.* counters');
-    if (hasPack) {
-      charts.push({
-        id: 'conflict-rate',
-        title: 'Conflict (409) rate over time',
-        kind: 'line',
-        unit: '%',
-        labels,
-        series: [
-          {
-            label: '409 / requests',
-            values: ps.map((x) => (moved(x.p, METRICS.requests) > 0 ? (moved(x.p, METRICS.conflictsTotal) / moved(x.p, METRICS.requests)) * 100 : null)),
-          },
-        ],
-      });
-      charts.push({
-        id: 'retries',
-        title: 'Serialization retries over time',
-        kind: 'bar',
-        unit: 'retries',
-        labels,
-        series: [{ label: 'retries', values: ps.map((x) => moved(x.p, METRICS.retries)) }],
-      });
-    }
-  }
-  if (hasPack) {
+    },
+  ];
+  // Status codes and, beside them, the client-side errors (errors.<code>: no answer at all).
+  const codes = [...new Set(ps.flatMap((x) => Object.keys(x.p.counters).filter((k) => /^http\.codes\.\d+$/.test(k))))].sort();
+  const errors = [...new Set(ps.flatMap((x) => Object.keys(x.p.counters).filter((k) => k.startsWith('errors.'))))].sort();
+  if (codes.length + errors.length > 0)
     charts.push({
+      id: 'codes',
+      title: errors.length > 0 ? 'Status codes and client errors over time' : 'Status codes over time',
+      kind: 'stacked',
+      unit: 'responses',
+      labels,
+      ...withBands,
+      series: [
+        ...codes.map((k) => ({ label: k.replace('http.codes.', ''), values: ps.map((x) => x.p.counters[k] ?? 0) })),
+        ...errors.map((k) => ({ label: `no answer: ${k.slice('errors.'.length)}`, values: ps.map((x) => x.p.counters[k] ?? 0) })),
+      ],
+    });
+  else missing.push('status codes: no http.codes.* counters');
+  return charts;
+}
+
+/** The pack's charts over time: the conflict rate and the serialization retries. */
+function packTimeCharts(ps: Periods): Chart[] {
+  const labels = ps.map((x) => x.t);
+  return [
+    {
+      id: 'conflict-rate',
+      title: 'Conflict (409) rate over time',
+      kind: 'line',
+      unit: '%',
+      labels,
+      series: [
+        {
+          label: '409 / requests',
+          values: ps.map((x) => (moved(x.p, METRICS.requests) > 0 ? (moved(x.p, METRICS.conflictsTotal) / moved(x.p, METRICS.requests)) * 100 : null)),
+        },
+      ],
+    },
+    {
+      id: 'retries',
+      title: 'Serialization retries over time',
+      kind: 'bar',
+      unit: 'retries',
+      labels,
+      series: [{ label: 'retries', values: ps.map((x) => moved(x.p, METRICS.retries)) }],
+    },
+  ];
+}
+
+/** The pack's whole-run charts: 409s by reason and the transaction attempts. */
+function packRunCharts(a: ArtilleryReport['aggregate'], missing: string[]): Chart[] {
+  const charts: Chart[] = [
+    {
       id: 'reasons',
       title: '409s by reason',
       kind: 'bar',
@@ -294,68 +300,57 @@ export function buildModel(
           values: [counterOf(a, METRICS.conflictInsufficient), counterOf(a, METRICS.conflictSerialization), counterOf(a, METRICS.conflictOther)],
         },
       ],
-    });
-    const att = summaryOf(a, METRICS.attempts);
-    if (att)
-      charts.push({
-        id: 'attempts',
-        title: 'Transaction attempts per request (X-Serialization-Attempts)',
-        kind: 'bar',
-        unit: 'attempts',
-        labels: ['min', 'median', 'p95', 'p99', 'max'],
-        series: [{ label: 'attempts', values: [att.min ?? null, att.median ?? null, att.p95 ?? null, att.p99 ?? null, att.max ?? null] }],
-      });
-    else missing.push('attempts: the API sent no X-Serialization-Attempts header');
-  } else {
-    missing.push('isolation metrics: the run did not use artillery-plugin-isolation, so there are no 409-by-reason, retry or per-operation figures');
-  }
-
-  const operations: OperationRow[] = hasPack
-    ? OPERATIONS.map((op) => {
-        const s = summaryOf(a, METRICS.responseTime[op]);
-        return {
-          operation: op,
-          ok: counterOf(a, METRICS.ok[op]) ?? 0,
-          conflicts: counterOf(a, METRICS.conflicts[op]) ?? 0,
-          p50: s?.median ?? null,
-          p95: s?.p95 ?? null,
-          p99: s?.p99 ?? null,
-          max: s?.max ?? null,
-        };
-      }).filter((o) => o.ok + o.conflicts > 0)
-    : [];
-  if (operations.length > 0)
+    },
+  ];
+  const att = summaryOf(a, METRICS.attempts);
+  if (att)
     charts.push({
-      id: 'operations',
-      title: 'Latency per operation',
+      id: 'attempts',
+      title: 'Transaction attempts per request (X-Serialization-Attempts)',
       kind: 'bar',
-      unit: 'ms',
-      labels: operations.map((o) => o.operation),
-      series: [
-        { label: 'p50', values: operations.map((o) => o.p50) },
-        { label: 'p95', values: operations.map((o) => o.p95) },
-        { label: 'p99', values: operations.map((o) => o.p99) },
-      ],
+      unit: 'attempts',
+      labels: ['min', 'median', 'p95', 'p99', 'max'],
+      series: [{ label: 'attempts', values: [att.min ?? null, att.median ?? null, att.p95 ?? null, att.p99 ?? null, att.max ?? null] }],
     });
+  else missing.push('attempts: the API sent no X-Serialization-Attempts header');
+  return charts;
+}
 
-  if (!scenario) missing.push('verdict and integrity: this report was not produced by a pack run (no summary.json beside it)');
-  else {
-    if (!scenario.integrity) missing.push('integrity: the run has no integrity result');
-    if (!scenario.reconciliation) missing.push('reconciliation: the run has no reconciliation result');
-  }
+/** Each operation that ran: successes, 409s and its latency. */
+function operationsOf(a: ArtilleryReport['aggregate']): OperationRow[] {
+  return OPERATIONS.map((op) => {
+    const s = summaryOf(a, METRICS.responseTime[op]);
+    return {
+      operation: op,
+      ok: counterOf(a, METRICS.ok[op]) ?? 0,
+      conflicts: counterOf(a, METRICS.conflicts[op]) ?? 0,
+      p50: s?.median ?? null,
+      p95: s?.p95 ?? null,
+      p99: s?.p99 ?? null,
+      max: s?.max ?? null,
+    };
+  }).filter((o) => o.ok + o.conflicts > 0);
+}
 
-  const database = db
-    ? databaseSection(
-        db,
-        t0,
-        bands,
-        ps.map((x) => ({ t: x.t, retries: moved(x.p, METRICS.retries) })),
-      )
-    : null;
-  if (!db && scenario) missing.push('database: no samples of PostgreSQL for this run (a run before the sampler, or it could not connect)');
-  const findings = [...findingsFor(report, scenario, operations), ...(database?.findings ?? [])];
+function operationsChart(operations: readonly OperationRow[]): Chart {
+  return {
+    id: 'operations',
+    title: 'Latency per operation',
+    kind: 'bar',
+    unit: 'ms',
+    labels: operations.map((o) => o.operation),
+    series: [
+      { label: 'p50', values: operations.map((o) => o.p50) },
+      { label: 'p95', values: operations.map((o) => o.p95) },
+      { label: 'p99', values: operations.map((o) => o.p99) },
+    ],
+  };
+}
+
+/** Where the run came from: source, run, versions, data and times. */
+function metadataOf(a: ArtilleryReport['aggregate'], scenario: ScenarioContext | null, run: RunContext | null, source: string): [string, string][] {
   const meta: Partial<RunSummary['meta']> = run?.meta ?? {};
-  const metadata: [string, string][] = [
+  return [
     ['source', source],
     ['run', run?.runId ?? '–'],
     ['profile', run?.profile ?? '–'],
@@ -372,24 +367,70 @@ export function buildModel(
     ['started', scenario?.startedAt ?? (a.firstMetricAt ? new Date(a.firstMetricAt).toISOString() : '–')],
     ['ended', scenario?.endedAt ?? (a.lastMetricAt ? new Date(a.lastMetricAt).toISOString() : '–')],
   ];
-  const failedChecks = scenario?.rows.filter((r) => !r.pass) ?? [];
+}
+
+/** The scenario's verdict line from its rows: PASS, UNKNOWN when every miss could not be checked, else FAIL. */
+function verdictOf(scenario: ScenarioContext): string {
+  const failed = scenario.rows.filter((r) => !r.pass);
+  if (failed.length === 0) return `PASS (all ${scenario.rows.length} criteria)`;
+  if (failed.every((r) => r.unknown)) return `UNKNOWN (${failed.length} of ${scenario.rows.length} criteria could not be checked)`;
+  return `FAIL (${failed.filter((r) => !r.unknown).length} of ${scenario.rows.length} criteria failed)`;
+}
+
+/**
+ * The model of one report: each section from its own function above, in the order the page shows
+ * them. A new section is one function here and its drawing in report/html.ts.
+ */
+export function buildModel(
+  report: ArtilleryReport,
+  scenario: ScenarioContext | null,
+  run: RunContext | null,
+  source: string,
+  db: DbSamplesFile | null = null,
+): ReportModel {
+  const a = report.aggregate;
+  const missing: string[] = [];
+  const hasPack = hasPackMetrics(a);
+  if (!a.summaries['http.response_time']) missing.push('latency: the report has no http.response_time summary');
+
+  const ps = periodsOf(report);
+  const t0 = timeline(report)[0]?.start ?? null;
+  const { faults, bands } = faultsOf(scenario, t0);
+  const charts: Chart[] = [];
+  if (ps.length === 0) missing.push('time series: the report has no intermediate periods');
+  else charts.push(...timeCharts(ps, bands, missing), ...(hasPack ? packTimeCharts(ps) : []));
+  if (hasPack) charts.push(...packRunCharts(a, missing));
+  else missing.push('isolation metrics: the run did not use artillery-plugin-isolation, so there are no 409-by-reason, retry or per-operation figures');
+
+  const operations = hasPack ? operationsOf(a) : [];
+  if (operations.length > 0) charts.push(operationsChart(operations));
+
+  if (!scenario) missing.push('verdict and integrity: this report was not produced by a pack run (no summary.json beside it)');
+  else {
+    if (!scenario.integrity) missing.push('integrity: the run has no integrity result');
+    if (!scenario.reconciliation) missing.push('reconciliation: the run has no reconciliation result');
+  }
+
+  const database = db
+    ? databaseSection(
+        db,
+        t0,
+        bands,
+        ps.map((x) => ({ t: x.t, retries: moved(x.p, METRICS.retries) })),
+      )
+    : null;
+  if (!db && scenario) missing.push('database: no samples of PostgreSQL for this run (a run before the sampler, or it could not connect)');
   return {
     title: scenario ? `${scenario.id}: ${scenario.title}` : source,
-    tiles,
+    tiles: tilesOf(headline(report)),
     charts,
     operations,
     checks: scenario?.rows ?? null,
-    verdict: scenario
-      ? failedChecks.length === 0
-        ? `PASS (all ${scenario.rows.length} criteria)`
-        : failedChecks.every((r) => r.unknown)
-          ? `UNKNOWN (${failedChecks.length} of ${scenario.rows.length} criteria could not be checked)`
-          : `FAIL (${failedChecks.filter((r) => !r.unknown).length} of ${scenario.rows.length} criteria failed)`
-      : null,
+    verdict: scenario ? verdictOf(scenario) : null,
     integrity: scenario?.integrity ?? null,
     reconciliation: scenario?.reconciliation ?? null,
-    findings,
-    metadata,
+    findings: [...findingsFor(report, scenario, operations), ...(database?.findings ?? [])],
+    metadata: metadataOf(a, scenario, run, source),
     missing,
     faults,
     database,
@@ -397,7 +438,6 @@ export function buildModel(
   };
 }
 
-/** "What broke first / what would break next", from the data the run has. */
 /**
  * Why requests failed, from any Artillery report: each error status (409 aside, a refusal the
  * contract allows) and each client-side error code (`errors.ECONNRESET`, `errors.ETIMEDOUT`, ...:

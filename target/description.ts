@@ -17,7 +17,7 @@
  * This file is the one declaration of its shape, and validates it with every problem named at
  * once. Pure: target/load.ts reads the file.
  */
-import { ContractSpec, OperationKind, contractProblems } from 'artillery-plugin-isolation';
+import { ContractSpec, OperationKind, WRITE_KINDS, contractProblems } from 'artillery-plugin-isolation';
 import { TIERS } from '../seed/fixture';
 
 export const AUTH_KINDS = ['none', 'header', 'bearer', 'login'] as const;
@@ -45,7 +45,7 @@ export type AuthSpec =
     };
 
 /** The ledger kinds the `ledger` query names, one per unit operation (contract.ts WRITE_KINDS). */
-export const LEDGER_KINDS = ['reserve', 'release', 'consume', 'take_out'] as const;
+export const LEDGER_KINDS = WRITE_KINDS;
 
 /**
  * The database side: a few read-only SELECTs against the API's own schema, from which the pack

@@ -19,12 +19,13 @@
  * The baseline is a snapshot of the same inputs taken from the database before the load: rows
  * already there are never attributed to the run, and the bounds start from it.
  */
+import { WRITE_EFFECTS, type WriteKind } from 'artillery-plugin-isolation';
 import type { KeyRecord } from './history';
 import { type KeyRecords, recordsOf } from './key-store';
 import { StringTable } from './string-table';
 import { Validity, Verdict, summarize } from './verdict';
 
-export type Operation = 'reserve' | 'release' | 'consume' | 'take_out';
+export type Operation = WriteKind;
 
 /** How the history's requests are tied to ledger rows: by idempotency key, or by the id the API returned (`op:ref`). */
 export type MatchBy = 'key' | 'ref';
@@ -225,12 +226,10 @@ function strip(e: KeyError & { type?: string }): KeyError {
   return rest;
 }
 
-/** The reserved/consumed deltas of one operation. */
+/** The reserved/consumed deltas of one operation (WRITE_EFFECTS). */
 function deltas(op: string, units: number): { reserved: number; consumed: number } {
-  if (op === 'reserve') return { reserved: units, consumed: 0 };
-  if (op === 'release') return { reserved: -units, consumed: 0 };
-  if (op === 'take_out') return { reserved: 0, consumed: 0 };
-  return { reserved: -units, consumed: units };
+  const e = WRITE_EFFECTS[op as Operation] ?? WRITE_EFFECTS.consume;
+  return { reserved: e.reserved * units, consumed: e.consumed * units };
 }
 
 /**

@@ -16,7 +16,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PackError } from '../lib/errors';
 import { withoutTerminator } from '../db/connect';
+import { WRITE_EFFECTS, WRITE_KINDS, type WriteEffect } from 'artillery-plugin-isolation';
 import type { DatabaseSpec } from '../target/description';
+
+/** `CASE <kind> WHEN 'reserve' THEN <units> ... ELSE 0 END`: what a ledger row does to one balance (WRITE_EFFECTS). */
+function effectOf(field: keyof WriteEffect, kind: string, units: string): string {
+  const arms = WRITE_KINDS.filter((k) => WRITE_EFFECTS[k][field] !== 0).map((k) => `WHEN '${k}' THEN ${WRITE_EFFECTS[k][field] < 0 ? '-' : ''}${units}`);
+  return `CASE ${kind} ${arms.join(' ')} ELSE 0 END`;
+}
 
 /** How the reconciliation ties a history's requests to ledger rows: by idempotency key, or by the id the API returned. */
 export type MatchBy = 'key' | 'ref';
@@ -113,9 +120,8 @@ stored AS (
 ),
 sums AS (
   SELECT resource,
-         COALESCE(SUM(units) FILTER (WHERE kind = 'reserve'), 0)
-       - COALESCE(SUM(units) FILTER (WHERE kind IN ('release', 'consume')), 0) AS reserved,
-         COALESCE(SUM(units) FILTER (WHERE kind = 'consume'), 0) AS consumed,
+         COALESCE(SUM(${effectOf('reserved', 'kind', 'units')}), 0) AS reserved,
+         COALESCE(SUM(${effectOf('consumed', 'kind', 'units')}), 0) AS consumed,
          SUM(units) AS units
     FROM ledger GROUP BY resource
 )`;
@@ -163,7 +169,7 @@ SELECT s.resource, 'orphan_ledger_row', NULL, NULL, NULL, NULL, NULL, s.units
   FROM sums s WHERE NOT EXISTS (SELECT 1 FROM capacity c WHERE c.resource = s.resource)
 UNION ALL
 SELECT resource, 'unknown_kind', NULL, NULL, NULL, NULL, NULL, SUM(units)
-  FROM ledger WHERE kind IS NULL OR kind NOT IN ('reserve', 'release', 'consume', 'take_out') GROUP BY resource
+  FROM ledger WHERE kind IS NULL OR kind NOT IN (${WRITE_KINDS.map((k) => `'${k}'`).join(', ')}) GROUP BY resource
  ORDER BY 2, 1`;
   const keys = `${w}
 SELECT ${keyColumn(match)} AS key, resource AS auth, kind AS op, units, 1 AS rows FROM ledger WHERE ${match === 'key' ? 'key' : 'ref'} IS NOT NULL`;
@@ -178,10 +184,10 @@ SELECT c.resource AS auth, COALESCE(s.reserved, 0) AS reserved, COALESCE(s.consu
   const order = ordered
     ? `${w}
 SELECT l.resource AS auth,
-       c.capacity + COALESCE(SUM(CASE WHEN l.kind = 'take_out' THEN l.units ELSE 0 END)
+       c.capacity - COALESCE(SUM(${effectOf('capacity', 'l.kind', 'l.units')})
                     OVER (PARTITION BY l.resource ORDER BY l.at ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING), 0) AS capacity,
-       CASE l.kind WHEN 'reserve' THEN l.units WHEN 'take_out' THEN 0 ELSE -l.units END AS reserved,
-       CASE l.kind WHEN 'consume' THEN l.units ELSE 0 END AS consumed,
+       ${effectOf('reserved', 'l.kind', 'l.units')} AS reserved,
+       ${effectOf('consumed', 'l.kind', 'l.units')} AS consumed,
        l.at::text AS at, l.ref AS ref, l.kind AS op
   FROM ledger l JOIN capacity c ON c.resource = l.resource
  ORDER BY l.at`

@@ -9,6 +9,8 @@ export interface ScenarioEvents {
 
 export interface RequestParams {
   url: string;
+  /** The request's name (YAML `name`); metrics-by-endpoint uses it. */
+  name?: string;
   method?: string;
   json?: unknown;
   headers?: Record<string, unknown>;

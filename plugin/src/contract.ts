@@ -39,6 +39,27 @@ export type OperationKind = (typeof OPERATION_KINDS)[number];
 export const WRITE_KINDS = ['reserve', 'release', 'consume', 'take_out'] as const;
 export type WriteKind = (typeof WRITE_KINDS)[number];
 
+/** What one unit of a write does to a resource's balances. */
+export interface WriteEffect {
+  readonly reserved: -1 | 0 | 1;
+  readonly consumed: 0 | 1;
+  /** -1: the write lowers the capacity itself (a stock-out). */
+  readonly capacity: -1 | 0;
+}
+
+/**
+ * The meaning of each write kind, in one table: the verifier's counters, the ledger replay and the
+ * SQL it builds from a target's SELECTs all read it. A new kind is its name in OPERATION_KINDS and
+ * WRITE_KINDS and its row here; the compiler then names each table keyed by kind that must say
+ * what it is called (the metrics, the mix, the real-time check).
+ */
+export const WRITE_EFFECTS: Readonly<Record<WriteKind, WriteEffect>> = {
+  reserve: { reserved: 1, consumed: 0, capacity: 0 },
+  release: { reserved: -1, consumed: 0, capacity: 0 },
+  consume: { reserved: -1, consumed: 1, capacity: 0 },
+  take_out: { reserved: 0, consumed: 0, capacity: -1 },
+};
+
 /** What a refusal means: no room (capacity), gave up under contention, or another definite refusal the scenario allows. */
 export const REFUSAL_MEANINGS = ['capacity', 'contention', 'other'] as const;
 export type RefusalMeaning = (typeof REFUSAL_MEANINGS)[number];

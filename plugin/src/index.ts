@@ -1,4 +1,4 @@
-export { Plugin, progressOf } from './plugin';
+export { Plugin, namePackRequests, progressOf } from './plugin';
 export { IsolationRecorder, readConfig, renderVars } from './recorder';
 export * from './contract';
 export { heldAcquisitions, lastRequest, lastOutcome, stepSpec, requestFor, newKey } from './vu';

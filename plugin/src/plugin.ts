@@ -74,6 +74,21 @@ function asList(v: string | string[] | undefined): string[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
 }
 
+/**
+ * Artillery adds its metrics-by-endpoint plugin to every script, after the user's plugins, and it
+ * names each request by its URL as the beforeRequest hooks leave it. The pack renders each unit
+ * request's concrete path (one per resource: thousands of histograms in a spread scenario, each
+ * merged and reported every period), so its requests are named by their operation and
+ * metrics-by-endpoint is told to use the names (`plugins.metrics-by-endpoint.response_time.reserve`).
+ * A metrics-by-endpoint block the user wrote with `useOnlyRequestNames` is left as it is.
+ */
+export function namePackRequests(script: Script): void {
+  const mbe = script.config.plugins?.['metrics-by-endpoint'];
+  if (mbe && typeof mbe === 'object' && (mbe as Record<string, unknown>).useOnlyRequestNames === undefined) {
+    (mbe as Record<string, unknown>).useOnlyRequestNames = true;
+  }
+}
+
 export class Plugin {
   private recorder: IsolationRecorder | null = null;
   /** Main role: the history folder whose files must be closed before Artillery exits. */
@@ -82,6 +97,7 @@ export class Plugin {
   constructor(script: Script, events: unknown) {
     // Invalid configuration is rejected at load, in both roles.
     const config = readConfig(script.config.plugins?.isolation);
+    namePackRequests(script);
     // Processors in the same worker read the API's operations from it (activeContract).
     setActiveContract(config.contract);
     const artillery = global.artillery;

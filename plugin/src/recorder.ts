@@ -233,6 +233,9 @@ export class IsolationRecorder {
     });
     req.method = rendered.method;
     req.url = rendered.path;
+    // Named by its operation: Artillery's metrics-by-endpoint names a request by its URL as the
+    // beforeRequest hooks leave it, here one path per resource (see namePackRequests in plugin.ts).
+    req.name ??= r.kind;
     if (rendered.json === undefined) delete req.json;
     else req.json = rendered.json;
     req.headers = { ...(req.headers ?? {}), ...rendered.headers };

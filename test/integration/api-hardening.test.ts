@@ -4,15 +4,12 @@
  * organization, the database holds the capacity invariants by itself, and a long-lived
  * authorization's sums cannot overflow.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { PoolClient } from 'pg';
-import { buildApp } from '../../api/app';
 import { loadApiConfig } from '../../lib/config';
-import { seed } from '../../seed/seed';
 import type { Fixture } from '../../seed/fixture';
 import { ensureInvariants } from '../../db/migrate';
-import { freshDatabase, query, tempDir } from '../support/db';
+import { query } from '../support/db';
+import { seededDatabase, referenceApi } from '../support/api';
 import { Client } from 'pg';
 
 describe('reference API hardening against a real PostgreSQL', () => {
@@ -21,10 +18,7 @@ describe('reference API hardening against a real PostgreSQL', () => {
   let fixture: Fixture;
 
   beforeAll(async () => {
-    url = await freshDatabase('it_api_hardening');
-    const dir = tempDir('api-hardening');
-    fixture = (await seed({ databaseUrl: url, fixturePath: path.join(dir, 'f.json'), secretPath: path.join(dir, 's'), tokenTtlSeconds: 600 })).fixture;
-    secret = fs.readFileSync(path.join(dir, 's'), 'utf8');
+    ({ url, fixture, secret } = await seededDatabase('it_api_hardening'));
   });
 
   /** Two standard authorizations of two organizations, and a token of each organization. */
@@ -37,7 +31,7 @@ describe('reference API hardening against a real PostgreSQL', () => {
   }
 
   it('scopes idempotency keys per organization: the same key names two requests of two organizations, and neither sees the other', async () => {
-    const { app } = await buildApp(loadApiConfig({ DATABASE_URL: url, JWT_SECRET: secret }));
+    const { app } = await referenceApi({ url, secret });
     const { a, b } = twoOrganizations();
     const post = (who: { token: string }, id: string, units: number, key: string) =>
       app.inject({
@@ -72,7 +66,7 @@ describe('reference API hardening against a real PostgreSQL', () => {
   });
 
   it('negative control: with keys unique across organizations again, the second organization is refused', async () => {
-    const { app } = await buildApp(loadApiConfig({ DATABASE_URL: url, JWT_SECRET: secret, API_MAX_ATTEMPTS: '3' }));
+    const { app } = await referenceApi({ url, secret }, { API_MAX_ATTEMPTS: '3' });
     const { a, b } = twoOrganizations();
     // Keys unique across organizations (for this key: the earlier test shares another one on purpose).
     await query(url, `CREATE UNIQUE INDEX global_keys ON unit_ledger (idempotency_key) WHERE idempotency_key = 'shared-key-2'`);
@@ -109,7 +103,7 @@ describe('reference API hardening against a real PostgreSQL', () => {
       '23514',
     );
     // An overbooking negative-control mode must be able to overbook: it drops the check.
-    const unsafe = await buildApp(loadApiConfig({ DATABASE_URL: url, JWT_SECRET: secret, API_MODE: 'unsafe-read-committed' }));
+    const unsafe = await referenceApi({ url, secret }, { API_MODE: 'unsafe-read-committed' });
     await unsafe.app.close();
     const c = new Client({ connectionString: url });
     await c.connect();
@@ -126,7 +120,7 @@ describe('reference API hardening against a real PostgreSQL', () => {
   });
 
   it('keeps answering on an authorization whose lifetime sums are beyond 32 bits', async () => {
-    const { app } = await buildApp(loadApiConfig({ DATABASE_URL: url, JWT_SECRET: secret }));
+    const { app } = await referenceApi({ url, secret });
     const { b } = twoOrganizations();
     try {
       // 22,000 reserve/release pairs of 100,000 units: 2.2e9 units reserved in all (> 2^31).
@@ -157,7 +151,7 @@ describe('reference API hardening against a real PostgreSQL', () => {
   });
 
   it('answers 200 to a flood of health checks while every request connection is taken, with one database probe', async () => {
-    const { app, pool } = await buildApp(loadApiConfig({ DATABASE_URL: url, JWT_SECRET: secret, API_POOL_MAX: '2', API_POOL_ACQUIRE_TIMEOUT_MS: '300' }));
+    const { app, pool } = await referenceApi({ url, secret }, { API_POOL_MAX: '2', API_POOL_ACQUIRE_TIMEOUT_MS: '300' });
     const held: PoolClient[] = [await pool.connect(), await pool.connect()];
     try {
       const acquiredBefore = pool.stats().acquired;
@@ -175,7 +169,7 @@ describe('reference API hardening against a real PostgreSQL', () => {
   });
 
   it('has no /internal/* without API_INTERNAL_TOKEN, and with it answers only the token', async () => {
-    const open = await buildApp(loadApiConfig({ DATABASE_URL: url, JWT_SECRET: secret }));
+    const open = await referenceApi({ url, secret });
     try {
       expect((await open.app.inject({ method: 'GET', url: '/internal/pool' })).statusCode).toBe(404);
       expect((await open.app.inject({ method: 'POST', url: '/internal/pool/reset' })).statusCode).toBe(404);
@@ -183,7 +177,7 @@ describe('reference API hardening against a real PostgreSQL', () => {
       await open.app.close();
     }
     const token = 'i'.repeat(32);
-    const guarded = await buildApp(loadApiConfig({ DATABASE_URL: url, JWT_SECRET: secret, API_INTERNAL_TOKEN: token }));
+    const guarded = await referenceApi({ url, secret }, { API_INTERNAL_TOKEN: token });
     try {
       const get = (headers: Record<string, string>) => guarded.app.inject({ method: 'GET', url: '/internal/pool', headers });
       expect((await get({})).statusCode).toBe(401);
@@ -200,7 +194,7 @@ describe('reference API hardening against a real PostgreSQL', () => {
   });
 
   it("survives a checked-out connection's socket failing between queries (it killed the API during the reset fault)", async () => {
-    const { pool, app } = await buildApp(loadApiConfig({ DATABASE_URL: url, JWT_SECRET: secret }));
+    const { pool, app } = await referenceApi({ url, secret });
     try {
       const client = await pool.connect();
       // pg emits a socket failure between queries as an 'error' event on the client.

@@ -1,14 +1,10 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { buildApp } from '../../api/app';
-import { loadApiConfig } from '../../lib/config';
-import { seed } from '../../seed/seed';
 import type { Fixture } from '../../seed/fixture';
 import { formatIntegrity, judgeIntegrity, runIntegritySql } from '../../verify/integrity';
-import { freshDatabase, tempDir, REFERENCE_SQL } from '../support/db';
+import { REFERENCE_SQL } from '../support/db';
+import { seededDatabase, referenceApi } from '../support/api';
 
 async function appFor(url: string, secret: string, env: Record<string, string> = {}) {
-  return buildApp(loadApiConfig({ DATABASE_URL: url, JWT_SECRET: secret, ...env }));
+  return referenceApi({ url, secret }, env);
 }
 
 describe('reference API against a real PostgreSQL (inject)', () => {
@@ -17,11 +13,7 @@ describe('reference API against a real PostgreSQL (inject)', () => {
   let secret: string;
 
   beforeAll(async () => {
-    url = await freshDatabase('it_api');
-    const dir = tempDir('api');
-    const s = await seed({ databaseUrl: url, fixturePath: path.join(dir, 'f.json'), secretPath: path.join(dir, 's'), tokenTtlSeconds: 600 });
-    fixture = s.fixture;
-    secret = fs.readFileSync(path.join(dir, 's'), 'utf8');
+    ({ url, fixture, secret } = await seededDatabase('it_api'));
   });
 
   const auth = (tier: 'contention' | 'standard' | 'bulk', i = 0) => fixture.authorizations.filter((a) => a.tier === tier)[i]!;
@@ -115,7 +107,7 @@ describe('reference API against a real PostgreSQL (inject)', () => {
   });
 
   it('answers 503 within two seconds when the database is unreachable, and keeps serving', async () => {
-    const { app } = await buildApp(loadApiConfig({ DATABASE_URL: 'postgres://postgres:x@127.0.0.1:9/none', JWT_SECRET: secret }));
+    const { app } = await referenceApi({ url: 'postgres://postgres:x@127.0.0.1:9/none', secret });
     try {
       const a = auth('bulk', 0);
       const t0 = Date.now();

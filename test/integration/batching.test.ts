@@ -5,14 +5,10 @@
  * negative control: API_BATCH_MAX=1 retries); a key sent twice in one burst is applied once and
  * replayed once (the batch falls back to one by one).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { buildApp } from '../../api/app';
-import { loadApiConfig } from '../../lib/config';
-import { seed } from '../../seed/seed';
 import type { Fixture } from '../../seed/fixture';
 import { judgeIntegrity, runIntegritySql } from '../../verify/integrity';
-import { freshDatabase, tempDir, REFERENCE_SQL } from '../support/db';
+import { REFERENCE_SQL } from '../support/db';
+import { seededDatabase, seedInto, referenceApi } from '../support/api';
 
 describe('per-authorization batching in the reference API', () => {
   let url: string;
@@ -20,23 +16,14 @@ describe('per-authorization batching in the reference API', () => {
   let dir: string;
 
   beforeAll(async () => {
-    url = await freshDatabase('it_batching');
-    dir = tempDir('batching');
-    await seed({ databaseUrl: url, fixturePath: path.join(dir, 'f.json'), secretPath: path.join(dir, 's'), tokenTtlSeconds: 600, profile: 'ladder' });
-    secret = fs.readFileSync(path.join(dir, 's'), 'utf8');
+    ({ url, dir, secret } = await seededDatabase('it_batching', 'ladder'));
   });
 
   async function burst(env: Record<string, string>, extra: (f: Fixture) => { key: string }[] = () => []) {
-    const { fixture } = await seed({
-      databaseUrl: url,
-      fixturePath: path.join(dir, 'f.json'),
-      secretPath: path.join(dir, 's'),
-      tokenTtlSeconds: 600,
-      profile: 'ladder',
-    });
+    const { fixture } = await seedInto(url, dir, 'ladder');
     const a = fixture.authorizations.find((x) => x.tier === 'ladder' && x.capacityUnits === 10)!;
     const tok = fixture.tokensByOrganization[a.organizationId]![0]!;
-    const { app } = await buildApp(loadApiConfig({ DATABASE_URL: url, JWT_SECRET: secret, API_POOL_MAX: '4', ...env }));
+    const { app } = await referenceApi({ url, secret }, { API_POOL_MAX: '4', ...env });
     try {
       const keys = [...Array.from({ length: 100 }, (_, i) => ({ key: `b-${i}` })), ...extra(fixture)];
       const res = await Promise.all(

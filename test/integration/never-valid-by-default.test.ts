@@ -6,16 +6,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { buildApp } from '../../api/app';
-import { loadApiConfig } from '../../lib/config';
-import { seed } from '../../seed/seed';
 import type { Fixture } from '../../seed/fixture';
 import { runIntegritySql } from '../../verify/integrity';
 import { reconcileRun, replayLedger, takeBaseline } from '../../verify/reconciliation';
 import { writeBaselineFile } from '../../formats/baseline';
 import type { ArtilleryReport } from '../../formats/artillery-json';
 import { runCli } from '../support/cli';
-import { freshDatabase, tempDir, REFERENCE_SQL } from '../support/db';
+import { REFERENCE_SQL } from '../support/db';
+import { seededDatabase, referenceApi } from '../support/api';
 
 async function query(url: string, sql: string, params: unknown[] = []): Promise<void> {
   const c = new Client({ connectionString: url });
@@ -29,13 +27,9 @@ async function query(url: string, sql: string, params: unknown[] = []): Promise<
 
 describe('overbooking that a later release hides', () => {
   it('a check-then-act race (READ COMMITTED) overbooks, a release brings it back: 0 integrity rows, but the replay catches it', async () => {
-    const url = await freshDatabase('it_hidden_overbooking');
-    const dir = tempDir('hidden');
-    const { fixture } = await seed({ databaseUrl: url, fixturePath: path.join(dir, 'f.json'), secretPath: path.join(dir, 's'), tokenTtlSeconds: 600 });
-    const secret = fs.readFileSync(path.join(dir, 's'), 'utf8');
-    const { app } = await buildApp(
-      loadApiConfig({ DATABASE_URL: url, JWT_SECRET: secret, API_MODE: 'unsafe-read-committed', API_UNSAFE_RACE_WINDOW_MS: '100' }),
-    );
+    const db = await seededDatabase('it_hidden_overbooking');
+    const { url, fixture } = db;
+    const { app } = await referenceApi(db, { API_MODE: 'unsafe-read-committed', API_UNSAFE_RACE_WINDOW_MS: '100' });
     try {
       const a = fixture.authorizations.find((x) => x.tier === 'contention')!; // 50 units
       const token = fixture.tokensByOrganization[a.organizationId]![0]!;
@@ -62,9 +56,7 @@ describe('overbooking that a later release hides', () => {
 
 describe('a ledger row with altered units under a correct key', () => {
   it('is reported as mismatched', async () => {
-    const url = await freshDatabase('it_altered_units');
-    const dir = tempDir('altered');
-    const { fixture } = await seed({ databaseUrl: url, fixturePath: path.join(dir, 'f.json'), secretPath: path.join(dir, 's'), tokenTtlSeconds: 600 });
+    const { url, dir, fixture } = await seededDatabase('it_altered_units');
     const baseline = await takeBaseline(url, REFERENCE_SQL);
     const a = fixture.authorizations.find((x) => x.tier === 'bulk')!;
     const history = path.join(dir, 'x.history');
@@ -86,9 +78,7 @@ describe('a ledger row with altered units under a correct key', () => {
 
 describe("counters mode (no history): the units already in the ledger before the load are not the run's", () => {
   it("the run's units alone match; units counted from before the load do not (the negative control)", async () => {
-    const url = await freshDatabase('it_counters_baseline');
-    const dir = tempDir('counters');
-    const { fixture } = await seed({ databaseUrl: url, fixturePath: path.join(dir, 'f.json'), secretPath: path.join(dir, 's'), tokenTtlSeconds: 600 });
+    const { url, fixture } = await seededDatabase('it_counters_baseline');
     const a = fixture.authorizations.find((x) => x.tier === 'bulk')!;
     const row = (units: number, key: string): Promise<void> =>
       query(url, `INSERT INTO unit_ledger (authorization_id, operation, units, idempotency_key) VALUES ($1, 'reserve', $2, $3)`, [a.id, units, key]);
@@ -115,9 +105,7 @@ describe("counters mode (no history): the units already in the ledger before the
 
 describe('the integrity check also names keys applied twice, successes without a ledger row and orphan rows', () => {
   it('each is caught by type on a hand-corrupted database, and a clean one returns 0 rows', async () => {
-    const url = await freshDatabase('it_integrity_more');
-    const dir = tempDir('integrity-more');
-    const { fixture } = await seed({ databaseUrl: url, fixturePath: path.join(dir, 'f.json'), secretPath: path.join(dir, 's'), tokenTtlSeconds: 600 });
+    const { url, fixture } = await seededDatabase('it_integrity_more');
     expect((await runIntegritySql(url, REFERENCE_SQL)).rows).toEqual([]);
     const a = fixture.authorizations.find((x) => x.tier === 'bulk')!;
     // One key applied twice (the unique constraint gone, as double-apply leaves it), balances kept in step.
@@ -155,9 +143,7 @@ describe('never valid by default: load-test:verify says unknown (exit 2), naming
   let dir: string;
 
   beforeAll(async () => {
-    url = await freshDatabase('it_unknown');
-    dir = tempDir('unknown');
-    fixture = (await seed({ databaseUrl: url, fixturePath: path.join(dir, 'f.json'), secretPath: path.join(dir, 's'), tokenTtlSeconds: 600 })).fixture;
+    ({ url, dir, fixture } = await seededDatabase('it_unknown'));
   });
 
   /**

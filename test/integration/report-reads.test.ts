@@ -3,13 +3,8 @@
  * ledger aggregated per period, on a real PostgreSQL. They agree with the stored balances after
  * writes, and bad input is a precise 4xx.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { buildApp } from '../../api/app';
-import { loadApiConfig } from '../../lib/config';
-import { seed } from '../../seed/seed';
 import type { Fixture } from '../../seed/fixture';
-import { freshDatabase, tempDir } from '../support/db';
+import { seededDatabase, referenceApi } from '../support/api';
 
 describe('report reads of the reference API (the pressure of load-test:swarm)', () => {
   let url: string;
@@ -17,15 +12,11 @@ describe('report reads of the reference API (the pressure of load-test:swarm)', 
   let secret: string;
 
   beforeAll(async () => {
-    url = await freshDatabase('it_reports');
-    const dir = tempDir('reports');
-    const s = await seed({ databaseUrl: url, fixturePath: path.join(dir, 'f.json'), secretPath: path.join(dir, 's'), tokenTtlSeconds: 600, profile: 'mixed' });
-    fixture = s.fixture;
-    secret = fs.readFileSync(path.join(dir, 's'), 'utf8');
+    ({ url, fixture, secret } = await seededDatabase('it_reports', 'mixed'));
   });
 
   it('balances and usage agree with the writes; other organizations, unknown ones and bad queries are refused precisely', async () => {
-    const { app } = await buildApp(loadApiConfig({ DATABASE_URL: url, JWT_SECRET: secret }));
+    const { app } = await referenceApi({ url, secret });
     try {
       const org = fixture.organizations[1]!.id;
       const other = fixture.organizations[0]!.id;

@@ -12,6 +12,7 @@ import {
   answerCounters,
   errorOutcome,
   heldAcquisitions,
+  namePackRequests,
   readConfig,
 } from 'artillery-plugin-isolation';
 import { BOOKING_CONTRACT, referenceContract, referenceWire } from '../support/contracts';
@@ -262,6 +263,24 @@ describe('operations named in the YAML (isolation: on a request), rendered with 
       ee.counters[METRICS.units.release],
       ee.counters[METRICS.contract.violations],
     ]).toEqual([1, 1, 3, 0]);
+  });
+
+  it("is named by its operation, so that Artillery's metrics-by-endpoint keeps one histogram per operation, not one per resource", () => {
+    const r = new IsolationRecorder(readConfig({ contract: BOOKING_CONTRACT }, { BOOKING_KEY: 'k' }));
+    const named = (resource: string, name?: string): unknown => {
+      const step: Record<string, unknown> = { url: '/', method: 'POST', isolation: { op: 'reserve' }, ...(name ? { name } : {}) };
+      r.beforeRequest(step as never, new StubEE(), { resource, units: 1, $uuid: 'vu' });
+      return step.name;
+    };
+    expect([named('evt-1'), named('evt-2'), named('evt-3', 'my own name')]).toEqual(['reserve', 'reserve', 'my own name']);
+    // Artillery's default block is told to use the names; a block that says otherwise is the user's choice.
+    const script = (mbe: Record<string, unknown>) => ({ config: { plugins: { 'metrics-by-endpoint': mbe } }, scenarios: [] });
+    const byDefault = script({ suppressOutput: true, stripQueryString: true });
+    namePackRequests(byDefault as never);
+    expect(byDefault.config.plugins['metrics-by-endpoint']).toEqual({ suppressOutput: true, stripQueryString: true, useOnlyRequestNames: true });
+    const theirs = script({ useOnlyRequestNames: false });
+    namePackRequests(theirs as never);
+    expect(theirs.config.plugins['metrics-by-endpoint']).toEqual({ useOnlyRequestNames: false });
   });
 
   it('a key reused for another request is a probe: counted refused or not, nothing else; a resend repeats the last request and key', () => {

@@ -3,7 +3,11 @@
  * is what PostgreSQL 17 printed when load-test:faults restarted it and a client reconnecting to its
  * port (in the ephemeral range) had been given that port as its own.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { ephemeralPorts, startFailureReason } from '../../db/start-failure';
+import { assertTraversableByOthers } from '../../db/traversable';
 
 const TAKEN = [
   '2026-12-06 13:43:49.139 UTC [17235] LOG:  starting PostgreSQL 17.10 on x86_64-pc-linux-gnu, 64-bit',
@@ -40,5 +44,28 @@ describe('why the embedded PostgreSQL did not start', () => {
         throw new Error('ENOENT');
       }),
     ).toBeNull();
+  });
+});
+
+describe('as root, PostgreSQL runs as the postgres user: every folder on the way must let it in', () => {
+  it('names the closed folder and the fix, for the data folder and for the binaries of a checkout under one (e.g. /root); an open path passes', () => {
+    const closed = fs.mkdtempSync(path.join(os.tmpdir(), 'closed-'));
+    try {
+      fs.chmodSync(closed, 0o700);
+      fs.mkdirSync(path.join(closed, 'pack', 'native'), { recursive: true });
+      expect(() => assertTraversableByOthers(path.join(closed, 'pg', 'data'), 'data')).toThrow(
+        new RegExp(`cannot enter ${closed} \\(mode 700\\) to reach its data folder`),
+      );
+      expect(() => assertTraversableByOthers(path.join(closed, 'pack', 'native'), 'binaries')).toThrow(/to reach its binaries/);
+      try {
+        assertTraversableByOthers(path.join(closed, 'pack', 'native'), 'binaries');
+      } catch (e) {
+        expect((e as { hint?: string }).hint).toMatch(/put the pack's checkout in a folder others can enter .*chmod o\+x/);
+      }
+      fs.chmodSync(closed, 0o755);
+      expect(() => assertTraversableByOthers(path.join(closed, 'pack', 'native'), 'binaries')).not.toThrow();
+    } finally {
+      fs.rmSync(closed, { recursive: true, force: true });
+    }
   });
 });
