@@ -260,8 +260,8 @@ export const BENCHMARKS: readonly Benchmark[] = [
   },
   {
     id: 'B11',
-    title: 'The first period, warmed',
-    measure: "scenario 1 quick: the first period's p95 ÷ the later periods' median p95, with the generator warm-up (without it in the detail)",
+    title: 'The first wave, warmed',
+    measure: "scenario 1 quick: the first wave's p95 ÷ the later waves' median p95, with the generator warm-up (without it in the detail)",
     unit: '×',
     goal: { op: 'lte', limit: 1.5, text: '≤ 1.5' },
     command: 'npm run bench -- --only B11',

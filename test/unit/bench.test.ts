@@ -2,6 +2,7 @@ import type { BenchResults } from '../../formats/bench';
 import { parseUsage } from '../../bench/context';
 import { mergeFigures, renderBenchMarkdown } from '../../bench/render';
 import { meets } from '../../bench/goal';
+import { waveP95s } from '../../bench/first-run';
 
 describe('npm run bench: goals and the results table', () => {
   it('judges a median against its goal (and fails it just past the limit)', () => {
@@ -90,5 +91,25 @@ describe('npm run bench: goals and the results table', () => {
     const again = renderBenchMarkdown({ ...results, command: 'npm run bench -- --only B6', figures: merged });
     expect(again).toContain('Measured at 2026-11-23T10:30:00.000Z by `npm run bench`.');
     expect(again).toContain('| B6 | Seeding: s | 2.50 s | 2.50 s – 2.50 s | < 10 s | met |');
+  });
+});
+
+describe('B11: the waves of scenario 1, from its history', () => {
+  const wave = (start: number, latencies: number[], prefix: string) =>
+    latencies.flatMap((l, i) => [
+      { type: 'invoke', time: start + i, key: `${prefix}${i}` },
+      { type: 'ok', time: start + i + l, key: `${prefix}${i}` },
+    ]);
+
+  it("splits requests into waves by the gap between starts, and gives each wave's p95; probes of reused keys are left out", () => {
+    const events = [
+      ...wave(1000, [10, 20, 30, 40, 200], 'a'),
+      { type: 'invoke', time: 1002, key: 'probe', probe: 'reuse' },
+      { type: 'fail', time: 1900, key: 'probe' },
+      ...wave(3000, [5, 5, 5, 6, 7], 'b'),
+    ];
+    expect(waveP95s(events)).toEqual([200, 7]);
+    // Negative control: with a gap longer than the silence between them, the two waves are one.
+    expect(waveP95s(events, 5000)).toEqual([200]);
   });
 });
