@@ -107,7 +107,7 @@ function historyEvents(dir: string): WaveEvent[] {
     .map((l) => JSON.parse(l) as WaveEvent);
 }
 
-export async function firstPeriod(ctx: BenchContext): Promise<BenchOutcome> {
+export async function firstWave(ctx: BenchContext): Promise<BenchOutcome> {
   const ratios: Record<'with' | 'without', number[]> = { with: [], without: [] };
   const detail: Record<string, string> = {};
   const msOf = (v: number | undefined): string => (v === undefined ? '–' : `${v.toFixed(0)} ms`);

@@ -119,9 +119,34 @@ export function b1Scenarios(ctx: BenchContext, fixture: Fixture, contract: Compi
   return files;
 }
 
+/** One B1 run of one variant: the Artillery process's CPU-ms per request (labelled `<label>-<variant>-<round>`). */
+async function cpuPerRequest(ctx: BenchContext, file: string, name: string, target: string, env: Record<string, string>): Promise<number> {
+  const lines: string[] = [];
+  const run = await runArtillery({
+    root: ctx.config.root,
+    artilleryDir: ctx.config.artilleryDir,
+    scenarioFile: file,
+    profile: 'bench',
+    target,
+    reportFile: path.join(ctx.workDir, `${name}.json`),
+    logFile: path.join(ctx.workDir, `${name}.log`),
+    env: {
+      ...env,
+      ISOLATION_HISTORY_DIR: path.join(ctx.workDir, `${name}.history`),
+      NODE_OPTIONS: `--require ${exitUsagePreload(ctx.config.root)}`,
+    },
+    onLine: (l) => lines.push(l),
+  });
+  const usage = parseUsage(lines);
+  const requests = run.report.aggregate.counters['http.requests'] ?? 0;
+  if (!usage || requests === 0) throw new Error(`${name}: no CPU usage line or no requests (artillery exit ${run.exitCode})`);
+  return (usage.cpuSeconds * 1000) / requests;
+}
+
 export async function generatorCpu(ctx: BenchContext): Promise<BenchOutcome> {
   return withEnvironment(ctx, async (env, fixture, pack) => {
     const files = b1Scenarios(ctx, fixture, pack.target.contract);
+    const runEnv = { FIXTURE_PATH: path.join(ctx.workDir, 'bench-fixture.json'), ISOLATION_CONTRACT_FILE: pack.contractFile };
     const perRequest: Record<B1Variant, number[]> = { pack: [], bare: [], eager: [] };
     const values: number[] = [];
     const eagerRatios: number[] = [];
@@ -130,27 +155,7 @@ export async function generatorCpu(ctx: BenchContext): Promise<BenchOutcome> {
       const order = (['pack', 'bare', 'eager'] as const).map((_, i, all) => all[(i + r) % all.length]!);
       const got: Partial<Record<B1Variant, number>> = {};
       for (const variant of order) {
-        const lines: string[] = [];
-        const run = await runArtillery({
-          root: ctx.config.root,
-          artilleryDir: ctx.config.artilleryDir,
-          scenarioFile: files[variant],
-          profile: 'bench',
-          target: env.target,
-          reportFile: path.join(ctx.workDir, `b1-${variant}-${r + 1}.json`),
-          logFile: path.join(ctx.workDir, `b1-${variant}-${r + 1}.log`),
-          env: {
-            FIXTURE_PATH: path.join(ctx.workDir, 'bench-fixture.json'),
-            ISOLATION_CONTRACT_FILE: pack.contractFile,
-            ISOLATION_HISTORY_DIR: path.join(ctx.workDir, `b1-${variant}-${r + 1}.history`),
-            NODE_OPTIONS: `--require ${exitUsagePreload(ctx.config.root)}`,
-          },
-          onLine: (l) => lines.push(l),
-        });
-        const usage = parseUsage(lines);
-        const requests = run.report.aggregate.counters['http.requests'] ?? 0;
-        if (!usage || requests === 0) throw new Error(`B1 ${variant}: no CPU usage line or no requests (artillery exit ${run.exitCode})`);
-        got[variant] = (usage.cpuSeconds * 1000) / requests;
+        got[variant] = await cpuPerRequest(ctx, files[variant], `b1-${variant}-${r + 1}`, env.target, runEnv);
         perRequest[variant].push(got[variant]);
       }
       values.push(got.pack! / got.bare!);
@@ -183,26 +188,7 @@ async function b1Pair(
 ): Promise<{ pack: number; bare: number }> {
   const got: Partial<Record<'pack' | 'bare', number>> = {};
   for (const variant of round % 2 === 0 ? (['pack', 'bare'] as const) : (['bare', 'pack'] as const)) {
-    const lines: string[] = [];
-    const run = await runArtillery({
-      root: ctx.config.root,
-      artilleryDir: ctx.config.artilleryDir,
-      scenarioFile: files[variant],
-      profile: 'bench',
-      target,
-      reportFile: path.join(ctx.workDir, `${label}-${variant}-${round + 1}.json`),
-      logFile: path.join(ctx.workDir, `${label}-${variant}-${round + 1}.log`),
-      env: {
-        ...env,
-        ISOLATION_HISTORY_DIR: path.join(ctx.workDir, `${label}-${variant}-${round + 1}.history`),
-        NODE_OPTIONS: `--require ${exitUsagePreload(ctx.config.root)}`,
-      },
-      onLine: (l) => lines.push(l),
-    });
-    const usage = parseUsage(lines);
-    const requests = run.report.aggregate.counters['http.requests'] ?? 0;
-    if (!usage || requests === 0) throw new Error(`${label} ${variant}: no CPU usage line or no requests (artillery exit ${run.exitCode})`);
-    got[variant] = (usage.cpuSeconds * 1000) / requests;
+    got[variant] = await cpuPerRequest(ctx, files[variant], `${label}-${variant}-${round + 1}`, target, env);
   }
   return { pack: got.pack!, bare: got.bare! };
 }
